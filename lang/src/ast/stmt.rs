@@ -1,0 +1,245 @@
+//! Statements: what a setup, step, teardown or procedure body does.
+
+use super::{Block, Comment, Count, Dangling, Duration, Name, Percent, Rate, Str, Trivia};
+use crate::span::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+    pub trivia: Trivia,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    Connect { user: Name, options: ConnectOptions },
+    Disconnect { user: Name, abrupt: bool },
+    Join { user: Name, room: Name, nick: Option<Str>, via: Option<Name> },
+    Leave { user: Name, room: Name },
+    /// `send "text" from alice to ops`: a chat or groupchat message.
+    Send { body: Str, from: Name, to: Name },
+    /// `send from alice """<iq .../>"""`: a raw stanza.
+    SendRaw { from: Name, xml: Str },
+    Wait(Duration),
+    ExpectReceives(ExpectReceives),
+    ExpectConnectFails { user: Name, options: ConnectOptions, reason: Str, within: Option<Duration> },
+    ExpectArchive { archive: Name, reader: Name, count: Count, in_order: bool, within: Option<Duration> },
+    ExpectLink { from: Name, to: Name, auth: Option<(LinkAuth, Span)>, transport: Option<(Transport, Span)> },
+    SetCertificate { target: Name, state: CertificateState, state_span: Span },
+    RevokeCertificate { target: Name },
+    Partition(Cut),
+    Isolate(Name),
+    /// `heal` alone heals everything.
+    Heal(Option<Cut>),
+    Impair { link: Link, impairments: Vec<Impairment> },
+    /// `restore` alone restores every link.
+    Restore(Option<Link>),
+    Process { action: ProcessAction, database: bool, target: Name },
+    Chaos(Chaos),
+    Parallel(Block),
+    Repeat { count: Count, every: Option<Duration>, body: Block },
+    CheckDelivery { room: Name, properties: Vec<(DeliveryProperty, Span)> },
+    Call { name: Name, args: Vec<Argument> },
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConnectOptions {
+    /// `to c2`: the cluster node to connect to.
+    pub node: Option<Name>,
+    pub tls: Option<(TlsMode, Span)>,
+    pub auth: Option<(AuthMechanism, Span)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    StartTls,
+    DirectTls,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMechanism {
+    Scram,
+    Plain,
+    External,
+    Gssapi,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectReceives {
+    pub user: Name,
+    pub expected: Expected,
+    pub from: Option<Name>,
+    pub in_order: bool,
+    pub within: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expected {
+    Nothing(Span),
+    Messages(Vec<Str>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkAuth {
+    Certificate,
+    Dialback,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    DirectTls,
+    StartTls,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateState {
+    Valid,
+    Expired,
+    NotYetValid,
+    Revoked,
+    WrongHost,
+    SelfSigned,
+}
+
+/// `a | b`, `{a1, a2} | b`, `a -> b`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cut {
+    pub left: Side,
+    pub one_way: bool,
+    pub right: Side,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Side {
+    pub names: Vec<Name>,
+    /// Written as a set in braces.
+    pub set: bool,
+    pub span: Span,
+}
+
+/// `a <-> b` or `alice -> a`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub from: Name,
+    pub to: Name,
+    pub both_ways: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Impairment {
+    pub kind: ImpairmentKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImpairmentKind {
+    Lag { delay: Duration, jitter: Option<Duration> },
+    Drop(Percent),
+    Throttle(Duration),
+    Duplicate(Percent),
+    Reorder(Percent),
+    Tamper(Percent),
+    Bandwidth(Rate),
+}
+
+impl ImpairmentKind {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ImpairmentKind::Lag { .. } => "lag",
+            ImpairmentKind::Drop(_) => "drop",
+            ImpairmentKind::Throttle(_) => "throttle",
+            ImpairmentKind::Duplicate(_) => "duplicate",
+            ImpairmentKind::Reorder(_) => "reorder",
+            ImpairmentKind::Tamper(_) => "tamper",
+            ImpairmentKind::Bandwidth(_) => "bandwidth",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessAction {
+    Kill,
+    Stop,
+    Start,
+    Restart,
+    Pause,
+    Resume,
+}
+
+impl ProcessAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessAction::Kill => "kill",
+            ProcessAction::Stop => "stop",
+            ProcessAction::Start => "start",
+            ProcessAction::Restart => "restart",
+            ProcessAction::Pause => "pause",
+            ProcessAction::Resume => "resume",
+        }
+    }
+}
+
+/// `chaos seed 42 for 2m { every 10s..30s kill one of c1, c2 }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chaos {
+    pub seed: Option<Count>,
+    pub duration: Duration,
+    pub rules: Vec<ChaosRule>,
+    pub inline: bool,
+    pub open_comment: Option<Comment>,
+    pub dangling: Dangling,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosRule {
+    pub min: Duration,
+    /// `every 10s..30s`: the upper bound; `None` for a fixed period.
+    pub max: Option<Duration>,
+    pub action: ChaosAction,
+    /// `for 5s`: how long the fault lasts before chaos heals it.
+    pub hold: Option<Duration>,
+    pub span: Span,
+    pub trivia: Trivia,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChaosAction {
+    /// `kill one of c1, c2`.
+    Pick { verb: ChaosVerb, targets: Vec<Name> },
+    /// A fault statement on a fixed target.
+    Fault(Box<StmtKind>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChaosVerb {
+    Kill,
+    Stop,
+    Restart,
+    Pause,
+    Isolate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryProperty {
+    NoLoss,
+    NoDuplicates,
+    InOrder,
+}
+
+/// A procedure argument: a name (`ops`) or a string.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Argument {
+    Name(Name),
+    Str(Str),
+}
+
+impl Argument {
+    pub fn span(&self) -> Span {
+        match self {
+            Argument::Name(name) => name.span,
+            Argument::Str(s) => s.span,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Text to AST: pest does the grammar, one builder function per grammar rule turns pairs into
+//! typed nodes, converting pest spans into [`Span`] once.
+
+mod builder;
+mod case;
+mod chaos;
+mod file;
+mod stmt;
+mod syntax_error;
+mod value;
+
+pub mod usage;
+
+use pest::Parser as _;
+
+use crate::ast;
+use crate::diagnostic::Diagnostic;
+use crate::span::SourceId;
+
+pub(crate) use builder::Builder;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+pub(crate) struct Grammar;
+
+pub use self::Rule as GrammarRule;
+
+/// The result of parsing one file: a tree when the syntax is valid, and what went wrong.
+#[derive(Debug)]
+pub struct Parsed<T> {
+    pub tree: Option<T>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole `.jspec` file.
+pub fn parse_file(file: SourceId, text: &str) -> Parsed<ast::File> {
+    parse_with(file, text, Rule::file, Builder::file)
+}
+
+/// Parses statements only (documentation snippets, editor fragments).
+pub fn parse_statements(file: SourceId, text: &str) -> Parsed<Vec<ast::Stmt>> {
+    parse_with(file, text, Rule::fragment, Builder::fragment)
+}
+
+fn parse_with<'s, T>(
+    file: SourceId,
+    text: &'s str,
+    rule: Rule,
+    build: fn(&mut Builder<'s>, pest::iterators::Pair<'s, Rule>) -> builder::Built<T>,
+) -> Parsed<T> {
+    match Grammar::parse(rule, text) {
+        Ok(mut pairs) => {
+            let mut builder = Builder::new(file, text);
+            let tree = match pairs.next() {
+                Some(pair) => match build(&mut builder, pair) {
+                    Ok(tree) => Some(tree),
+                    Err(bug) => {
+                        builder.report_bug(bug);
+                        None
+                    }
+                },
+                None => None,
+            };
+            Parsed { tree, diagnostics: builder.into_diagnostics() }
+        }
+        Err(error) => Parsed {
+            tree: None,
+            diagnostics: vec![syntax_error::diagnose(file, text, rule, error)],
+        },
+    }
+}

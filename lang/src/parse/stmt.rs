@@ -1,0 +1,445 @@
+//! Builders for statements, one per statement rule.
+
+use pest::iterators::Pair;
+
+use super::Rule;
+use super::builder::{Builder, Built, Children, span};
+use crate::ast::*;
+
+impl<'s> Builder<'s> {
+    /// `stmt_block = { "{" ~ (stmt_lines | stmt_inline) ~ "}" }`
+    pub(crate) fn stmt_block(&mut self, pair: Pair<'s, Rule>) -> Built<Block> {
+        let block_span = span(&pair);
+        let body = Children::of(pair).any("a block")?;
+        match body.as_rule() {
+            Rule::stmt_lines => {
+                let mut children = Children::of(body);
+                let open_comment = children.optional(Rule::comment).map(|c| self.comment(c));
+                let (stmts, dangling) = self.lines(children.rest(), Rule::stmt_line, Builder::statement)?;
+                Ok(Block { stmts, inline: false, open_comment, dangling, span: block_span })
+            }
+            Rule::stmt_inline => {
+                let stmts = body.into_inner().map(|p| self.statement(p)).collect::<Built<_>>()?;
+                Ok(Block { stmts, inline: true, open_comment: None, dangling: Dangling::default(), span: block_span })
+            }
+            _ => Err(self.bug(&body, "a block")),
+        }
+    }
+
+    pub(crate) fn statement(&mut self, pair: Pair<'s, Rule>) -> Built<Stmt> {
+        let stmt_span = span(&pair);
+        let kind = self.statement_kind(pair)?;
+        Ok(Stmt { kind, span: stmt_span, trivia: Trivia::default() })
+    }
+
+    fn statement_kind(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        match pair.as_rule() {
+            Rule::connect_stmt => self.connect_stmt(pair),
+            Rule::disconnect_stmt => self.disconnect_stmt(pair),
+            Rule::join_stmt => self.join_stmt(pair),
+            Rule::leave_stmt => self.leave_stmt(pair),
+            Rule::send_stmt => self.send_stmt(pair),
+            Rule::send_raw_stmt => self.send_raw_stmt(pair),
+            Rule::wait_stmt => self.wait_stmt(pair),
+            Rule::expect_receives_stmt => self.expect_receives_stmt(pair),
+            Rule::expect_connect_stmt => self.expect_connect_stmt(pair),
+            Rule::expect_archive_stmt => self.expect_archive_stmt(pair),
+            Rule::expect_link_stmt => self.expect_link_stmt(pair),
+            Rule::set_certificate_stmt => self.set_certificate_stmt(pair),
+            Rule::revoke_certificate_stmt => self.revoke_certificate_stmt(pair),
+            Rule::partition_stmt => self.partition_stmt(pair),
+            Rule::isolate_stmt => self.isolate_stmt(pair),
+            Rule::heal_stmt => self.heal_stmt(pair),
+            Rule::impair_stmt => self.impair_stmt(pair),
+            Rule::restore_stmt => self.restore_stmt(pair),
+            Rule::process_stmt => self.process_stmt(pair),
+            Rule::chaos_stmt => self.chaos_stmt(pair),
+            Rule::parallel_stmt => self.parallel_stmt(pair),
+            Rule::repeat_stmt => self.repeat_stmt(pair),
+            Rule::check_delivery_stmt => self.check_delivery_stmt(pair),
+            Rule::call_stmt => self.call_stmt(pair),
+            _ => Err(self.bug(&pair, "a statement")),
+        }
+    }
+
+    /// `connect_stmt = { "connect" ~ ws ~ ident ~ connect_options }`
+    fn connect_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "connect")?);
+        let options = self.connect_options(children.required(Rule::connect_options, "connect")?)?;
+        Ok(StmtKind::Connect { user, options })
+    }
+
+    /// `connect_options = { (ws ~ to_node)? ~ (ws ~ tls_clause)? ~ (ws ~ auth_clause)? }`
+    fn connect_options(&mut self, pair: Pair<'s, Rule>) -> Built<ConnectOptions> {
+        let mut children = Children::of(pair);
+        let node = match children.optional(Rule::to_node) {
+            Some(to) => Some(self.ident(Children::of(to).required(Rule::ident, "to")?)),
+            None => None,
+        };
+        let tls = match children.optional(Rule::tls_clause) {
+            Some(clause) => Some(self.tls_clause(clause)?),
+            None => None,
+        };
+        let auth = match children.optional(Rule::auth_clause) {
+            Some(clause) => Some(self.auth_clause(clause)?),
+            None => None,
+        };
+        Ok(ConnectOptions { node, tls, auth })
+    }
+
+    /// `tls_clause = { "with" ~ ws ~ tls_mode }`
+    fn tls_clause(&mut self, pair: Pair<'s, Rule>) -> Built<(TlsMode, crate::span::Span)> {
+        let mode = Children::of(pair).required(Rule::tls_mode, "with")?;
+        let value = match mode.as_str() {
+            "starttls" => TlsMode::StartTls,
+            "direct-tls" => TlsMode::DirectTls,
+            _ => return Err(self.bug(&mode, "a TLS mode")),
+        };
+        Ok((value, span(&mode)))
+    }
+
+    /// `auth_clause = { "auth" ~ ws ~ auth_mechanism }`
+    fn auth_clause(&mut self, pair: Pair<'s, Rule>) -> Built<(AuthMechanism, crate::span::Span)> {
+        let mechanism = Children::of(pair).required(Rule::auth_mechanism, "auth")?;
+        let value = match mechanism.as_str() {
+            "scram" => AuthMechanism::Scram,
+            "plain" => AuthMechanism::Plain,
+            "external" => AuthMechanism::External,
+            "gssapi" => AuthMechanism::Gssapi,
+            _ => return Err(self.bug(&mechanism, "an auth mechanism")),
+        };
+        Ok((value, span(&mechanism)))
+    }
+
+    /// `disconnect_stmt = { "disconnect" ~ ws ~ ident ~ (ws ~ abruptly)? }`
+    fn disconnect_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "disconnect")?);
+        let abrupt = children.optional(Rule::abruptly).is_some();
+        Ok(StmtKind::Disconnect { user, abrupt })
+    }
+
+    /// `join_stmt = { "join" ~ ident ~ "to" ~ ident ~ nick_clause? ~ via_clause? }`
+    fn join_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "join")?);
+        let room = self.ident(children.required(Rule::ident, "join")?);
+        let nick = match children.optional(Rule::nick_clause) {
+            Some(clause) => Some(self.string(Children::of(clause).required(Rule::string, "as")?)?),
+            None => None,
+        };
+        let via = match children.optional(Rule::via_clause) {
+            Some(clause) => Some(self.ident(Children::of(clause).required(Rule::ident, "via")?)),
+            None => None,
+        };
+        Ok(StmtKind::Join { user, room, nick, via })
+    }
+
+    /// `leave_stmt = { "leave" ~ ident ~ "from" ~ ident }`
+    fn leave_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "leave")?);
+        let room = self.ident(children.required(Rule::ident, "leave")?);
+        Ok(StmtKind::Leave { user, room })
+    }
+
+    /// `send_stmt = { "send" ~ string ~ "from" ~ ident ~ "to" ~ ident }`
+    fn send_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let body = self.string(children.required(Rule::string, "send")?)?;
+        let from = self.ident(children.required(Rule::ident, "send")?);
+        let to = self.ident(children.required(Rule::ident, "send")?);
+        Ok(StmtKind::Send { body, from, to })
+    }
+
+    /// `send_raw_stmt = { "send" ~ "from" ~ ident ~ string }`
+    fn send_raw_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let from = self.ident(children.required(Rule::ident, "send")?);
+        let xml = self.string(children.required(Rule::string, "send")?)?;
+        Ok(StmtKind::SendRaw { from, xml })
+    }
+
+    /// `wait_stmt = { "wait" ~ ws ~ duration }`
+    fn wait_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let duration = Children::of(pair).required(Rule::duration, "wait")?;
+        Ok(StmtKind::Wait(self.duration(duration)))
+    }
+
+    /// `expect_receives_stmt = { "expect" ~ ident ~ "receives" ~ (nothing | string_list) ~ ... }`
+    fn expect_receives_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "expect")?);
+        let expected = match children.optional(Rule::nothing) {
+            Some(nothing) => Expected::Nothing(span(&nothing)),
+            None => Expected::Messages(self.string_list(children.required(Rule::string_list, "expect")?)?),
+        };
+        let from = match children.optional(Rule::from_clause) {
+            Some(clause) => Some(self.ident(Children::of(clause).required(Rule::ident, "from")?)),
+            None => None,
+        };
+        let in_order = children.optional(Rule::in_order).is_some();
+        let within = self.within(&mut children)?;
+        Ok(StmtKind::ExpectReceives(ExpectReceives { user, expected, from, in_order, within }))
+    }
+
+    /// `within_clause = { "within" ~ ws ~ duration }`, when present.
+    fn within(&mut self, children: &mut Children<'s>) -> Built<Option<Duration>> {
+        match children.optional(Rule::within_clause) {
+            Some(clause) => Ok(Some(self.duration(Children::of(clause).required(Rule::duration, "within")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// `expect_connect_stmt = { "expect" ~ "connect" ~ ident ~ connect_options ~ "fails" ~ "with" ~ string ~ within? }`
+    fn expect_connect_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "expect connect")?);
+        let options = self.connect_options(children.required(Rule::connect_options, "expect connect")?)?;
+        let reason = self.string(children.required(Rule::string, "expect connect")?)?;
+        let within = self.within(&mut children)?;
+        Ok(StmtKind::ExpectConnectFails { user, options, reason, within })
+    }
+
+    /// `expect_archive_stmt = { "expect" ~ "archive" ~ "of" ~ ident ~ "as" ~ ident ~ "has" ~ integer ~ "messages" ~ ... }`
+    fn expect_archive_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let archive = self.ident(children.required(Rule::ident, "expect archive")?);
+        let reader = self.ident(children.required(Rule::ident, "expect archive")?);
+        let count = self.integer(children.required(Rule::integer, "expect archive")?);
+        let in_order = children.optional(Rule::in_order).is_some();
+        let within = self.within(&mut children)?;
+        Ok(StmtKind::ExpectArchive { archive, reader, count, in_order, within })
+    }
+
+    /// `expect_link_stmt = { "expect" ~ "link" ~ ident ~ "->" ~ ident ~ authenticated_by? ~ over_clause? }`
+    fn expect_link_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let from = self.ident(children.required(Rule::ident, "expect link")?);
+        let to = self.ident(children.required(Rule::ident, "expect link")?);
+        let auth = match children.optional(Rule::authenticated_by) {
+            Some(clause) => {
+                let value = Children::of(clause).required(Rule::link_auth, "authenticated by")?;
+                let auth = match value.as_str() {
+                    "certificate" => LinkAuth::Certificate,
+                    "dialback" => LinkAuth::Dialback,
+                    _ => return Err(self.bug(&value, "a link authentication")),
+                };
+                Some((auth, span(&value)))
+            }
+            None => None,
+        };
+        let transport = match children.optional(Rule::over_clause) {
+            Some(clause) => {
+                let value = Children::of(clause).required(Rule::link_transport, "over")?;
+                let transport = match value.as_str() {
+                    "direct-tls" => Transport::DirectTls,
+                    "starttls" => Transport::StartTls,
+                    _ => return Err(self.bug(&value, "a link transport")),
+                };
+                Some((transport, span(&value)))
+            }
+            None => None,
+        };
+        Ok(StmtKind::ExpectLink { from, to, auth, transport })
+    }
+
+    /// `set_certificate_stmt = { "set" ~ "certificate" ~ "of" ~ ident ~ "to" ~ certificate_state }`
+    fn set_certificate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let target = self.ident(children.required(Rule::ident, "set certificate")?);
+        let value = children.required(Rule::certificate_state, "set certificate")?;
+        let state = match value.as_str() {
+            "valid" => CertificateState::Valid,
+            "expired" => CertificateState::Expired,
+            "not-yet-valid" => CertificateState::NotYetValid,
+            "revoked" => CertificateState::Revoked,
+            "wrong-host" => CertificateState::WrongHost,
+            "self-signed" => CertificateState::SelfSigned,
+            _ => return Err(self.bug(&value, "a certificate state")),
+        };
+        Ok(StmtKind::SetCertificate { target, state, state_span: span(&value) })
+    }
+
+    /// `revoke_certificate_stmt = { "revoke" ~ "certificate" ~ "of" ~ ident }`
+    fn revoke_certificate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let target = self.ident(Children::of(pair).required(Rule::ident, "revoke certificate")?);
+        Ok(StmtKind::RevokeCertificate { target })
+    }
+
+    /// `partition_stmt = { "partition" ~ ws ~ cut }`
+    fn partition_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let cut = self.cut(Children::of(pair).required(Rule::cut, "partition")?)?;
+        Ok(StmtKind::Partition(cut))
+    }
+
+    /// `cut = { side ~ cut_direction ~ side }`
+    fn cut(&mut self, pair: Pair<'s, Rule>) -> Built<Cut> {
+        let cut_span = span(&pair);
+        let mut children = Children::of(pair);
+        let left = self.side(children.required(Rule::side, "a cut")?)?;
+        let one_way = children.required(Rule::cut_direction, "a cut")?.as_str() == "->";
+        let right = self.side(children.required(Rule::side, "a cut")?)?;
+        Ok(Cut { left, one_way, right, span: cut_span })
+    }
+
+    /// `side = { side_set | ident }`
+    fn side(&mut self, pair: Pair<'s, Rule>) -> Built<Side> {
+        let side_span = span(&pair);
+        let inner = Children::of(pair).any("a side")?;
+        match inner.as_rule() {
+            Rule::ident => Ok(Side { names: vec![self.ident(inner)], set: false, span: side_span }),
+            Rule::side_set => {
+                let list = Children::of(inner).required(Rule::name_list, "a set")?;
+                Ok(Side { names: self.name_list(list), set: true, span: side_span })
+            }
+            _ => Err(self.bug(&inner, "a side")),
+        }
+    }
+
+    /// `isolate_stmt = { "isolate" ~ ws ~ ident }`
+    fn isolate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let target = self.ident(Children::of(pair).required(Rule::ident, "isolate")?);
+        Ok(StmtKind::Isolate(target))
+    }
+
+    /// `heal_stmt = { "heal" ~ (ws ~ cut)? }`
+    fn heal_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let cut = match Children::of(pair).optional(Rule::cut) {
+            Some(cut) => Some(self.cut(cut)?),
+            None => None,
+        };
+        Ok(StmtKind::Heal(cut))
+    }
+
+    /// `impair_stmt = { "impair" ~ "link" ~ link ~ impairment+ }`
+    fn impair_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let link = self.link(children.required(Rule::link, "impair")?)?;
+        let impairments = children.rest().map(|p| self.impairment(p)).collect::<Built<_>>()?;
+        Ok(StmtKind::Impair { link, impairments })
+    }
+
+    /// `restore_stmt = { "restore" ~ ("link" ~ link)? }`
+    fn restore_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let link = match Children::of(pair).optional(Rule::link) {
+            Some(link) => Some(self.link(link)?),
+            None => None,
+        };
+        Ok(StmtKind::Restore(link))
+    }
+
+    /// `link = { ident ~ link_direction ~ ident }`
+    fn link(&mut self, pair: Pair<'s, Rule>) -> Built<Link> {
+        let link_span = span(&pair);
+        let mut children = Children::of(pair);
+        let from = self.ident(children.required(Rule::ident, "a link")?);
+        let both_ways = children.required(Rule::link_direction, "a link")?.as_str() == "<->";
+        let to = self.ident(children.required(Rule::ident, "a link")?);
+        Ok(Link { from, to, both_ways, span: link_span })
+    }
+
+    /// `impairment = _{ lag | drop | throttle | duplicate | reorder | tamper | bandwidth }`
+    fn impairment(&mut self, pair: Pair<'s, Rule>) -> Built<Impairment> {
+        let impairment_span = span(&pair);
+        let rule = pair.as_rule();
+        let mut children = Children::of(pair);
+        let kind = match rule {
+            Rule::lag => {
+                let delay = self.duration(children.required(Rule::duration, "lag")?);
+                let jitter = match children.optional(Rule::jitter) {
+                    Some(j) => Some(self.duration(Children::of(j).required(Rule::duration, "jitter")?)),
+                    None => None,
+                };
+                ImpairmentKind::Lag { delay, jitter }
+            }
+            Rule::drop => ImpairmentKind::Drop(self.percent(children.required(Rule::percent, "drop")?)),
+            Rule::throttle => ImpairmentKind::Throttle(self.duration(children.required(Rule::duration, "throttle")?)),
+            Rule::duplicate => ImpairmentKind::Duplicate(self.percent(children.required(Rule::percent, "duplicate")?)),
+            Rule::reorder => ImpairmentKind::Reorder(self.percent(children.required(Rule::percent, "reorder")?)),
+            Rule::tamper => ImpairmentKind::Tamper(self.percent(children.required(Rule::percent, "tamper")?)),
+            Rule::bandwidth => ImpairmentKind::Bandwidth(self.rate(children.required(Rule::rate, "bandwidth")?)),
+            _ => return Err(Bug::rule(rule, impairment_span, "an impairment")),
+        };
+        Ok(Impairment { kind, span: impairment_span })
+    }
+
+    /// `process_stmt = { process_action ~ (database ~ ws)? ~ ident }`
+    fn process_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let verb = children.required(Rule::process_action, "a process statement")?;
+        let action = match verb.as_str() {
+            "kill" => ProcessAction::Kill,
+            "stop" => ProcessAction::Stop,
+            "start" => ProcessAction::Start,
+            "restart" => ProcessAction::Restart,
+            "pause" => ProcessAction::Pause,
+            "resume" => ProcessAction::Resume,
+            _ => return Err(self.bug(&verb, "a process action")),
+        };
+        let database = children.optional(Rule::database).is_some();
+        let target = self.ident(children.required(Rule::ident, "a process statement")?);
+        Ok(StmtKind::Process { action, database, target })
+    }
+
+    /// `parallel_stmt = { "parallel" ~ stmt_block }`
+    fn parallel_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let block = self.stmt_block(Children::of(pair).required(Rule::stmt_block, "parallel")?)?;
+        Ok(StmtKind::Parallel(block))
+    }
+
+    /// `repeat_stmt = { "repeat" ~ integer ~ "times" ~ every_clause? ~ stmt_block }`
+    fn repeat_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let count = self.integer(children.required(Rule::integer, "repeat")?);
+        let every = match children.optional(Rule::every_clause) {
+            Some(clause) => Some(self.duration(Children::of(clause).required(Rule::duration, "every")?)),
+            None => None,
+        };
+        let body = self.stmt_block(children.required(Rule::stmt_block, "repeat")?)?;
+        Ok(StmtKind::Repeat { count, every, body })
+    }
+
+    /// `check_delivery_stmt = { "check" ~ "delivery" ~ "in" ~ ident ~ ":" ~ delivery_property+ }`
+    fn check_delivery_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let room = self.ident(children.required(Rule::ident, "check delivery")?);
+        let mut properties = Vec::new();
+        for property in children.all(Rule::delivery_property) {
+            let inner = Children::of(property).any("a delivery property")?;
+            let value = match inner.as_rule() {
+                Rule::no_loss => DeliveryProperty::NoLoss,
+                Rule::no_duplicates => DeliveryProperty::NoDuplicates,
+                Rule::in_order => DeliveryProperty::InOrder,
+                _ => return Err(self.bug(&inner, "a delivery property")),
+            };
+            properties.push((value, span(&inner)));
+        }
+        Ok(StmtKind::CheckDelivery { room, properties })
+    }
+
+    /// `call_stmt = { ident ~ "(" ~ (argument ~ ("," ~ argument)*)? ~ ")" }`
+    fn call_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let name = self.ident(children.required(Rule::ident, "a call")?);
+        let mut args = Vec::new();
+        for argument in children.all(Rule::argument) {
+            let inner = Children::of(argument).any("an argument")?;
+            args.push(match inner.as_rule() {
+                Rule::ident => Argument::Name(self.ident(inner)),
+                Rule::string => Argument::Str(self.string(inner)?),
+                _ => return Err(self.bug(&inner, "an argument")),
+            });
+        }
+        Ok(StmtKind::Call { name, args })
+    }
+}
+
+use super::builder::Bug;
+
+impl Bug {
+    fn rule(rule: Rule, span: crate::span::Span, context: &str) -> Bug {
+        Bug { what: format!("unexpected {rule:?} in {context}"), span }
+    }
+}
