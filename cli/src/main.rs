@@ -1,1 +1,71 @@
-fn main() {}
+//! The `jspec` command line.
+
+mod check_cmd;
+mod fmt_cmd;
+mod output;
+mod paths;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes of design.md section 5.
+pub(crate) mod exit {
+    /// No case failed; a check found no errors.
+    pub(crate) const OK: u8 = 0;
+    /// Some case failed; `fmt --check` found files to reformat.
+    pub(crate) const FAILED: u8 = 1;
+    /// Usage or spec errors: nothing was run.
+    pub(crate) const SPEC_ERROR: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jspec",
+    version,
+    about = "Readable XMPP resilience scenarios, run against real servers, reported to TestRail",
+    after_help = "Examples:\n  jspec check specs/\n  jspec fmt --check specs/ tests/examples/\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library)."
+)]
+struct Cli {
+    /// When to colour diagnostics (NO_COLOR in the environment means never).
+    #[arg(long, global = true, value_enum, default_value_t = output::ColorChoice::Auto)]
+    color: output::ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and check .jspec files; report every error with its file, line and column.
+    #[command(after_help = "Exit status: 0 when there are no errors (warnings allowed), 2 when there are errors.")]
+    Check {
+        /// Files or folders (folders are searched recursively for *.jspec).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite .jspec files in the canonical format, keeping comments.
+    #[command(after_help = "Exit status: 0 when done (or, with --check, when nothing would change); 1 when --check finds files to reformat; 2 on syntax errors.")]
+    Fmt {
+        /// Files or folders (folders are searched recursively for *.jspec).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let style = output::Style::detect(cli.color);
+    let code = match cli.command {
+        Command::Check { paths, deny_warnings } => check_cmd::run(&paths, deny_warnings, style),
+        Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
+    };
+    ExitCode::from(code)
+}

@@ -1,7 +1,25 @@
-//! Semantic checks over a whole program, collecting every error before reporting.
+//! Semantic checks over a whole program, collecting every error before reporting: names,
+//! declarations, procedures, values, raw XML, and case ids across all files.
 
-use crate::diagnostic::Diagnostic;
+mod names;
+mod procedures;
+mod resolve;
+mod scope;
+mod stmt;
+mod values;
+mod walk;
+mod xml;
+
+pub use names::{CAPABILITIES, FAILURE_REASONS, ROOM_FIELDS, SERVER_FIELDS, USER_FIELDS};
+
+use std::collections::HashMap;
+
+use crate::ast::{CaseEntryKind, ItemKind};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Program;
+use crate::span::{SourceId, Span};
+use procedures::Procedures;
+use walk::Walker;
 
 /// What the checker should know beyond the source.
 #[derive(Clone, Debug, Default)]
@@ -10,7 +28,7 @@ pub struct CheckOptions {}
 /// The outcome of checking a program.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// Syntax and semantic findings, errors and warnings, in file order.
+    /// Syntax and semantic findings, errors and warnings, by file and position.
     pub diagnostics: Vec<Diagnostic>,
     /// Files checked (the roots, not the files they use).
     pub files: usize,
@@ -26,9 +44,73 @@ impl Report {
     pub fn warnings(&self) -> usize {
         self.diagnostics.len() - self.errors()
     }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
 }
 
 /// Checks every root file of the program.
 pub fn check(program: &Program, _options: &CheckOptions) -> Report {
-    Report { diagnostics: program.diagnostics.clone(), files: program.roots.len(), cases: 0 }
+    let mut out = program.diagnostics.clone();
+    let mut procedures = Procedures::new(program);
+    let mut case_ids: HashMap<u64, (SourceId, Span)> = HashMap::new();
+    let mut cases = 0;
+    for &root in &program.roots {
+        let Some(ast) = &program.module(root).ast else { continue };
+        let mut suite: Option<Span> = None;
+        for item in &ast.items {
+            match &item.kind {
+                ItemKind::Suite(name) => {
+                    if let Some(first) = suite.replace(name.span) {
+                        out.push(
+                            Diagnostic::error(Code::DuplicateSuite, root, "a file names its suite once")
+                                .with_label(item.span, "second `suite` line")
+                                .with_label(first, "first named here")
+                                .with_help("keep one `suite` line per file"),
+                        );
+                    }
+                }
+                ItemKind::Procedure(procedure) => {
+                    // On its own: values and XML here, names at each call.
+                    let mut walker = Walker::new(program, None, &mut procedures, &mut out, root);
+                    walker.block(&procedure.body);
+                }
+                ItemKind::Case(case) => {
+                    cases += 1;
+                    if let Some(id) = &case.id {
+                        if let Some(&(first_file, first_span)) = case_ids.get(&id.number) {
+                            out.push(
+                                Diagnostic::error(Code::DuplicateCaseId, root, format!("case id C{} is used twice", id.number))
+                                    .with_label(id.span, "used again here")
+                                    .with_help("every case needs its own TestRail id; give this case a new one")
+                                    .with_related(
+                                        Diagnostic::error(Code::DuplicateCaseId, first_file, format!("C{} is first used here", id.number))
+                                            .with_label(first_span, "first use"),
+                                    ),
+                            );
+                        } else {
+                            case_ids.insert(id.number, (root, id.span));
+                        }
+                    }
+                    let scope = scope::build(root, case, &mut out);
+                    let mut walker = Walker::new(program, Some(&scope), &mut procedures, &mut out, root);
+                    for entry in &case.entries {
+                        match &entry.kind {
+                            CaseEntryKind::Setup(block) | CaseEntryKind::Teardown(block) => walker.block(block),
+                            CaseEntryKind::Step { title, body } => {
+                                walker.string(title);
+                                walker.block(body);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                ItemKind::Section(_) | ItemKind::Use(_) => {}
+            }
+        }
+    }
+    out.sort_by_key(|d| (d.file, d.primary_span().map_or(0, |s| s.start)));
+    out.dedup();
+    Report { diagnostics: out, files: program.roots.len(), cases }
 }

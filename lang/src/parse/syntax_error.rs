@@ -38,16 +38,71 @@ pub(super) fn diagnose(file: SourceId, text: &str, rule: Rule, error: Error<Rule
     }
 
     let found = describe_found(text, position);
-    let expected = describe_expected(&error);
-    let found_span = found_span(text, position);
-    let mut diagnostic = Diagnostic::error(Code::Syntax, file, format!("unexpected {found}"))
-        .with_label(found_span, if expected.is_empty() { "not valid here".to_string() } else { format!("expected {expected}") });
-    if let Some(usage) = usage::usage(first_word) {
-        diagnostic = diagnostic.with_help(format!("usage: {usage}"));
-    } else if first_word.is_empty() && line.trim_start().starts_with('}') {
-        diagnostic = diagnostic.with_help("a block closes with `}` on its own line, after the last statement");
+    let mut expected = describe_expected(&error);
+    let after_name = text[..position].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    if after_name && expected == "a name" {
+        // pest offers to continue the name just written; that is never what the user missed.
+        expected.clear();
     }
-    diagnostic
+    let at_end = position >= text.len();
+    if at_end && unclosed_braces(text) > 0 {
+        expected = "`}`".to_string();
+    }
+    let label = if !expected.is_empty() {
+        format!("expected {expected}")
+    } else if found == "end of line" {
+        "the line ends too early".to_string()
+    } else {
+        "not valid here".to_string()
+    };
+    let diagnostic = Diagnostic::error(Code::Syntax, file, format!("unexpected {found}"))
+        .with_label(found_span(text, position), label);
+    match help(first_word, &expected, line, at_end, text) {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
+    }
+}
+
+/// What to do: a statement in the wrong place, an unclosed block, or the usage of the line.
+fn help(first_word: &str, expected: &str, line: &str, at_end: bool, text: &str) -> Option<String> {
+    let statement = usage::is_statement(first_word);
+    if statement && expected.contains("`step`") {
+        return Some(format!(
+            "statements belong inside a `setup`, `step \"...\"` or `teardown` block; usage: {}",
+            usage::usage(first_word).unwrap_or_default()
+        ));
+    }
+    if statement && expected.contains("`case`") {
+        return Some("statements belong inside a case's `step \"...\" { }` block".to_string());
+    }
+    if at_end && unclosed_braces(text) > 0 {
+        return Some("a `{` is not closed: every block and case ends with `}` on its own line".to_string());
+    }
+    if let Some(usage) = usage::usage(first_word) {
+        return Some(format!("usage: {usage}"));
+    }
+    if first_word.is_empty() && line.trim_start().starts_with('}') {
+        return Some("a block closes with `}` on its own line, after the last statement".to_string());
+    }
+    None
+}
+
+/// Braces opened and not closed, outside strings and comments (close enough for a hint).
+fn unclosed_braces(text: &str) -> i64 {
+    let mut depth = 0i64;
+    for line in text.lines() {
+        let mut in_string = false;
+        for c in line.chars() {
+            match c {
+                '"' => in_string = !in_string,
+                '#' if !in_string => break,
+                '{' if !in_string => depth += 1,
+                '}' if !in_string => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth
 }
 
 /// A line that starts with a word no rule knows: say so, and suggest the closest keyword.
@@ -90,6 +145,12 @@ fn floor_boundary(text: &str, mut position: usize) -> usize {
 }
 
 fn found_span(text: &str, position: usize) -> Span {
+    if position >= text.len() {
+        // Point at the last character written: miette cannot show a label past the end.
+        let end = text.trim_end().len();
+        let start = text[..end].char_indices().next_back().map_or(0, |(i, _)| i);
+        return Span::new(start, end);
+    }
     let rest = &text[position..];
     let len = match rest.chars().next() {
         None | Some('\n') | Some('\r') => 0,
@@ -130,8 +191,7 @@ fn describe_expected(error: &Error<Rule>) -> String {
             // `a..z` for character ranges and BUILTIN_RULE for built-ins, which say nothing here.
             let token = token.to_string();
             let is_range = token.chars().count() == 4 && token.contains("..");
-            let is_space = token.trim().is_empty() && !token.contains('\n');
-            if token != "BUILTIN_RULE" && !is_range && !is_space && token != "#" {
+            if token != "BUILTIN_RULE" && !is_range && is_meaningful_token(&token) {
                 push(describe_token(&token));
             }
         }
@@ -158,6 +218,17 @@ fn describe_expected(error: &Error<Rule>) -> String {
             let last = items.pop().unwrap_or_default();
             format!("{} or {last}", items.join(", "))
         }
+    }
+}
+
+/// Tokens a user can act on; single characters that are pieces of names, numbers and escapes
+/// (`_`, `-`, `.`, `C`, `\`, a byte order mark) and spaces only add noise.
+fn is_meaningful_token(token: &str) -> bool {
+    let mut chars = token.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => false,
+        (Some(c), None) => matches!(c, '{' | '}' | '(' | ')' | ',' | '|' | ':' | ';' | '"' | '\n'),
+        _ => !token.trim().is_empty() && token != "${",
     }
 }
 

@@ -62,3 +62,12 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
 pub fn usage(keyword: &str) -> Option<&'static str> {
     LINE_KEYWORDS.iter().find(|(k, _)| *k == keyword).map(|(_, usage)| *usage)
 }
+
+/// Keywords that start a statement (as opposed to file or case entries).
+pub fn is_statement(keyword: &str) -> bool {
+    const NOT_STATEMENTS: &[&str] = &[
+        "suite", "section", "use", "procedure", "case", "priority", "type", "refs", "tags", "estimate", "requires",
+        "preconditions", "servers", "databases", "user", "room", "setup", "step", "teardown", "every",
+    ];
+    usage(keyword).is_some() && !NOT_STATEMENTS.contains(&keyword)
+}

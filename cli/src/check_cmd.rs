@@ -1,0 +1,42 @@
+//! `jspec check`: parse and check files, print every diagnostic and a one-line summary.
+
+use std::path::PathBuf;
+
+use jspec_lang::check::{CheckOptions, check};
+use jspec_lang::diagnostic::render;
+use jspec_lang::load::Program;
+
+use crate::exit;
+use crate::output::Style;
+
+pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, style: Style) -> u8 {
+    let files = match crate::paths::expand(paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::SPEC_ERROR;
+        }
+    };
+    let program = Program::load(&files);
+    let report = check(&program, &CheckOptions::default());
+    for diagnostic in &report.diagnostics {
+        eprint!("{}", render(diagnostic, &program.sources, style.render_options()));
+    }
+    let (errors, warnings) = (report.errors(), report.warnings());
+    println!(
+        "checked {} file{}, {} case{}: {} error{}, {} warning{}",
+        report.files,
+        plural(report.files),
+        report.cases,
+        plural(report.cases),
+        errors,
+        plural(errors),
+        warnings,
+        plural(warnings)
+    );
+    if errors > 0 || (deny_warnings && warnings > 0) { exit::SPEC_ERROR } else { exit::OK }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

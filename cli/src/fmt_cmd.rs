@@ -1,0 +1,71 @@
+//! `jspec fmt`: rewrite files in the canonical format, or with `--check` list those that differ.
+
+use std::path::{Path, PathBuf};
+
+use jspec_lang::diagnostic::render_all;
+use jspec_lang::load::Program;
+
+use crate::exit;
+use crate::output::Style;
+
+pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
+    let files = match crate::paths::expand(paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::SPEC_ERROR;
+        }
+    };
+    let mut unformatted = 0;
+    let mut changed = 0;
+    let mut broken = 0;
+    for file in &files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", file.display());
+                broken += 1;
+                continue;
+            }
+        };
+        let Some(formatted) = jspec_lang::fmt::format_text(&text) else {
+            // Show the syntax error the way `jspec check` would.
+            let program = Program::from_text(&file.display().to_string(), &text);
+            eprint!("{}", render_all(&program.diagnostics, &program.sources, style.render_options()));
+            broken += 1;
+            continue;
+        };
+        if formatted == text {
+            continue;
+        }
+        unformatted += 1;
+        if check_only {
+            println!("would reformat {}", file.display());
+        } else if let Err(error) = write_atomically(file, &formatted) {
+            eprintln!("error: cannot write {}: {error}", file.display());
+            broken += 1;
+        } else {
+            changed += 1;
+            println!("formatted {}", file.display());
+        }
+    }
+    let verb = if check_only { "would reformat" } else { "reformatted" };
+    let count = if check_only { unformatted } else { changed };
+    println!("{} file{} checked, {verb} {count}", files.len(), if files.len() == 1 { "" } else { "s" });
+    if broken > 0 {
+        exit::SPEC_ERROR
+    } else if check_only && unformatted > 0 {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// Writes beside the file and renames over it, so an interrupted run never leaves half a file.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".jspec-fmt.tmp");
+    let temp = PathBuf::from(temp);
+    std::fs::write(&temp, text)?;
+    std::fs::rename(&temp, path)
+}

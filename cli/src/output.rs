@@ -1,0 +1,34 @@
+//! Terminal output: colours on a terminal unless NO_COLOR says otherwise.
+
+use std::io::IsTerminal;
+
+use jspec_lang::diagnostic::RenderOptions;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How this invocation writes to the terminal.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    pub(crate) color: bool,
+}
+
+impl Style {
+    pub(crate) fn detect(choice: ColorChoice) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+        };
+        Style { color }
+    }
+
+    pub(crate) fn render_options(self) -> RenderOptions {
+        RenderOptions { color: self.color, ..RenderOptions::plain() }
+    }
+}

@@ -1,0 +1,325 @@
+//! Checks of each statement: its names, values and raw XML.
+
+use super::names::{FAILURE_REASONS, one_of};
+use super::resolve::Want;
+use super::scope::Entity;
+use super::walk::Walker;
+use super::{values, xml};
+use crate::ast::*;
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+
+const MINUTE: f64 = 60_000.0;
+const HOUR: f64 = 60.0 * MINUTE;
+
+impl Walker<'_, '_> {
+    pub(crate) fn stmt(&mut self, stmt: &Stmt) {
+        match &stmt.kind {
+            StmtKind::Connect { user, options } => self.connect(user, options),
+            StmtKind::Disconnect { user, .. } => {
+                self.resolve(user, Want::User);
+            }
+            StmtKind::Join { user, room, nick, via } => {
+                self.resolve(user, Want::User);
+                self.resolve(room, Want::Room);
+                if let Some(nick) = nick {
+                    self.string(nick);
+                }
+                if let Some(via) = via {
+                    self.via(via);
+                }
+            }
+            StmtKind::Leave { user, room } => {
+                self.resolve(user, Want::User);
+                self.resolve(room, Want::Room);
+            }
+            StmtKind::Send { body, from, to } => {
+                self.string(body);
+                self.resolve(from, Want::User);
+                self.resolve(to, Want::UserOrRoom);
+            }
+            StmtKind::SendRaw { from, xml } => {
+                self.resolve(from, Want::User);
+                self.string(xml);
+                self.xml(xml);
+            }
+            StmtKind::Wait(d) => self.duration(d, "wait", values::DAY),
+            StmtKind::ExpectReceives(expect) => self.expect_receives(expect),
+            StmtKind::ExpectConnectFails { user, options, reason, within } => {
+                self.connect(user, options);
+                self.reason(reason);
+                self.within(within);
+            }
+            StmtKind::ExpectArchive { archive, reader, count, within, .. } => {
+                self.resolve(archive, Want::UserOrRoom);
+                self.resolve(reader, Want::User);
+                self.count(count, "a message count", 0, 1_000_000);
+                self.within(within);
+            }
+            StmtKind::ExpectLink { from, to, .. } => {
+                let a = self.resolve(from, Want::Server);
+                let b = self.resolve(to, Want::Server);
+                if let (Some(a), Some(b)) = (a, b) {
+                    if a.text == b.text {
+                        self.bad_cut(to.span, "a server-to-server link joins two different servers");
+                    }
+                }
+            }
+            StmtKind::SetCertificate { target, .. } | StmtKind::RevokeCertificate { target } => {
+                self.resolve(target, Want::CertificateHolder);
+            }
+            StmtKind::Partition(cut) => self.cut(cut),
+            StmtKind::Heal(cut) => {
+                if let Some(cut) = cut {
+                    self.cut(cut);
+                }
+            }
+            StmtKind::Isolate(target) => {
+                self.resolve(target, Want::Server);
+            }
+            StmtKind::Impair { link, impairments } => {
+                self.link(link);
+                for impairment in impairments {
+                    self.impairment(impairment);
+                }
+            }
+            StmtKind::Restore(link) => {
+                if let Some(link) = link {
+                    self.link(link);
+                }
+            }
+            StmtKind::Process { database, target, .. } => {
+                self.resolve(target, if *database { Want::Database } else { Want::Server });
+            }
+            StmtKind::Chaos(chaos) => self.chaos(chaos),
+            StmtKind::Parallel(block) => self.block(block),
+            StmtKind::Repeat { count, every, body } => {
+                self.count(count, "a repeat count", 1, 1_000_000);
+                if let Some(every) = every {
+                    self.duration(every, "every", HOUR);
+                }
+                self.repeat_depth += 1;
+                self.block(body);
+                self.repeat_depth -= 1;
+            }
+            StmtKind::CheckDelivery { room, .. } => {
+                self.resolve(room, Want::Room);
+            }
+            StmtKind::Call { name, args } => self.call(name, args, stmt.span),
+        }
+    }
+
+    fn connect(&mut self, user: &Name, options: &ConnectOptions) {
+        let Some(resolved) = self.resolve(user, Want::User) else { return };
+        let Some(node) = &options.node else { return };
+        let Entity::User { server } = resolved.entity else { return };
+        let Some(node_text) = self.substitute(node) else { return };
+        let Some(scope) = self.scope else { return };
+        let nodes = scope.nodes_of(&server);
+        if nodes.contains(&node_text.as_str()) || node_text == server {
+            return;
+        }
+        let help = if nodes.is_empty() {
+            format!("server `{server}` has no nodes; declare them with `servers {server} with nodes {node_text}, ...` or drop `to {node_text}`")
+        } else {
+            match did_you_mean(&node_text, nodes.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`? nodes of `{server}`: {}", nodes.join(", ")),
+                None => format!("nodes of `{server}`: {}", nodes.join(", ")),
+            }
+        };
+        let diagnostic = Diagnostic::error(Code::NotANode, self.file, format!("`{node_text}` is not a node of `{server}`"))
+            .with_label(node.span, format!("{} is on `{server}`", resolved.text))
+            .with_help(help);
+        self.report(diagnostic);
+    }
+
+    fn via(&mut self, via: &Name) {
+        let Some(text) = self.substitute(via) else { return };
+        let Some(scope) = self.scope else { return };
+        if matches!(scope.get(&text), Some(Entity::Server | Entity::Node { .. })) {
+            return;
+        }
+        let servers = scope.names_where(|e| *e == Entity::Server);
+        let help = match did_you_mean(&text, servers.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("`via` names the server whose federated mirror of the room to join; add `{text}` to the case's `servers` line"),
+        };
+        let diagnostic = Diagnostic::error(Code::ViaServer, self.file, format!("`via {text}`: the case does not list server `{text}`"))
+            .with_label(via.span, "not in the case's `servers` line")
+            .with_help(help);
+        self.report(diagnostic);
+    }
+
+    fn expect_receives(&mut self, expect: &ExpectReceives) {
+        self.resolve(&expect.user, Want::User);
+        if let Expected::Messages(messages) = &expect.expected {
+            for message in messages {
+                self.string(message);
+                if message.is_xml() {
+                    self.xml(message);
+                    self.add_captures(xml::captures(message));
+                }
+            }
+        }
+        if let Some(from) = &expect.from {
+            self.resolve(from, Want::UserOrRoom);
+        }
+        self.within(&expect.within);
+    }
+
+    fn reason(&mut self, reason: &Str) {
+        let value = reason.literal();
+        if value.as_deref().is_some_and(|v| FAILURE_REASONS.contains(&v)) || !self.context_free() {
+            return;
+        }
+        let written = value.unwrap_or_else(|| reason.display());
+        let help = match did_you_mean(&written, FAILURE_REASONS.iter().copied()) {
+            Some(near) => format!("did you mean \"{near}\"?"),
+            None => format!("reasons: {}", one_of(FAILURE_REASONS)),
+        };
+        self.report(
+            Diagnostic::error(Code::UnknownReason, self.file, format!("unknown failure reason \"{written}\""))
+                .with_label(reason.span, "not a reason jspec can observe")
+                .with_help(help),
+        );
+    }
+
+    fn within(&mut self, within: &Option<Duration>) {
+        if let Some(d) = within {
+            self.duration(d, "within", HOUR);
+        }
+    }
+
+    fn cut(&mut self, cut: &Cut) {
+        let mut seen: Vec<String> = Vec::new();
+        for side in [&cut.left, &cut.right] {
+            for name in &side.names {
+                if let Some(resolved) = self.resolve(name, Want::Server) {
+                    if seen.contains(&resolved.text) {
+                        self.bad_cut(name.span, &format!("`{}` is on both sides of the cut", resolved.text));
+                    }
+                    seen.push(resolved.text);
+                }
+            }
+        }
+    }
+
+    fn link(&mut self, link: &Link) {
+        let from = self.resolve(&link.from, Want::Endpoint);
+        let to = self.resolve(&link.to, Want::Endpoint);
+        let (Some(from), Some(to)) = (from, to) else { return };
+        let home = |entity: &Entity| match entity {
+            Entity::User { server } => Some(server.clone()),
+            _ => None,
+        };
+        match (home(&from.entity), home(&to.entity)) {
+            (Some(_), Some(_)) => self.bad_cut(link.span, "a link joins a user to their server, or two servers; two users have no link"),
+            (Some(server), None) | (None, Some(server)) => {
+                let (user, other) = if home(&from.entity).is_some() { (&from, &to) } else { (&to, &from) };
+                let other_home = match &other.entity {
+                    Entity::Node { server } => server.clone(),
+                    _ => other.text.clone(),
+                };
+                if other_home != server {
+                    let message = format!("`{}` connects to `{server}`, not `{}`", user.text, other.text);
+                    self.bad_cut(link.span, &message);
+                }
+            }
+            (None, None) if from.text == to.text => self.bad_cut(link.span, "a link joins two different servers"),
+            (None, None) => {}
+        }
+    }
+
+    fn impairment(&mut self, impairment: &Impairment) {
+        match &impairment.kind {
+            ImpairmentKind::Lag { delay, jitter } => {
+                self.duration(delay, "lag", 10.0 * MINUTE);
+                if let Some(jitter) = jitter {
+                    self.duration(jitter, "jitter", 10.0 * MINUTE);
+                }
+            }
+            ImpairmentKind::Throttle(d) => self.duration(d, "throttle", HOUR),
+            ImpairmentKind::Drop(p) => self.percent(p, "drop"),
+            ImpairmentKind::Duplicate(p) => self.percent(p, "duplicate"),
+            ImpairmentKind::Reorder(p) => self.percent(p, "reorder"),
+            ImpairmentKind::Tamper(p) => self.percent(p, "tamper"),
+            ImpairmentKind::Bandwidth(rate) => {
+                if self.context_free() {
+                    if let Some(d) = values::rate(self.file, rate) {
+                        self.report(d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn chaos(&mut self, chaos: &Chaos) {
+        self.duration(&chaos.duration, "chaos", values::DAY);
+        for rule in &chaos.rules {
+            self.duration(&rule.min, "every", HOUR);
+            if let Some(max) = &rule.max {
+                self.duration(max, "every", HOUR);
+                if max.millis < rule.min.millis && self.context_free() {
+                    self.report(
+                        Diagnostic::error(Code::OutOfRange, self.file, "the interval ends before it starts")
+                            .with_label(rule.min.span.to(max.span), "the upper bound is below the lower bound")
+                            .with_help("write the shorter duration first: every 10s..30s"),
+                    );
+                }
+            }
+            if let Some(hold) = &rule.hold {
+                self.duration(hold, "for", values::DAY);
+            }
+            match &rule.action {
+                ChaosAction::Pick { targets, .. } => {
+                    for target in targets {
+                        self.resolve(target, Want::Server);
+                    }
+                }
+                ChaosAction::Fault(kind) => {
+                    let stmt = Stmt { kind: (**kind).clone(), span: rule.span, trivia: Trivia::default() };
+                    self.stmt(&stmt);
+                }
+            }
+        }
+    }
+
+    fn xml(&mut self, string: &Str) {
+        if self.context_free() {
+            if let Some(d) = xml::check(self.file, self.src(), string) {
+                self.report(d);
+            }
+        }
+    }
+
+    fn duration(&mut self, d: &Duration, what: &str, max: f64) {
+        if self.context_free() {
+            if let Some(diagnostic) = values::duration(self.file, d, what, max) {
+                self.report(diagnostic);
+            }
+        }
+    }
+
+    fn percent(&mut self, p: &Percent, what: &str) {
+        if self.context_free() {
+            if let Some(diagnostic) = values::percent(self.file, p, what) {
+                self.report(diagnostic);
+            }
+        }
+    }
+
+    fn count(&mut self, c: &Count, what: &str, min: u64, max: u64) {
+        if self.context_free() {
+            if let Some(diagnostic) = values::count(self.file, c, what, min, max) {
+                self.report(diagnostic);
+            }
+        }
+    }
+
+    fn bad_cut(&mut self, span: crate::span::Span, message: &str) {
+        self.report(
+            Diagnostic::error(Code::BadCut, self.file, message.to_string())
+                .with_label(span, "no such link")
+                .with_help("partition servers (`partition a | b`); impair a user's link to their server (`alice -> a`) or a link between servers (`a <-> b`)"),
+        );
+    }
+}
