@@ -20,7 +20,10 @@ pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, style: Style) -> u8 {
     let program = Program::load(&files);
     let report = check(&program, &CheckOptions::default());
     for diagnostic in &report.diagnostics {
-        eprint!("{}", render(diagnostic, &program.sources, style.render_options()));
+        eprint!(
+            "{}",
+            render(diagnostic, &program.sources, style.render_options())
+        );
     }
     let (errors, warnings) = (report.errors(), report.warnings());
     println!(
@@ -34,7 +37,11 @@ pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, style: Style) -> u8 {
         warnings,
         plural(warnings)
     );
-    if errors > 0 || (deny_warnings && warnings > 0) { exit::SPEC_ERROR } else { exit::OK }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        exit::SPEC_ERROR
+    } else {
+        exit::OK
+    }
 }
 
 fn plural(n: usize) -> &'static str {

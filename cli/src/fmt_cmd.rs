@@ -31,7 +31,14 @@ pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
         let Some(formatted) = jspec_lang::fmt::format_text(&text) else {
             // Show the syntax error the way `jspec check` would.
             let program = Program::from_text(&file.display().to_string(), &text);
-            eprint!("{}", render_all(&program.diagnostics, &program.sources, style.render_options()));
+            eprint!(
+                "{}",
+                render_all(
+                    &program.diagnostics,
+                    &program.sources,
+                    style.render_options()
+                )
+            );
             broken += 1;
             continue;
         };
@@ -49,9 +56,17 @@ pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
             println!("formatted {}", file.display());
         }
     }
-    let verb = if check_only { "would reformat" } else { "reformatted" };
+    let verb = if check_only {
+        "would reformat"
+    } else {
+        "reformatted"
+    };
     let count = if check_only { unformatted } else { changed };
-    println!("{} file{} checked, {verb} {count}", files.len(), if files.len() == 1 { "" } else { "s" });
+    println!(
+        "{} file{} checked, {verb} {count}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    );
     if broken > 0 {
         exit::SPEC_ERROR
     } else if check_only && unformatted > 0 {

@@ -39,7 +39,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Parse and check .jspec files; report every error with its file, line and column.
-    #[command(after_help = "Exit status: 0 when there are no errors (warnings allowed), 2 when there are errors.")]
+    #[command(
+        after_help = "Exit status: 0 when there are no errors (warnings allowed), 2 when there are errors."
+    )]
     Check {
         /// Files or folders (folders are searched recursively for *.jspec).
         #[arg(required = true, value_name = "PATH")]
@@ -49,7 +51,9 @@ enum Command {
         deny_warnings: bool,
     },
     /// Rewrite .jspec files in the canonical format, keeping comments.
-    #[command(after_help = "Exit status: 0 when done (or, with --check, when nothing would change); 1 when --check finds files to reformat; 2 on syntax errors.")]
+    #[command(
+        after_help = "Exit status: 0 when done (or, with --check, when nothing would change); 1 when --check finds files to reformat; 2 on syntax errors."
+    )]
     Fmt {
         /// Files or folders (folders are searched recursively for *.jspec).
         #[arg(required = true, value_name = "PATH")]
@@ -64,7 +68,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let style = output::Style::detect(cli.color);
     let code = match cli.command {
-        Command::Check { paths, deny_warnings } => check_cmd::run(&paths, deny_warnings, style),
+        Command::Check {
+            paths,
+            deny_warnings,
+        } => check_cmd::run(&paths, deny_warnings, style),
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
     };
     ExitCode::from(code)

@@ -29,6 +29,9 @@ impl Style {
     }
 
     pub(crate) fn render_options(self) -> RenderOptions {
-        RenderOptions { color: self.color, ..RenderOptions::plain() }
+        RenderOptions {
+            color: self.color,
+            ..RenderOptions::plain()
+        }
     }
 }

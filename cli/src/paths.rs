@@ -7,7 +7,8 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            collect(path, &mut files).map_err(|e| format!("cannot read folder {}: {e}", path.display()))?;
+            collect(path, &mut files)
+                .map_err(|e| format!("cannot read folder {}: {e}", path.display()))?;
         } else if path.exists() {
             files.push(path.clone());
         } else {

@@ -36,7 +36,11 @@ fn golden_check_outputs() {
     let dir = check_dir();
     let mut failures = Vec::new();
     let names = cases();
-    assert!(names.len() >= 40, "expected at least 40 golden cases, found {}", names.len());
+    assert!(
+        names.len() >= 40,
+        "expected at least 40 golden cases, found {}",
+        names.len()
+    );
     for name in &names {
         let output = Command::new(env!("CARGO_BIN_EXE_jspec"))
             .args(["check", name])
@@ -88,7 +92,10 @@ fn every_bad_input_fails_with_a_code() {
             assert_eq!(exit.trim(), "2", "{stem} should fail with exit 2");
         }
         if !stem.starts_with("ok-") {
-            assert!(err.contains("jspec::"), "{stem}: no diagnostic code in its .err");
+            assert!(
+                err.contains("jspec::"),
+                "{stem}: no diagnostic code in its .err"
+            );
         }
     }
 }

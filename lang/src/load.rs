@@ -63,21 +63,38 @@ impl Program {
 
     /// Loads files through a reader. A file that cannot be read becomes an error that names it.
     pub fn load_with(paths: &[PathBuf], reader: &dyn FileReader) -> Program {
-        let mut loader = Loader { program: Program::default(), reader, by_path: HashMap::new() };
+        let mut loader = Loader {
+            program: Program::default(),
+            reader,
+            by_path: HashMap::new(),
+        };
         for path in paths {
             match reader.read(path) {
                 Ok(text) => {
-                    let id = loader.add(path.display().to_string(), Origin::Disk(path.clone()), text);
+                    let id =
+                        loader.add(path.display().to_string(), Origin::Disk(path.clone()), text);
                     loader.program.roots.push(id);
                 }
                 Err(error) => {
                     // Keep a (empty) source so the diagnostic has a file to name.
                     let name = path.display().to_string();
-                    let id = loader.program.sources.add(name.clone(), Origin::Disk(path.clone()), String::new());
-                    loader.program.modules.push(Module { file: id, ast: None, uses: Vec::new() });
+                    let id = loader.program.sources.add(
+                        name.clone(),
+                        Origin::Disk(path.clone()),
+                        String::new(),
+                    );
+                    loader.program.modules.push(Module {
+                        file: id,
+                        ast: None,
+                        uses: Vec::new(),
+                    });
                     loader.program.diagnostics.push(
-                        Diagnostic::error(Code::UnreadableFile, id, format!("cannot read {name}: {error}"))
-                            .with_help("check the path and its permissions"),
+                        Diagnostic::error(
+                            Code::UnreadableFile,
+                            id,
+                            format!("cannot read {name}: {error}"),
+                        )
+                        .with_help("check the path and its permissions"),
                     );
                 }
             }
@@ -92,7 +109,11 @@ impl Program {
 
     /// A program of in-memory files; their `use`s resolve only to the standard library.
     pub fn from_texts(files: &[(&str, &str)]) -> Program {
-        let mut loader = Loader { program: Program::default(), reader: &NoFiles, by_path: HashMap::new() };
+        let mut loader = Loader {
+            program: Program::default(),
+            reader: &NoFiles,
+            by_path: HashMap::new(),
+        };
         for (name, text) in files {
             let id = loader.add(name.to_string(), Origin::Memory, text.to_string());
             loader.program.roots.push(id);
@@ -115,7 +136,11 @@ impl Loader<'_> {
         }
         let parsed = parse::parse_file(id, self.program.sources.get(id).text());
         self.program.diagnostics.extend(parsed.diagnostics);
-        self.program.modules.push(Module { file: id, ast: None, uses: Vec::new() });
+        self.program.modules.push(Module {
+            file: id,
+            ast: None,
+            uses: Vec::new(),
+        });
         let uses = parsed.tree.as_ref().map(use_paths).unwrap_or_default();
         let mut resolved = Vec::new();
         for (span, path) in uses {
@@ -127,14 +152,24 @@ impl Loader<'_> {
         id
     }
 
-    fn resolve(&mut self, from: SourceId, origin: &Origin, span: Span, path: &str) -> Option<SourceId> {
+    fn resolve(
+        &mut self,
+        from: SourceId,
+        origin: &Origin,
+        span: Span,
+        path: &str,
+    ) -> Option<SourceId> {
         if let Origin::Disk(using) = origin {
             let candidate = using.parent().unwrap_or(Path::new(".")).join(path);
             if let Some(&id) = self.by_path.get(&normalize(&candidate)) {
                 return Some(id);
             }
             if let Ok(text) = self.reader.read(&candidate) {
-                return Some(self.add(candidate.display().to_string(), Origin::Disk(candidate), text));
+                return Some(self.add(
+                    candidate.display().to_string(),
+                    Origin::Disk(candidate),
+                    text,
+                ));
             }
         }
         if let Some(text) = stdlib::get(path) {
@@ -145,13 +180,20 @@ impl Loader<'_> {
             return Some(self.add(name.to_string(), Origin::Stdlib, text.to_string()));
         }
         let stdlib_names = stdlib::FILES.iter().map(|(name, _)| *name);
-        let mut diagnostic = Diagnostic::error(Code::MissingUse, from, format!("cannot find `{path}`"))
-            .with_label(span, "no such file beside this one, nor in the standard library");
+        let mut diagnostic =
+            Diagnostic::error(Code::MissingUse, from, format!("cannot find `{path}`")).with_label(
+                span,
+                "no such file beside this one, nor in the standard library",
+            );
         diagnostic = match crate::diagnostic::did_you_mean(path, stdlib_names) {
             Some(name) => diagnostic.with_help(format!("did you mean \"{name}\"?")),
             None => diagnostic.with_help(format!(
                 "paths are relative to the using file; the standard library has {}",
-                stdlib::FILES.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+                stdlib::FILES
+                    .iter()
+                    .map(|(n, _)| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         };
         self.program.diagnostics.push(diagnostic);
@@ -191,6 +233,9 @@ struct NoFiles;
 
 impl FileReader for NoFiles {
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{} (in-memory program)", path.display())))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} (in-memory program)", path.display()),
+        ))
     }
 }

@@ -13,7 +13,10 @@ pub struct Span {
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
         // Sources are limited to 4 GiB by `SourceMap::add`, so offsets fit.
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     pub fn len(self) -> usize {
@@ -26,7 +29,10 @@ impl Span {
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -81,7 +87,10 @@ impl SourceFile {
         let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
         let start = self.line_starts[line] as usize;
         let end = (offset as usize).min(self.text().len());
-        let column = self.text().get(start..end).map_or(end - start, |s| s.chars().count());
+        let column = self
+            .text()
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count());
         (line + 1, column + 1)
     }
 

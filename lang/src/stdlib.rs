@@ -3,14 +3,23 @@
 
 /// `(path as written in a use, text)`.
 pub const FILES: &[(&str, &str)] = &[
-    ("stdlib/disco.jspec", include_str!("../../stdlib/disco.jspec")),
+    (
+        "stdlib/disco.jspec",
+        include_str!("../../stdlib/disco.jspec"),
+    ),
     ("stdlib/mam.jspec", include_str!("../../stdlib/mam.jspec")),
     ("stdlib/muc.jspec", include_str!("../../stdlib/muc.jspec")),
-    ("stdlib/vcard.jspec", include_str!("../../stdlib/vcard.jspec")),
+    (
+        "stdlib/vcard.jspec",
+        include_str!("../../stdlib/vcard.jspec"),
+    ),
 ];
 
 /// The bundled file for a `use` path, such as `stdlib/muc.jspec`.
 pub fn get(path: &str) -> Option<&'static str> {
     let path = path.strip_prefix("./").unwrap_or(path);
-    FILES.iter().find(|(name, _)| *name == path).map(|(_, text)| *text)
+    FILES
+        .iter()
+        .find(|(name, _)| *name == path)
+        .map(|(_, text)| *text)
 }

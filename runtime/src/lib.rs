@@ -1,2 +1,5 @@
-//! jspec-runtime: the interpreter (execution plan, executor, events, reporters), the lab and
-//! the fault planes. Its first piece is case selection; `jspec run` builds on it.
+//! jspec-runtime: the interpreter. Data flows one way: checked program -> [`plan`] (which cases
+//! run, with their suite and section) -> executor -> events -> reporters. The executor, lab and
+//! fault planes build on the plan.
+
+pub mod plan;

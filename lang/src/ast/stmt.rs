@@ -12,34 +12,94 @@ pub struct Stmt {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
-    Connect { user: Name, options: ConnectOptions },
-    Disconnect { user: Name, abrupt: bool },
-    Join { user: Name, room: Name, nick: Option<Str>, via: Option<Name> },
-    Leave { user: Name, room: Name },
+    Connect {
+        user: Name,
+        options: ConnectOptions,
+    },
+    Disconnect {
+        user: Name,
+        abrupt: bool,
+    },
+    Join {
+        user: Name,
+        room: Name,
+        nick: Option<Str>,
+        via: Option<Name>,
+    },
+    Leave {
+        user: Name,
+        room: Name,
+    },
     /// `send "text" from alice to ops`: a chat or groupchat message.
-    Send { body: Str, from: Name, to: Name },
+    Send {
+        body: Str,
+        from: Name,
+        to: Name,
+    },
     /// `send from alice """<iq .../>"""`: a raw stanza.
-    SendRaw { from: Name, xml: Str },
+    SendRaw {
+        from: Name,
+        xml: Str,
+    },
     Wait(Duration),
     ExpectReceives(ExpectReceives),
-    ExpectConnectFails { user: Name, options: ConnectOptions, reason: Str, within: Option<Duration> },
-    ExpectArchive { archive: Name, reader: Name, count: Count, in_order: bool, within: Option<Duration> },
-    ExpectLink { from: Name, to: Name, auth: Option<(LinkAuth, Span)>, transport: Option<(Transport, Span)> },
-    SetCertificate { target: Name, state: CertificateState, state_span: Span },
-    RevokeCertificate { target: Name },
+    ExpectConnectFails {
+        user: Name,
+        options: ConnectOptions,
+        reason: Str,
+        within: Option<Duration>,
+    },
+    ExpectArchive {
+        archive: Name,
+        reader: Name,
+        count: Count,
+        in_order: bool,
+        within: Option<Duration>,
+    },
+    ExpectLink {
+        from: Name,
+        to: Name,
+        auth: Option<(LinkAuth, Span)>,
+        transport: Option<(Transport, Span)>,
+    },
+    SetCertificate {
+        target: Name,
+        state: CertificateState,
+        state_span: Span,
+    },
+    RevokeCertificate {
+        target: Name,
+    },
     Partition(Cut),
     Isolate(Name),
     /// `heal` alone heals everything.
     Heal(Option<Cut>),
-    Impair { link: Link, impairments: Vec<Impairment> },
+    Impair {
+        link: Link,
+        impairments: Vec<Impairment>,
+    },
     /// `restore` alone restores every link.
     Restore(Option<Link>),
-    Process { action: ProcessAction, database: bool, target: Name },
+    Process {
+        action: ProcessAction,
+        database: bool,
+        target: Name,
+    },
     Chaos(Chaos),
     Parallel(Block),
-    Repeat { count: Count, every: Option<Duration>, body: Block },
-    CheckDelivery { room: Name, properties: Vec<(DeliveryProperty, Span)> },
-    Call { name: Name, args: Vec<Argument> },
+    Repeat {
+        count: Count,
+        every: Option<Duration>,
+        body: Block,
+    },
+    CheckDelivery {
+        room: Name,
+        properties: Vec<(DeliveryProperty, Span)>,
+    },
+    Call {
+        name: Name,
+        args: Vec<Argument>,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -135,7 +195,10 @@ pub struct Impairment {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImpairmentKind {
-    Lag { delay: Duration, jitter: Option<Duration> },
+    Lag {
+        delay: Duration,
+        jitter: Option<Duration>,
+    },
     Drop(Percent),
     Throttle(Duration),
     Duplicate(Percent),

@@ -35,7 +35,10 @@ impl Str {
     /// The span of the text between the quotes.
     pub fn content_span(&self) -> Span {
         let quote = if self.triple { 3 } else { 1 };
-        Span { start: self.span.start + quote, end: self.span.end.saturating_sub(quote) }
+        Span {
+            start: self.span.start + quote,
+            end: self.span.end.saturating_sub(quote),
+        }
     }
 
     /// The value when it has no interpolation.

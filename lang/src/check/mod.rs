@@ -57,17 +57,23 @@ pub fn check(program: &Program, _options: &CheckOptions) -> Report {
     let mut case_ids: HashMap<u64, (SourceId, Span)> = HashMap::new();
     let mut cases = 0;
     for &root in &program.roots {
-        let Some(ast) = &program.module(root).ast else { continue };
+        let Some(ast) = &program.module(root).ast else {
+            continue;
+        };
         let mut suite: Option<Span> = None;
         for item in &ast.items {
             match &item.kind {
                 ItemKind::Suite(name) => {
                     if let Some(first) = suite.replace(name.span) {
                         out.push(
-                            Diagnostic::error(Code::DuplicateSuite, root, "a file names its suite once")
-                                .with_label(item.span, "second `suite` line")
-                                .with_label(first, "first named here")
-                                .with_help("keep one `suite` line per file"),
+                            Diagnostic::error(
+                                Code::DuplicateSuite,
+                                root,
+                                "a file names its suite once",
+                            )
+                            .with_label(item.span, "second `suite` line")
+                            .with_label(first, "first named here")
+                            .with_help("keep one `suite` line per file"),
                         );
                     }
                 }
@@ -94,10 +100,13 @@ pub fn check(program: &Program, _options: &CheckOptions) -> Report {
                         }
                     }
                     let scope = scope::build(root, case, &mut out);
-                    let mut walker = Walker::new(program, Some(&scope), &mut procedures, &mut out, root);
+                    let mut walker =
+                        Walker::new(program, Some(&scope), &mut procedures, &mut out, root);
                     for entry in &case.entries {
                         match &entry.kind {
-                            CaseEntryKind::Setup(block) | CaseEntryKind::Teardown(block) => walker.block(block),
+                            CaseEntryKind::Setup(block) | CaseEntryKind::Teardown(block) => {
+                                walker.block(block)
+                            }
                             CaseEntryKind::Step { title, body } => {
                                 walker.string(title);
                                 walker.block(body);
@@ -112,5 +121,9 @@ pub fn check(program: &Program, _options: &CheckOptions) -> Report {
     }
     out.sort_by_key(|d| (d.file, d.primary_span().map_or(0, |s| s.start)));
     out.dedup();
-    Report { diagnostics: out, files: program.roots.len(), cases }
+    Report {
+        diagnostics: out,
+        files: program.roots.len(),
+        cases,
+    }
 }

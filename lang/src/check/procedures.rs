@@ -23,11 +23,18 @@ pub(crate) struct Procedures<'p> {
 
 impl<'p> Procedures<'p> {
     pub(crate) fn new(program: &'p Program) -> Self {
-        Procedures { program, visible: HashMap::new() }
+        Procedures {
+            program,
+            visible: HashMap::new(),
+        }
     }
 
     /// The procedures visible from `file`; name clashes are reported into `out` the first time.
-    pub(crate) fn visible_from(&mut self, file: SourceId, out: &mut Vec<Diagnostic>) -> &HashMap<&'p str, ProcRef<'p>> {
+    pub(crate) fn visible_from(
+        &mut self,
+        file: SourceId,
+        out: &mut Vec<Diagnostic>,
+    ) -> &HashMap<&'p str, ProcRef<'p>> {
         if !self.visible.contains_key(&file) {
             let table = self.collect(file, out);
             self.visible.insert(file, table);
@@ -47,12 +54,18 @@ impl<'p> Procedures<'p> {
             queue.extend(module.uses.iter().filter_map(|(_, target)| *target));
             let Some(ast) = &module.ast else { continue };
             for item in &ast.items {
-                let ItemKind::Procedure(procedure) = &item.kind else { continue };
+                let ItemKind::Procedure(procedure) = &item.kind else {
+                    continue;
+                };
                 let name = procedure.name.text.as_str();
                 match table.get(name) {
                     Some(first) if file == root || first.file == root => {
                         // Report a clash only where the user can fix it: in the file being checked.
-                        let (here, there) = if file == root { (procedure, *first) } else { (first.procedure, ProcRef { file, procedure }) };
+                        let (here, there) = if file == root {
+                            (procedure, *first)
+                        } else {
+                            (first.procedure, ProcRef { file, procedure })
+                        };
                         out.push(
                             Diagnostic::error(Code::DuplicateProcedure, root, format!("procedure `{name}` is defined twice"))
                                 .with_label(here.name.span, "defined here")

@@ -53,7 +53,9 @@ impl Want {
             Want::User => Code::UnknownActor,
             Want::Room => Code::UnknownRoom,
             Want::UserOrRoom => Code::UnknownTarget,
-            Want::Server | Want::Endpoint | Want::CertificateHolder | Want::Database => Code::UnknownServer,
+            Want::Server | Want::Endpoint | Want::CertificateHolder | Want::Database => {
+                Code::UnknownServer
+            }
         }
     }
 
@@ -82,9 +84,16 @@ impl Walker<'_, '_> {
         match self.param(&name.text) {
             Some(Bound::Name(bound)) => Some(bound.text.clone()),
             Some(Bound::Str) => {
-                let diagnostic = Diagnostic::error(Code::ArgumentKind, self.file, format!("parameter `{}` holds a string here", name.text))
-                    .with_label(name.span, "a name is needed here")
-                    .with_help(format!("pass a name without quotes for `{}`, such as `alice` or `ops`", name.text));
+                let diagnostic = Diagnostic::error(
+                    Code::ArgumentKind,
+                    self.file,
+                    format!("parameter `{}` holds a string here", name.text),
+                )
+                .with_label(name.span, "a name is needed here")
+                .with_help(format!(
+                    "pass a name without quotes for `{}`, such as `alice` or `ops`",
+                    name.text
+                ));
                 self.report(diagnostic);
                 None
             }
@@ -97,19 +106,31 @@ impl Walker<'_, '_> {
         let text = self.substitute(name)?;
         let scope: &Scope = self.scope?;
         match scope.get(&text) {
-            Some(entity) if want.accepts(entity) => Some(Resolved { text, entity: entity.clone() }),
+            Some(entity) if want.accepts(entity) => Some(Resolved {
+                text,
+                entity: entity.clone(),
+            }),
             Some(entity) => {
                 let entity = entity.describe();
-                let mut diagnostic = Diagnostic::error(want.code(), self.file, format!("`{text}` is {entity}, not a {}", want.noun()))
-                    .with_label(name.span, format!("a {} is needed here", want.noun()));
+                let mut diagnostic = Diagnostic::error(
+                    want.code(),
+                    self.file,
+                    format!("`{text}` is {entity}, not a {}", want.noun()),
+                )
+                .with_label(name.span, format!("a {} is needed here", want.noun()));
                 if want == Want::Server && entity == "a database" {
-                    diagnostic = diagnostic.with_help(format!("to act on a database write `database`: e.g. `kill database {text}`"));
+                    diagnostic = diagnostic.with_help(format!(
+                        "to act on a database write `database`: e.g. `kill database {text}`"
+                    ));
                 } else if want == Want::Database && (entity == "a server" || entity == "a node") {
-                    diagnostic = diagnostic.with_help(format!("`database` acts on databases; for a server write e.g. `kill {text}`"));
+                    diagnostic = diagnostic.with_help(format!(
+                        "`database` acts on databases; for a server write e.g. `kill {text}`"
+                    ));
                 } else {
                     let candidates = scope.names_where(|e| want.accepts(e));
                     let help = if candidates.is_empty() {
-                        want.declaration_hint(&text).replace(&format!(" {text} "), " NAME ")
+                        want.declaration_hint(&text)
+                            .replace(&format!(" {text} "), " NAME ")
                     } else {
                         format!("the case's {}s: {}", want.noun(), candidates.join(", "))
                     };
@@ -120,9 +141,13 @@ impl Walker<'_, '_> {
             }
             None => {
                 let candidates = scope.names_where(|e| want.accepts(e));
-                let diagnostic = Diagnostic::error(want.code(), self.file, format!("unknown {} `{text}`", want.noun()))
-                    .with_label(name.span, "not declared in this case")
-                    .with_help(suggestion(&text, &candidates, want));
+                let diagnostic = Diagnostic::error(
+                    want.code(),
+                    self.file,
+                    format!("unknown {} `{text}`", want.noun()),
+                )
+                .with_label(name.span, "not declared in this case")
+                .with_help(suggestion(&text, &candidates, want));
                 self.report(diagnostic);
                 None
             }
@@ -134,6 +159,10 @@ fn suggestion(text: &str, candidates: &[&str], want: Want) -> String {
     match did_you_mean(text, candidates.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
         None if candidates.is_empty() => want.declaration_hint(text),
-        None => format!("the case has: {}; or {}", candidates.join(", "), want.declaration_hint(text)),
+        None => format!(
+            "the case has: {}; or {}",
+            candidates.join(", "),
+            want.declaration_hint(text)
+        ),
     }
 }

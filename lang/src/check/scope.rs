@@ -14,12 +14,20 @@ use crate::span::{SourceId, Span};
 pub(crate) enum Entity {
     Server,
     /// A node of a clustered server role.
-    Node { server: String },
+    Node {
+        server: String,
+    },
     Database,
-    DatabaseNode { database: String },
+    DatabaseNode {
+        database: String,
+    },
     /// A user, and the server role they are declared on.
-    User { server: String },
-    Room { server: String },
+    User {
+        server: String,
+    },
+    Room {
+        server: String,
+    },
 }
 
 impl Entity {
@@ -50,7 +58,11 @@ impl Scope {
 
     /// Names of entities that satisfy `wanted`, in declaration order.
     pub(crate) fn names_where(&self, wanted: impl Fn(&Entity) -> bool) -> Vec<&str> {
-        self.order.iter().filter(|n| self.get(n).is_some_and(&wanted)).map(String::as_str).collect()
+        self.order
+            .iter()
+            .filter(|n| self.get(n).is_some_and(&wanted))
+            .map(String::as_str)
+            .collect()
     }
 
     pub(crate) fn all_names(&self) -> impl Iterator<Item = &str> {
@@ -65,10 +77,22 @@ impl Scope {
     fn declare(&mut self, file: SourceId, name: &Name, entity: Entity, out: &mut Vec<Diagnostic>) {
         if let Some((previous, span)) = self.entities.get(&name.text) {
             out.push(
-                Diagnostic::error(Code::DuplicateDeclaration, file, format!("`{}` is declared twice", name.text))
-                    .with_label(name.span, format!("declared again as {}", entity.describe()))
-                    .with_label(*span, format!("first declared here as {}", previous.describe()))
-                    .with_help("every server, node, database, user and room of a case needs its own name"),
+                Diagnostic::error(
+                    Code::DuplicateDeclaration,
+                    file,
+                    format!("`{}` is declared twice", name.text),
+                )
+                .with_label(
+                    name.span,
+                    format!("declared again as {}", entity.describe()),
+                )
+                .with_label(
+                    *span,
+                    format!("first declared here as {}", previous.describe()),
+                )
+                .with_help(
+                    "every server, node, database, user and room of a case needs its own name",
+                ),
             );
             return;
         }
@@ -80,20 +104,29 @@ impl Scope {
 /// Builds the scope of a case and checks its declarations and metadata.
 pub(crate) fn build(file: SourceId, case: &Case, out: &mut Vec<Diagnostic>) -> Scope {
     let mut scope = Scope::default();
-    let declare_roles = |scope: &mut Scope, roles: &[Role], database: bool, out: &mut Vec<Diagnostic>| {
-        for role in roles {
-            let entity = if database { Entity::Database } else { Entity::Server };
-            scope.declare(file, &role.name, entity, out);
-            for node in &role.nodes {
+    let declare_roles =
+        |scope: &mut Scope, roles: &[Role], database: bool, out: &mut Vec<Diagnostic>| {
+            for role in roles {
                 let entity = if database {
-                    Entity::DatabaseNode { database: role.name.text.clone() }
+                    Entity::Database
                 } else {
-                    Entity::Node { server: role.name.text.clone() }
+                    Entity::Server
                 };
-                scope.declare(file, node, entity, out);
+                scope.declare(file, &role.name, entity, out);
+                for node in &role.nodes {
+                    let entity = if database {
+                        Entity::DatabaseNode {
+                            database: role.name.text.clone(),
+                        }
+                    } else {
+                        Entity::Node {
+                            server: role.name.text.clone(),
+                        }
+                    };
+                    scope.declare(file, node, entity, out);
+                }
             }
-        }
-    };
+        };
     // Roles first: users and rooms refer to them wherever they are written.
     for entry in &case.entries {
         match &entry.kind {
@@ -109,10 +142,24 @@ pub(crate) fn build(file: SourceId, case: &Case, out: &mut Vec<Diagnostic>) -> S
     for entry in &case.entries {
         match &entry.kind {
             CaseEntryKind::User { name, server } => {
-                pending.push((name, Entity::User { server: server.text.clone() }, server, "user"));
+                pending.push((
+                    name,
+                    Entity::User {
+                        server: server.text.clone(),
+                    },
+                    server,
+                    "user",
+                ));
             }
             CaseEntryKind::Room { name, server } => {
-                pending.push((name, Entity::Room { server: server.text.clone() }, server, "room"));
+                pending.push((
+                    name,
+                    Entity::Room {
+                        server: server.text.clone(),
+                    },
+                    server,
+                    "room",
+                ));
             }
             _ => {}
         }
@@ -126,7 +173,14 @@ pub(crate) fn build(file: SourceId, case: &Case, out: &mut Vec<Diagnostic>) -> S
 }
 
 /// A user or room must live on a server role the case lists.
-fn check_home_server(file: SourceId, scope: &Scope, name: &Name, server: &Name, what: &str, out: &mut Vec<Diagnostic>) {
+fn check_home_server(
+    file: SourceId,
+    scope: &Scope,
+    name: &Name,
+    server: &Name,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     match scope.get(&server.text) {
         Some(Entity::Server) => {}
         Some(Entity::Node { server: role }) => out.push(
@@ -169,31 +223,50 @@ fn check_metadata(file: SourceId, case: &Case, out: &mut Vec<Diagnostic>) {
     for entry in &case.entries {
         let keyword = entry.kind.keyword();
         match &entry.kind {
-            CaseEntryKind::Priority(..) | CaseEntryKind::Type(_) | CaseEntryKind::Estimate(_) | CaseEntryKind::Preconditions(_) => {
+            CaseEntryKind::Priority(..)
+            | CaseEntryKind::Type(_)
+            | CaseEntryKind::Estimate(_)
+            | CaseEntryKind::Preconditions(_) => {
                 if let Some(first) = seen.insert(keyword, entry.span) {
                     out.push(
-                        Diagnostic::error(Code::DuplicateMetadata, file, format!("`{keyword}` is given twice"))
-                            .with_label(entry.span, "given again here")
-                            .with_label(first, "first given here")
-                            .with_help(format!("a case has one `{keyword}`; remove one of the lines")),
+                        Diagnostic::error(
+                            Code::DuplicateMetadata,
+                            file,
+                            format!("`{keyword}` is given twice"),
+                        )
+                        .with_label(entry.span, "given again here")
+                        .with_label(first, "first given here")
+                        .with_help(format!(
+                            "a case has one `{keyword}`; remove one of the lines"
+                        )),
                     );
                 }
             }
             _ => {}
         }
         match &entry.kind {
-            CaseEntryKind::Estimate(d) => out.extend(values::duration(file, d, "estimate", values::DAY)),
+            CaseEntryKind::Estimate(d) => {
+                out.extend(values::duration(file, d, "estimate", values::DAY))
+            }
             CaseEntryKind::Requires(capabilities) => {
                 for capability in capabilities {
                     if !CAPABILITIES.contains(&capability.text.as_str()) {
-                        let help = match did_you_mean(&capability.text, CAPABILITIES.iter().copied()) {
-                            Some(near) => format!("did you mean `{near}`? known capabilities: {}", one_of(CAPABILITIES)),
-                            None => format!("known capabilities: {}", one_of(CAPABILITIES)),
-                        };
+                        let help =
+                            match did_you_mean(&capability.text, CAPABILITIES.iter().copied()) {
+                                Some(near) => format!(
+                                    "did you mean `{near}`? known capabilities: {}",
+                                    one_of(CAPABILITIES)
+                                ),
+                                None => format!("known capabilities: {}", one_of(CAPABILITIES)),
+                            };
                         out.push(
-                            Diagnostic::warning(Code::UnknownCapability, file, format!("unknown capability `{}`", capability.text))
-                                .with_label(capability.span, "no server advertises this")
-                                .with_help(help),
+                            Diagnostic::warning(
+                                Code::UnknownCapability,
+                                file,
+                                format!("unknown capability `{}`", capability.text),
+                            )
+                            .with_label(capability.span, "no server advertises this")
+                            .with_help(help),
                         );
                     }
                 }

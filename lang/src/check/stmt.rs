@@ -18,7 +18,12 @@ impl Walker<'_, '_> {
             StmtKind::Disconnect { user, .. } => {
                 self.resolve(user, Want::User);
             }
-            StmtKind::Join { user, room, nick, via } => {
+            StmtKind::Join {
+                user,
+                room,
+                nick,
+                via,
+            } => {
                 self.resolve(user, Want::User);
                 self.resolve(room, Want::Room);
                 if let Some(nick) = nick {
@@ -44,12 +49,23 @@ impl Walker<'_, '_> {
             }
             StmtKind::Wait(d) => self.duration(d, "wait", values::DAY),
             StmtKind::ExpectReceives(expect) => self.expect_receives(expect),
-            StmtKind::ExpectConnectFails { user, options, reason, within } => {
+            StmtKind::ExpectConnectFails {
+                user,
+                options,
+                reason,
+                within,
+            } => {
                 self.connect(user, options);
                 self.reason(reason);
                 self.within(within);
             }
-            StmtKind::ExpectArchive { archive, reader, count, within, .. } => {
+            StmtKind::ExpectArchive {
+                archive,
+                reader,
+                count,
+                within,
+                ..
+            } => {
                 self.resolve(archive, Want::UserOrRoom);
                 self.resolve(reader, Want::User);
                 self.count(count, "a message count", 0, 1_000_000);
@@ -58,10 +74,13 @@ impl Walker<'_, '_> {
             StmtKind::ExpectLink { from, to, .. } => {
                 let a = self.resolve(from, Want::Server);
                 let b = self.resolve(to, Want::Server);
-                if let (Some(a), Some(b)) = (a, b) {
-                    if a.text == b.text {
-                        self.bad_cut(to.span, "a server-to-server link joins two different servers");
-                    }
+                if let (Some(a), Some(b)) = (a, b)
+                    && a.text == b.text
+                {
+                    self.bad_cut(
+                        to.span,
+                        "a server-to-server link joins two different servers",
+                    );
                 }
             }
             StmtKind::SetCertificate { target, .. } | StmtKind::RevokeCertificate { target } => {
@@ -87,8 +106,17 @@ impl Walker<'_, '_> {
                     self.link(link);
                 }
             }
-            StmtKind::Process { database, target, .. } => {
-                self.resolve(target, if *database { Want::Database } else { Want::Server });
+            StmtKind::Process {
+                database, target, ..
+            } => {
+                self.resolve(
+                    target,
+                    if *database {
+                        Want::Database
+                    } else {
+                        Want::Server
+                    },
+                );
             }
             StmtKind::Chaos(chaos) => self.chaos(chaos),
             StmtKind::Parallel(block) => self.block(block),
@@ -109,31 +137,48 @@ impl Walker<'_, '_> {
     }
 
     fn connect(&mut self, user: &Name, options: &ConnectOptions) {
-        let Some(resolved) = self.resolve(user, Want::User) else { return };
+        let Some(resolved) = self.resolve(user, Want::User) else {
+            return;
+        };
         let Some(node) = &options.node else { return };
-        let Entity::User { server } = resolved.entity else { return };
-        let Some(node_text) = self.substitute(node) else { return };
+        let Entity::User { server } = resolved.entity else {
+            return;
+        };
+        let Some(node_text) = self.substitute(node) else {
+            return;
+        };
         let Some(scope) = self.scope else { return };
         let nodes = scope.nodes_of(&server);
         if nodes.contains(&node_text.as_str()) || node_text == server {
             return;
         }
         let help = if nodes.is_empty() {
-            format!("server `{server}` has no nodes; declare them with `servers {server} with nodes {node_text}, ...` or drop `to {node_text}`")
+            format!(
+                "server `{server}` has no nodes; declare them with `servers {server} with nodes {node_text}, ...` or drop `to {node_text}`"
+            )
         } else {
             match did_you_mean(&node_text, nodes.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`? nodes of `{server}`: {}", nodes.join(", ")),
+                Some(near) => format!(
+                    "did you mean `{near}`? nodes of `{server}`: {}",
+                    nodes.join(", ")
+                ),
                 None => format!("nodes of `{server}`: {}", nodes.join(", ")),
             }
         };
-        let diagnostic = Diagnostic::error(Code::NotANode, self.file, format!("`{node_text}` is not a node of `{server}`"))
-            .with_label(node.span, format!("{} is on `{server}`", resolved.text))
-            .with_help(help);
+        let diagnostic = Diagnostic::error(
+            Code::NotANode,
+            self.file,
+            format!("`{node_text}` is not a node of `{server}`"),
+        )
+        .with_label(node.span, format!("{} is on `{server}`", resolved.text))
+        .with_help(help);
         self.report(diagnostic);
     }
 
     fn via(&mut self, via: &Name) {
-        let Some(text) = self.substitute(via) else { return };
+        let Some(text) = self.substitute(via) else {
+            return;
+        };
         let Some(scope) = self.scope else { return };
         if matches!(scope.get(&text), Some(Entity::Server | Entity::Node { .. })) {
             return;
@@ -141,11 +186,17 @@ impl Walker<'_, '_> {
         let servers = scope.names_where(|e| *e == Entity::Server);
         let help = match did_you_mean(&text, servers.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!("`via` names the server whose federated mirror of the room to join; add `{text}` to the case's `servers` line"),
+            None => format!(
+                "`via` names the server whose federated mirror of the room to join; add `{text}` to the case's `servers` line"
+            ),
         };
-        let diagnostic = Diagnostic::error(Code::ViaServer, self.file, format!("`via {text}`: the case does not list server `{text}`"))
-            .with_label(via.span, "not in the case's `servers` line")
-            .with_help(help);
+        let diagnostic = Diagnostic::error(
+            Code::ViaServer,
+            self.file,
+            format!("`via {text}`: the case does not list server `{text}`"),
+        )
+        .with_label(via.span, "not in the case's `servers` line")
+        .with_help(help);
         self.report(diagnostic);
     }
 
@@ -168,7 +219,11 @@ impl Walker<'_, '_> {
 
     fn reason(&mut self, reason: &Str) {
         let value = reason.literal();
-        if value.as_deref().is_some_and(|v| FAILURE_REASONS.contains(&v)) || !self.context_free() {
+        if value
+            .as_deref()
+            .is_some_and(|v| FAILURE_REASONS.contains(&v))
+            || !self.context_free()
+        {
             return;
         }
         let written = value.unwrap_or_else(|| reason.display());
@@ -177,9 +232,13 @@ impl Walker<'_, '_> {
             None => format!("reasons: {}", one_of(FAILURE_REASONS)),
         };
         self.report(
-            Diagnostic::error(Code::UnknownReason, self.file, format!("unknown failure reason \"{written}\""))
-                .with_label(reason.span, "not a reason jspec can observe")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UnknownReason,
+                self.file,
+                format!("unknown failure reason \"{written}\""),
+            )
+            .with_label(reason.span, "not a reason jspec can observe")
+            .with_help(help),
         );
     }
 
@@ -195,7 +254,10 @@ impl Walker<'_, '_> {
             for name in &side.names {
                 if let Some(resolved) = self.resolve(name, Want::Server) {
                     if seen.contains(&resolved.text) {
-                        self.bad_cut(name.span, &format!("`{}` is on both sides of the cut", resolved.text));
+                        self.bad_cut(
+                            name.span,
+                            &format!("`{}` is on both sides of the cut", resolved.text),
+                        );
                     }
                     seen.push(resolved.text);
                 }
@@ -206,25 +268,39 @@ impl Walker<'_, '_> {
     fn link(&mut self, link: &Link) {
         let from = self.resolve(&link.from, Want::Endpoint);
         let to = self.resolve(&link.to, Want::Endpoint);
-        let (Some(from), Some(to)) = (from, to) else { return };
+        let (Some(from), Some(to)) = (from, to) else {
+            return;
+        };
         let home = |entity: &Entity| match entity {
             Entity::User { server } => Some(server.clone()),
             _ => None,
         };
         match (home(&from.entity), home(&to.entity)) {
-            (Some(_), Some(_)) => self.bad_cut(link.span, "a link joins a user to their server, or two servers; two users have no link"),
+            (Some(_), Some(_)) => self.bad_cut(
+                link.span,
+                "a link joins a user to their server, or two servers; two users have no link",
+            ),
             (Some(server), None) | (None, Some(server)) => {
-                let (user, other) = if home(&from.entity).is_some() { (&from, &to) } else { (&to, &from) };
+                let (user, other) = if home(&from.entity).is_some() {
+                    (&from, &to)
+                } else {
+                    (&to, &from)
+                };
                 let other_home = match &other.entity {
                     Entity::Node { server } => server.clone(),
                     _ => other.text.clone(),
                 };
                 if other_home != server {
-                    let message = format!("`{}` connects to `{server}`, not `{}`", user.text, other.text);
+                    let message = format!(
+                        "`{}` connects to `{server}`, not `{}`",
+                        user.text, other.text
+                    );
                     self.bad_cut(link.span, &message);
                 }
             }
-            (None, None) if from.text == to.text => self.bad_cut(link.span, "a link joins two different servers"),
+            (None, None) if from.text == to.text => {
+                self.bad_cut(link.span, "a link joins two different servers")
+            }
             (None, None) => {}
         }
     }
@@ -243,11 +319,8 @@ impl Walker<'_, '_> {
             ImpairmentKind::Reorder(p) => self.percent(p, "reorder"),
             ImpairmentKind::Tamper(p) => self.percent(p, "tamper"),
             ImpairmentKind::Bandwidth(rate) => {
-                if self.context_free() {
-                    if let Some(d) = values::rate(self.file, rate) {
-                        self.report(d);
-                    }
-                }
+                let finding = values::rate(self.file, rate);
+                self.report_here(finding);
             }
         }
     }
@@ -260,9 +333,16 @@ impl Walker<'_, '_> {
                 self.duration(max, "every", HOUR);
                 if max.millis < rule.min.millis && self.context_free() {
                     self.report(
-                        Diagnostic::error(Code::OutOfRange, self.file, "the interval ends before it starts")
-                            .with_label(rule.min.span.to(max.span), "the upper bound is below the lower bound")
-                            .with_help("write the shorter duration first: every 10s..30s"),
+                        Diagnostic::error(
+                            Code::OutOfRange,
+                            self.file,
+                            "the interval ends before it starts",
+                        )
+                        .with_label(
+                            rule.min.span.to(max.span),
+                            "the upper bound is below the lower bound",
+                        )
+                        .with_help("write the shorter duration first: every 10s..30s"),
                     );
                 }
             }
@@ -276,7 +356,11 @@ impl Walker<'_, '_> {
                     }
                 }
                 ChaosAction::Fault(kind) => {
-                    let stmt = Stmt { kind: (**kind).clone(), span: rule.span, trivia: Trivia::default() };
+                    let stmt = Stmt {
+                        kind: (**kind).clone(),
+                        span: rule.span,
+                        trivia: Trivia::default(),
+                    };
                     self.stmt(&stmt);
                 }
             }
@@ -284,34 +368,32 @@ impl Walker<'_, '_> {
     }
 
     fn xml(&mut self, string: &Str) {
-        if self.context_free() {
-            if let Some(d) = xml::check(self.file, self.src(), string) {
-                self.report(d);
-            }
-        }
+        let finding = xml::check(self.file, self.src(), string);
+        self.report_here(finding);
     }
 
     fn duration(&mut self, d: &Duration, what: &str, max: f64) {
-        if self.context_free() {
-            if let Some(diagnostic) = values::duration(self.file, d, what, max) {
-                self.report(diagnostic);
-            }
-        }
+        let finding = values::duration(self.file, d, what, max);
+        self.report_here(finding);
     }
 
     fn percent(&mut self, p: &Percent, what: &str) {
-        if self.context_free() {
-            if let Some(diagnostic) = values::percent(self.file, p, what) {
-                self.report(diagnostic);
-            }
-        }
+        let finding = values::percent(self.file, p, what);
+        self.report_here(finding);
     }
 
     fn count(&mut self, c: &Count, what: &str, min: u64, max: u64) {
-        if self.context_free() {
-            if let Some(diagnostic) = values::count(self.file, c, what, min, max) {
-                self.report(diagnostic);
-            }
+        let finding = values::count(self.file, c, what, min, max);
+        self.report_here(finding);
+    }
+
+    /// Reports a finding that does not depend on the caller, only where the statement is
+    /// written: not again at every call of its procedure.
+    fn report_here(&mut self, finding: Option<Diagnostic>) {
+        if let Some(diagnostic) = finding
+            && self.context_free()
+        {
+            self.report(diagnostic);
         }
     }
 

@@ -9,15 +9,27 @@ const HOUR: f64 = 3_600.0 * SECOND;
 pub(crate) const DAY: f64 = 24.0 * HOUR;
 
 /// A duration must be above zero and at most `max_millis`.
-pub(crate) fn duration(file: SourceId, d: &Duration, what: &str, max_millis: f64) -> Option<Diagnostic> {
+pub(crate) fn duration(
+    file: SourceId,
+    d: &Duration,
+    what: &str,
+    max_millis: f64,
+) -> Option<Diagnostic> {
     if d.millis > 0.0 && d.millis <= max_millis {
         return None;
     }
-    let label = if d.millis <= 0.0 { "must be longer than zero".to_string() } else { format!("longer than {}", human(max_millis)) };
+    let label = if d.millis <= 0.0 {
+        "must be longer than zero".to_string()
+    } else {
+        format!("longer than {}", human(max_millis))
+    };
     Some(
         Diagnostic::error(Code::OutOfRange, file, format!("{what} is out of range"))
             .with_label(d.span, label)
-            .with_help(format!("{what} takes a duration above 0 and at most {}, such as 500ms, 5s or 2m", human(max_millis))),
+            .with_help(format!(
+                "{what} takes a duration above 0 and at most {}, such as 500ms, 5s or 2m",
+                human(max_millis)
+            )),
     )
 }
 
@@ -27,9 +39,15 @@ pub(crate) fn percent(file: SourceId, p: &Percent, what: &str) -> Option<Diagnos
         return None;
     }
     Some(
-        Diagnostic::error(Code::OutOfRange, file, format!("{what} percentage is out of range"))
-            .with_label(p.span, "more than 100%")
-            .with_help(format!("{what} takes a percentage from 0% to 100% of packets")),
+        Diagnostic::error(
+            Code::OutOfRange,
+            file,
+            format!("{what} percentage is out of range"),
+        )
+        .with_label(p.span, "more than 100%")
+        .with_help(format!(
+            "{what} takes a percentage from 0% to 100% of packets"
+        )),
     )
 }
 
@@ -38,7 +56,11 @@ pub(crate) fn rate(file: SourceId, r: &Rate) -> Option<Diagnostic> {
     if (1e3..=1e11).contains(&r.bits_per_second) {
         return None;
     }
-    let label = if r.bits_per_second < 1e3 { "below 1kbit" } else { "above 100gbit" };
+    let label = if r.bits_per_second < 1e3 {
+        "below 1kbit"
+    } else {
+        "above 100gbit"
+    };
     Some(
         Diagnostic::error(Code::OutOfRange, file, "bandwidth is out of range")
             .with_label(r.span, label)
@@ -47,11 +69,21 @@ pub(crate) fn rate(file: SourceId, r: &Rate) -> Option<Diagnostic> {
 }
 
 /// A count from `min` to `max`.
-pub(crate) fn count(file: SourceId, c: &Count, what: &str, min: u64, max: u64) -> Option<Diagnostic> {
+pub(crate) fn count(
+    file: SourceId,
+    c: &Count,
+    what: &str,
+    min: u64,
+    max: u64,
+) -> Option<Diagnostic> {
     if (min..=max).contains(&c.value) {
         return None;
     }
-    let label = if c.value < min { format!("below {min}") } else { format!("above {max}") };
+    let label = if c.value < min {
+        format!("below {min}")
+    } else {
+        format!("above {max}")
+    };
     Some(
         Diagnostic::error(Code::OutOfRange, file, format!("{what} is out of range"))
             .with_label(c.span, label)
@@ -61,9 +93,7 @@ pub(crate) fn count(file: SourceId, c: &Count, what: &str, min: u64, max: u64) -
 
 /// `90000` ms as "1m 30s"-like text for messages.
 fn human(millis: f64) -> String {
-    if millis >= DAY && millis % DAY == 0.0 {
-        format!("{}h", millis / HOUR)
-    } else if millis >= HOUR && millis % HOUR == 0.0 {
+    if millis >= HOUR && millis % HOUR == 0.0 {
         format!("{}h", millis / HOUR)
     } else if millis >= 60.0 * SECOND && millis % (60.0 * SECOND) == 0.0 {
         format!("{}m", millis / (60.0 * SECOND))

@@ -52,7 +52,16 @@ impl<'a, 'p> Walker<'a, 'p> {
         out: &'a mut Vec<Diagnostic>,
         file: SourceId,
     ) -> Self {
-        Walker { program, scope, procedures, out, file, frames: Vec::new(), repeat_depth: 0, captures: HashSet::new() }
+        Walker {
+            program,
+            scope,
+            procedures,
+            out,
+            file,
+            frames: Vec::new(),
+            repeat_depth: 0,
+            captures: HashSet::new(),
+        }
     }
 
     pub(crate) fn src(&self) -> &'p str {
@@ -78,21 +87,39 @@ impl<'a, 'p> Walker<'a, 'p> {
         let mut moved = Diagnostic {
             code: diagnostic.code,
             severity: diagnostic.severity,
-            message: format!("{} (in procedure `{}`)", diagnostic.message, self.frames.last().map_or("", |f| f.procedure.as_str())),
+            message: format!(
+                "{} (in procedure `{}`)",
+                diagnostic.message,
+                self.frames.last().map_or("", |f| f.procedure.as_str())
+            ),
             file: outer.call_file,
             labels: Vec::new(),
             help: diagnostic.help.clone(),
             related: Vec::new(),
         }
-        .with_label(outer.call_site, format!("in this call of `{}`", outer.procedure));
+        .with_label(
+            outer.call_site,
+            format!("in this call of `{}`", outer.procedure),
+        );
         for inner in &self.frames[1..] {
             moved = moved.with_related(
-                Diagnostic { severity: diagnostic.severity, ..Diagnostic::error(diagnostic.code, inner.call_file, format!("which calls `{}`", inner.procedure)) }
-                    .with_label(inner.call_site, "called here"),
+                Diagnostic {
+                    severity: diagnostic.severity,
+                    ..Diagnostic::error(
+                        diagnostic.code,
+                        inner.call_file,
+                        format!("which calls `{}`", inner.procedure),
+                    )
+                }
+                .with_label(inner.call_site, "called here"),
             );
         }
         let mut original = diagnostic;
-        original.message = format!("in procedure `{}`: {}", self.frames.last().map_or("", |f| f.procedure.as_str()), original.message);
+        original.message = format!(
+            "in procedure `{}`: {}",
+            self.frames.last().map_or("", |f| f.procedure.as_str()),
+            original.message
+        );
         original.help = None;
         self.out.push(moved.with_related(original));
     }
@@ -118,9 +145,13 @@ impl<'a, 'p> Walker<'a, 'p> {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "procedures come from this file and the files it `use`s, e.g. use \"stdlib/muc.jspec\"".to_string(),
             };
-            let diagnostic = Diagnostic::error(Code::UndefinedProcedure, self.file, format!("no procedure named `{}`", name.text))
-                .with_label(name.span, "called here")
-                .with_help(help);
+            let diagnostic = Diagnostic::error(
+                Code::UndefinedProcedure,
+                self.file,
+                format!("no procedure named `{}`", name.text),
+            )
+            .with_label(name.span, "called here")
+            .with_help(help);
             self.report(diagnostic);
             return;
         };
@@ -131,13 +162,33 @@ impl<'a, 'p> Walker<'a, 'p> {
             let diagnostic = Diagnostic::error(
                 Code::WrongArity,
                 self.file,
-                format!("`{}` takes {} argument{}, {} given", name.text, params.len(), plural(params.len()), args.len()),
+                format!(
+                    "`{}` takes {} argument{}, {} given",
+                    name.text,
+                    params.len(),
+                    plural(params.len()),
+                    args.len()
+                ),
             )
-            .with_label(call_span, format!("{} argument{} given", args.len(), plural(args.len())))
-            .with_help(format!("call it as {}({})", name.text, signature.join(", ")))
+            .with_label(
+                call_span,
+                format!("{} argument{} given", args.len(), plural(args.len())),
+            )
+            .with_help(format!(
+                "call it as {}({})",
+                name.text,
+                signature.join(", ")
+            ))
             .with_related(
-                Diagnostic::error(Code::WrongArity, target.file, format!("`{}` is defined here", name.text))
-                    .with_label(target.procedure.name.span, format!("{} parameter{}", params.len(), plural(params.len()))),
+                Diagnostic::error(
+                    Code::WrongArity,
+                    target.file,
+                    format!("`{}` is defined here", name.text),
+                )
+                .with_label(
+                    target.procedure.name.span,
+                    format!("{} parameter{}", params.len(), plural(params.len())),
+                ),
             );
             self.report(diagnostic);
             return;
@@ -145,10 +196,16 @@ impl<'a, 'p> Walker<'a, 'p> {
         if self.scope.is_none() {
             return;
         }
-        if self.frames.iter().any(|f| f.procedure == name.text) || self.frames.len() >= MAX_CALL_DEPTH {
-            let diagnostic = Diagnostic::error(Code::RecursiveProcedure, self.file, format!("`{}` calls itself", name.text))
-                .with_label(name.span, "this call never ends")
-                .with_help("procedures are expanded where they are called; use `repeat` for loops");
+        if self.frames.iter().any(|f| f.procedure == name.text)
+            || self.frames.len() >= MAX_CALL_DEPTH
+        {
+            let diagnostic = Diagnostic::error(
+                Code::RecursiveProcedure,
+                self.file,
+                format!("`{}` calls itself", name.text),
+            )
+            .with_label(name.span, "this call never ends")
+            .with_help("procedures are expanded where they are called; use `repeat` for loops");
             self.report(diagnostic);
             return;
         }
@@ -164,7 +221,12 @@ impl<'a, 'p> Walker<'a, 'p> {
             bound.insert(param.text.clone(), value);
         }
         let caller = self.file;
-        self.frames.push(Frame { procedure: name.text.clone(), call_file: caller, call_site: call_span, params: bound });
+        self.frames.push(Frame {
+            procedure: name.text.clone(),
+            call_file: caller,
+            call_site: call_span,
+            params: bound,
+        });
         self.file = target.file;
         self.block(&target.procedure.body);
         self.file = caller;
@@ -190,9 +252,13 @@ impl<'a, 'p> Walker<'a, 'p> {
         let entity = match self.param(name) {
             Some(Bound::Str) => {
                 if let Some(field) = field {
-                    let diagnostic = Diagnostic::error(Code::UnknownInterpolation, self.file, format!("`{name}` is a string; it has no field `{}`", field.text))
-                        .with_label(field.span, "no such field")
-                        .with_help(format!("write `${{{name}}}`"));
+                    let diagnostic = Diagnostic::error(
+                        Code::UnknownInterpolation,
+                        self.file,
+                        format!("`{name}` is a string; it has no field `{}`", field.text),
+                    )
+                    .with_label(field.span, "no such field")
+                    .with_help(format!("write `${{{name}}}`"));
                     self.report(diagnostic);
                 }
                 return;
@@ -201,7 +267,8 @@ impl<'a, 'p> Walker<'a, 'p> {
             None => name.clone(),
         };
         let Some(scope) = self.scope else { return };
-        if (name == "i" && self.repeat_depth > 0 && field.is_none()) || self.captures.contains(name) {
+        if (name == "i" && self.repeat_depth > 0 && field.is_none()) || self.captures.contains(name)
+        {
             return;
         }
         let fields = match scope.get(&entity) {
@@ -214,31 +281,40 @@ impl<'a, 'p> Walker<'a, 'p> {
                     candidates.push("i");
                 }
                 let help = if name == "i" {
-                    "`${i}` counts the rounds of a `repeat` block and exists only inside one".to_string()
+                    "`${i}` counts the rounds of a `repeat` block and exists only inside one"
+                        .to_string()
                 } else {
                     match did_you_mean(&entity, candidates.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
                         None => "interpolate a user, room or server of the case (`${alice.jid}`, `${ops.jid}`, `${a.domain}`), a procedure parameter, a capture or `${i}` in a repeat".to_string(),
                     }
                 };
-                let diagnostic = Diagnostic::error(Code::UnknownInterpolation, self.file, format!("`${{{name}}}` names nothing in scope"))
-                    .with_label(interp.name.span, "unknown name")
-                    .with_help(help);
+                let diagnostic = Diagnostic::error(
+                    Code::UnknownInterpolation,
+                    self.file,
+                    format!("`${{{name}}}` names nothing in scope"),
+                )
+                .with_label(interp.name.span, "unknown name")
+                .with_help(help);
                 self.report(diagnostic);
                 return;
             }
         };
-        if let Some(field) = field {
-            if !fields.contains(&field.text.as_str()) {
-                let help = match did_you_mean(&field.text, fields.iter().copied()) {
-                    Some(near) => format!("did you mean `{near}`? fields: {}", fields.join(", ")),
-                    None => format!("fields: {}", fields.join(", ")),
-                };
-                let diagnostic = Diagnostic::error(Code::UnknownInterpolation, self.file, format!("`{entity}` has no field `{}`", field.text))
-                    .with_label(field.span, "unknown field")
-                    .with_help(help);
-                self.report(diagnostic);
-            }
+        if let Some(field) = field
+            && !fields.contains(&field.text.as_str())
+        {
+            let help = match did_you_mean(&field.text, fields.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`? fields: {}", fields.join(", ")),
+                None => format!("fields: {}", fields.join(", ")),
+            };
+            let diagnostic = Diagnostic::error(
+                Code::UnknownInterpolation,
+                self.file,
+                format!("`{entity}` has no field `{}`", field.text),
+            )
+            .with_label(field.span, "unknown field")
+            .with_help(help);
+            self.report(diagnostic);
         }
     }
 }

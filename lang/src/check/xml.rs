@@ -76,8 +76,16 @@ pub(crate) fn captures(string: &Str) -> Vec<String> {
 
 /// Byte offset of a 1-based row and column (in characters).
 fn offset_of(text: &str, row: usize, col: usize) -> usize {
-    let line_start: usize = text.split_inclusive('\n').take(row.saturating_sub(1)).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(row.saturating_sub(1))
+        .map(str::len)
+        .sum();
     let line = &text[line_start.min(text.len())..];
-    let in_line: usize = line.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+    let in_line: usize = line
+        .chars()
+        .take(col.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
     (line_start + in_line).min(text.len())
 }

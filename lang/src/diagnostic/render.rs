@@ -16,7 +16,10 @@ pub struct RenderOptions {
 impl RenderOptions {
     /// No colours, fixed width: stable output for files and tests.
     pub fn plain() -> Self {
-        RenderOptions { color: false, width: 100 }
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
     }
 }
 
@@ -40,8 +43,15 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
 }
 
 /// Renders many diagnostics, one after another.
-pub fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOptions) -> String {
-    diagnostics.iter().map(|d| render(d, sources, options)).collect()
+pub fn render_all(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    options: RenderOptions,
+) -> String {
+    diagnostics
+        .iter()
+        .map(|d| render(d, sources, options))
+        .collect()
 }
 
 /// A diagnostic joined with its source, as miette wants it.
@@ -54,8 +64,16 @@ struct View<'a> {
 
 impl<'a> View<'a> {
     fn new(diagnostic: &'a Diagnostic, sources: &'a SourceMap) -> Self {
-        let related = diagnostic.related.iter().map(|r| View::new(r, sources)).collect();
-        View { diagnostic, sources, related }
+        let related = diagnostic
+            .related
+            .iter()
+            .map(|r| View::new(r, sources))
+            .collect();
+        View {
+            diagnostic,
+            sources,
+            related,
+        }
     }
 }
 
@@ -80,7 +98,10 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -106,6 +127,8 @@ impl miette::Diagnostic for View<'_> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }

@@ -27,7 +27,11 @@ pub(crate) struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     pub(crate) fn new(file: SourceId, src: &'s str) -> Self {
-        Builder { file, src, diagnostics: Vec::new() }
+        Builder {
+            file,
+            src,
+            diagnostics: Vec::new(),
+        }
     }
 
     pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {
@@ -39,18 +43,29 @@ impl<'s> Builder<'s> {
     }
 
     pub(crate) fn report_bug(&mut self, bug: Bug) {
-        let diagnostic = Diagnostic::error(Code::Internal, self.file, "jspec could not build this part of the file")
-            .with_label(bug.span, bug.what)
-            .with_help("this is a bug in jspec; please report it with this file");
+        let diagnostic = Diagnostic::error(
+            Code::Internal,
+            self.file,
+            "jspec could not build this part of the file",
+        )
+        .with_label(bug.span, bug.what)
+        .with_help("this is a bug in jspec; please report it with this file");
         self.diagnostics.push(diagnostic);
     }
 
     pub(crate) fn bug(&self, pair: &Pair<'_, Rule>, context: &str) -> Bug {
-        Bug { what: format!("unexpected {:?} in {context}", pair.as_rule()), span: span(pair) }
+        Bug {
+            what: format!("unexpected {:?} in {context}", pair.as_rule()),
+            span: span(pair),
+        }
     }
 
     pub(crate) fn comment(&self, pair: Pair<'_, Rule>) -> Comment {
-        Comment { text: pair.as_str().trim_end().to_string(), span: span(&pair), blank_before: false }
+        Comment {
+            text: pair.as_str().trim_end().to_string(),
+            span: span(&pair),
+            blank_before: false,
+        }
     }
 
     /// Builds the lines of a block: blank lines and comment lines become the trivia of the next
@@ -86,7 +101,10 @@ impl<'s> Builder<'s> {
                 return Err(self.bug(&pair, "a block"));
             }
         }
-        let dangling = Dangling { blank_before: blank && !pending.leading.is_empty(), comments: pending.leading };
+        let dangling = Dangling {
+            blank_before: blank && !pending.leading.is_empty(),
+            comments: pending.leading,
+        };
         Ok((nodes, dangling))
     }
 }
@@ -122,7 +140,10 @@ pub(crate) struct Children<'i> {
 
 impl<'i> Children<'i> {
     pub(crate) fn of(pair: Pair<'i, Rule>) -> Self {
-        Children { parent: span(&pair), inner: pair.into_inner().peekable() }
+        Children {
+            parent: span(&pair),
+            inner: pair.into_inner().peekable(),
+        }
     }
 
     /// The next child, which must be of `rule`.
@@ -133,15 +154,19 @@ impl<'i> Children<'i> {
                 what: format!("expected {rule:?} in {context}, found {:?}", pair.as_rule()),
                 span: span(&pair),
             }),
-            None => Err(Bug { what: format!("missing {rule:?} in {context}"), span: self.parent }),
+            None => Err(Bug {
+                what: format!("missing {rule:?} in {context}"),
+                span: self.parent,
+            }),
         }
     }
 
     /// The next child, whatever its rule.
     pub(crate) fn any(&mut self, context: &str) -> Built<Pair<'i, Rule>> {
-        self.inner
-            .next()
-            .ok_or_else(|| Bug { what: format!("missing child in {context}"), span: self.parent })
+        self.inner.next().ok_or_else(|| Bug {
+            what: format!("missing child in {context}"),
+            span: self.parent,
+        })
     }
 
     /// The next child if it is of `rule`.

@@ -16,11 +16,24 @@ impl<'s> Builder<'s> {
         let title_pair = children.required(Rule::string, "case")?;
         let title = self.string(title_pair)?;
         let block = children.required(Rule::case_block, "case")?;
-        let header = crate::span::Span { start, end: title.span.end };
+        let header = crate::span::Span {
+            start,
+            end: title.span.end,
+        };
         let mut block_children = Children::of(block);
-        let open_comment = block_children.optional(Rule::comment).map(|c| self.comment(c));
-        let (entries, dangling) = self.lines(block_children.rest(), Rule::case_line, Builder::case_entry)?;
-        Ok(Case { id, title, open_comment, entries, dangling, header })
+        let open_comment = block_children
+            .optional(Rule::comment)
+            .map(|c| self.comment(c));
+        let (entries, dangling) =
+            self.lines(block_children.rest(), Rule::case_line, Builder::case_entry)?;
+        Ok(Case {
+            id,
+            title,
+            open_comment,
+            entries,
+            dangling,
+            header,
+        })
     }
 
     /// `case_id = @{ "C" ~ ASCII_DIGIT+ }`
@@ -45,8 +58,12 @@ impl<'s> Builder<'s> {
             Rule::refs_meta => CaseEntryKind::Refs(self.refs_meta(pair)?),
             Rule::tags_meta => CaseEntryKind::Tags(self.single_name_list(pair, "tags")?),
             Rule::estimate_meta => CaseEntryKind::Estimate(self.estimate_meta(pair)?),
-            Rule::requires_meta => CaseEntryKind::Requires(self.single_name_list(pair, "requires")?),
-            Rule::preconditions_meta => CaseEntryKind::Preconditions(self.single_string(pair, "preconditions")?),
+            Rule::requires_meta => {
+                CaseEntryKind::Requires(self.single_name_list(pair, "requires")?)
+            }
+            Rule::preconditions_meta => {
+                CaseEntryKind::Preconditions(self.single_string(pair, "preconditions")?)
+            }
             Rule::servers_decl => CaseEntryKind::Servers(self.roles(pair)?),
             Rule::databases_decl => CaseEntryKind::Databases(self.roles(pair)?),
             Rule::user_decl => {
@@ -67,7 +84,11 @@ impl<'s> Builder<'s> {
             Rule::teardown_block => CaseEntryKind::Teardown(self.labelled_block(pair, "teardown")?),
             _ => return Err(self.bug(&pair, "a case")),
         };
-        Ok(CaseEntry { kind, span: entry_span, trivia: Trivia::default() })
+        Ok(CaseEntry {
+            kind,
+            span: entry_span,
+            trivia: Trivia::default(),
+        })
     }
 
     /// `priority_meta = { "priority" ~ ws ~ priority_level }`
@@ -100,7 +121,11 @@ impl<'s> Builder<'s> {
         self.string(string)
     }
 
-    fn single_name_list(&mut self, pair: Pair<'s, Rule>, context: &str) -> Built<Vec<crate::ast::Name>> {
+    fn single_name_list(
+        &mut self,
+        pair: Pair<'s, Rule>,
+        context: &str,
+    ) -> Built<Vec<crate::ast::Name>> {
         let list = Children::of(pair).required(Rule::name_list, context)?;
         Ok(self.name_list(list))
     }
@@ -114,12 +139,19 @@ impl<'s> Builder<'s> {
     fn role(&mut self, pair: Pair<'s, Rule>) -> Built<Role> {
         let mut children = Children::of(pair);
         let name = self.ident(children.required(Rule::ident, "a role")?);
-        let nodes = children.optional(Rule::name_list).map(|list| self.name_list(list)).unwrap_or_default();
+        let nodes = children
+            .optional(Rule::name_list)
+            .map(|list| self.name_list(list))
+            .unwrap_or_default();
         Ok(Role { name, nodes })
     }
 
     /// `user_decl` / `room_decl`: `KEYWORD ident "on" ident`
-    fn name_on_server(&mut self, pair: Pair<'s, Rule>, context: &str) -> Built<(crate::ast::Name, crate::ast::Name)> {
+    fn name_on_server(
+        &mut self,
+        pair: Pair<'s, Rule>,
+        context: &str,
+    ) -> Built<(crate::ast::Name, crate::ast::Name)> {
         let mut children = Children::of(pair);
         let name = self.ident(children.required(Rule::ident, context)?);
         let server = self.ident(children.required(Rule::ident, context)?);

@@ -21,16 +21,27 @@ impl<'s> Builder<'s> {
             Rule::chaos_lines => {
                 let mut lines = Children::of(body);
                 let open_comment = lines.optional(Rule::comment).map(|c| self.comment(c));
-                let (rules, dangling) = self.lines(lines.rest(), Rule::chaos_line, Builder::chaos_rule)?;
+                let (rules, dangling) =
+                    self.lines(lines.rest(), Rule::chaos_line, Builder::chaos_rule)?;
                 (rules, false, open_comment, dangling)
             }
             Rule::chaos_inline => {
-                let rules = body.into_inner().map(|p| self.chaos_rule(p)).collect::<Built<_>>()?;
+                let rules = body
+                    .into_inner()
+                    .map(|p| self.chaos_rule(p))
+                    .collect::<Built<_>>()?;
                 (rules, true, None, Dangling::default())
             }
             _ => return Err(self.bug(&body, "a chaos block")),
         };
-        Ok(StmtKind::Chaos(Chaos { seed, duration, rules, inline, open_comment, dangling }))
+        Ok(StmtKind::Chaos(Chaos {
+            seed,
+            duration,
+            rules,
+            inline,
+            open_comment,
+            dangling,
+        }))
     }
 
     /// `chaos_rule = { "every" ~ interval ~ chaos_action ~ hold_for? }`
@@ -49,7 +60,14 @@ impl<'s> Builder<'s> {
             Some(hold) => Some(self.duration(Children::of(hold).required(Rule::duration, "for")?)),
             None => None,
         };
-        Ok(ChaosRule { min, max, action, hold, span: rule_span, trivia: Trivia::default() })
+        Ok(ChaosRule {
+            min,
+            max,
+            action,
+            hold,
+            span: rule_span,
+            trivia: Trivia::default(),
+        })
     }
 
     /// `chaos_pick = { chaos_verb ~ "one" ~ "of" ~ name_list }`

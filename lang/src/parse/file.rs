@@ -31,7 +31,11 @@ impl<'s> Builder<'s> {
             Rule::case_decl => ItemKind::Case(self.case_decl(pair)?),
             _ => return Err(self.bug(&pair, "a file line")),
         };
-        Ok(Item { kind, span: item_span, trivia: Trivia::default() })
+        Ok(Item {
+            kind,
+            span: item_span,
+            trivia: Trivia::default(),
+        })
     }
 
     /// `suite_decl = { "suite" ~ ws ~ string }`

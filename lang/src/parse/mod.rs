@@ -61,7 +61,10 @@ fn parse_with<'s, T>(
                 },
                 None => None,
             };
-            Parsed { tree, diagnostics: builder.into_diagnostics() }
+            Parsed {
+                tree,
+                diagnostics: builder.into_diagnostics(),
+            }
         }
         Err(error) => Parsed {
             tree: None,

@@ -15,12 +15,28 @@ impl<'s> Builder<'s> {
             Rule::stmt_lines => {
                 let mut children = Children::of(body);
                 let open_comment = children.optional(Rule::comment).map(|c| self.comment(c));
-                let (stmts, dangling) = self.lines(children.rest(), Rule::stmt_line, Builder::statement)?;
-                Ok(Block { stmts, inline: false, open_comment, dangling, span: block_span })
+                let (stmts, dangling) =
+                    self.lines(children.rest(), Rule::stmt_line, Builder::statement)?;
+                Ok(Block {
+                    stmts,
+                    inline: false,
+                    open_comment,
+                    dangling,
+                    span: block_span,
+                })
             }
             Rule::stmt_inline => {
-                let stmts = body.into_inner().map(|p| self.statement(p)).collect::<Built<_>>()?;
-                Ok(Block { stmts, inline: true, open_comment: None, dangling: Dangling::default(), span: block_span })
+                let stmts = body
+                    .into_inner()
+                    .map(|p| self.statement(p))
+                    .collect::<Built<_>>()?;
+                Ok(Block {
+                    stmts,
+                    inline: true,
+                    open_comment: None,
+                    dangling: Dangling::default(),
+                    span: block_span,
+                })
             }
             _ => Err(self.bug(&body, "a block")),
         }
@@ -29,7 +45,11 @@ impl<'s> Builder<'s> {
     pub(crate) fn statement(&mut self, pair: Pair<'s, Rule>) -> Built<Stmt> {
         let stmt_span = span(&pair);
         let kind = self.statement_kind(pair)?;
-        Ok(Stmt { kind, span: stmt_span, trivia: Trivia::default() })
+        Ok(Stmt {
+            kind,
+            span: stmt_span,
+            trivia: Trivia::default(),
+        })
     }
 
     fn statement_kind(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
@@ -133,7 +153,12 @@ impl<'s> Builder<'s> {
             Some(clause) => Some(self.ident(Children::of(clause).required(Rule::ident, "via")?)),
             None => None,
         };
-        Ok(StmtKind::Join { user, room, nick, via })
+        Ok(StmtKind::Join {
+            user,
+            room,
+            nick,
+            via,
+        })
     }
 
     /// `leave_stmt = { "leave" ~ ident ~ "from" ~ ident }`
@@ -173,7 +198,9 @@ impl<'s> Builder<'s> {
         let user = self.ident(children.required(Rule::ident, "expect")?);
         let expected = match children.optional(Rule::nothing) {
             Some(nothing) => Expected::Nothing(span(&nothing)),
-            None => Expected::Messages(self.string_list(children.required(Rule::string_list, "expect")?)?),
+            None => Expected::Messages(
+                self.string_list(children.required(Rule::string_list, "expect")?)?,
+            ),
         };
         let from = match children.optional(Rule::from_clause) {
             Some(clause) => Some(self.ident(Children::of(clause).required(Rule::ident, "from")?)),
@@ -181,13 +208,21 @@ impl<'s> Builder<'s> {
         };
         let in_order = children.optional(Rule::in_order).is_some();
         let within = self.within(&mut children)?;
-        Ok(StmtKind::ExpectReceives(ExpectReceives { user, expected, from, in_order, within }))
+        Ok(StmtKind::ExpectReceives(ExpectReceives {
+            user,
+            expected,
+            from,
+            in_order,
+            within,
+        }))
     }
 
     /// `within_clause = { "within" ~ ws ~ duration }`, when present.
     fn within(&mut self, children: &mut Children<'s>) -> Built<Option<Duration>> {
         match children.optional(Rule::within_clause) {
-            Some(clause) => Ok(Some(self.duration(Children::of(clause).required(Rule::duration, "within")?))),
+            Some(clause) => Ok(Some(
+                self.duration(Children::of(clause).required(Rule::duration, "within")?),
+            )),
             None => Ok(None),
         }
     }
@@ -196,10 +231,16 @@ impl<'s> Builder<'s> {
     fn expect_connect_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
         let user = self.ident(children.required(Rule::ident, "expect connect")?);
-        let options = self.connect_options(children.required(Rule::connect_options, "expect connect")?)?;
+        let options =
+            self.connect_options(children.required(Rule::connect_options, "expect connect")?)?;
         let reason = self.string(children.required(Rule::string, "expect connect")?)?;
         let within = self.within(&mut children)?;
-        Ok(StmtKind::ExpectConnectFails { user, options, reason, within })
+        Ok(StmtKind::ExpectConnectFails {
+            user,
+            options,
+            reason,
+            within,
+        })
     }
 
     /// `expect_archive_stmt = { "expect" ~ "archive" ~ "of" ~ ident ~ "as" ~ ident ~ "has" ~ integer ~ "messages" ~ ... }`
@@ -210,7 +251,13 @@ impl<'s> Builder<'s> {
         let count = self.integer(children.required(Rule::integer, "expect archive")?);
         let in_order = children.optional(Rule::in_order).is_some();
         let within = self.within(&mut children)?;
-        Ok(StmtKind::ExpectArchive { archive, reader, count, in_order, within })
+        Ok(StmtKind::ExpectArchive {
+            archive,
+            reader,
+            count,
+            in_order,
+            within,
+        })
     }
 
     /// `expect_link_stmt = { "expect" ~ "link" ~ ident ~ "->" ~ ident ~ authenticated_by? ~ over_clause? }`
@@ -242,7 +289,12 @@ impl<'s> Builder<'s> {
             }
             None => None,
         };
-        Ok(StmtKind::ExpectLink { from, to, auth, transport })
+        Ok(StmtKind::ExpectLink {
+            from,
+            to,
+            auth,
+            transport,
+        })
     }
 
     /// `set_certificate_stmt = { "set" ~ "certificate" ~ "of" ~ ident ~ "to" ~ certificate_state }`
@@ -259,7 +311,11 @@ impl<'s> Builder<'s> {
             "self-signed" => CertificateState::SelfSigned,
             _ => return Err(self.bug(&value, "a certificate state")),
         };
-        Ok(StmtKind::SetCertificate { target, state, state_span: span(&value) })
+        Ok(StmtKind::SetCertificate {
+            target,
+            state,
+            state_span: span(&value),
+        })
     }
 
     /// `revoke_certificate_stmt = { "revoke" ~ "certificate" ~ "of" ~ ident }`
@@ -281,7 +337,12 @@ impl<'s> Builder<'s> {
         let left = self.side(children.required(Rule::side, "a cut")?)?;
         let one_way = children.required(Rule::cut_direction, "a cut")?.as_str() == "->";
         let right = self.side(children.required(Rule::side, "a cut")?)?;
-        Ok(Cut { left, one_way, right, span: cut_span })
+        Ok(Cut {
+            left,
+            one_way,
+            right,
+            span: cut_span,
+        })
     }
 
     /// `side = { side_set | ident }`
@@ -289,10 +350,18 @@ impl<'s> Builder<'s> {
         let side_span = span(&pair);
         let inner = Children::of(pair).any("a side")?;
         match inner.as_rule() {
-            Rule::ident => Ok(Side { names: vec![self.ident(inner)], set: false, span: side_span }),
+            Rule::ident => Ok(Side {
+                names: vec![self.ident(inner)],
+                set: false,
+                span: side_span,
+            }),
             Rule::side_set => {
                 let list = Children::of(inner).required(Rule::name_list, "a set")?;
-                Ok(Side { names: self.name_list(list), set: true, span: side_span })
+                Ok(Side {
+                    names: self.name_list(list),
+                    set: true,
+                    span: side_span,
+                })
             }
             _ => Err(self.bug(&inner, "a side")),
         }
@@ -317,7 +386,10 @@ impl<'s> Builder<'s> {
     fn impair_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
         let link = self.link(children.required(Rule::link, "impair")?)?;
-        let impairments = children.rest().map(|p| self.impairment(p)).collect::<Built<_>>()?;
+        let impairments = children
+            .rest()
+            .map(|p| self.impairment(p))
+            .collect::<Built<_>>()?;
         Ok(StmtKind::Impair { link, impairments })
     }
 
@@ -337,7 +409,12 @@ impl<'s> Builder<'s> {
         let from = self.ident(children.required(Rule::ident, "a link")?);
         let both_ways = children.required(Rule::link_direction, "a link")?.as_str() == "<->";
         let to = self.ident(children.required(Rule::ident, "a link")?);
-        Ok(Link { from, to, both_ways, span: link_span })
+        Ok(Link {
+            from,
+            to,
+            both_ways,
+            span: link_span,
+        })
     }
 
     /// `impairment = _{ lag | drop | throttle | duplicate | reorder | tamper | bandwidth }`
@@ -349,20 +426,37 @@ impl<'s> Builder<'s> {
             Rule::lag => {
                 let delay = self.duration(children.required(Rule::duration, "lag")?);
                 let jitter = match children.optional(Rule::jitter) {
-                    Some(j) => Some(self.duration(Children::of(j).required(Rule::duration, "jitter")?)),
+                    Some(j) => {
+                        Some(self.duration(Children::of(j).required(Rule::duration, "jitter")?))
+                    }
                     None => None,
                 };
                 ImpairmentKind::Lag { delay, jitter }
             }
-            Rule::drop => ImpairmentKind::Drop(self.percent(children.required(Rule::percent, "drop")?)),
-            Rule::throttle => ImpairmentKind::Throttle(self.duration(children.required(Rule::duration, "throttle")?)),
-            Rule::duplicate => ImpairmentKind::Duplicate(self.percent(children.required(Rule::percent, "duplicate")?)),
-            Rule::reorder => ImpairmentKind::Reorder(self.percent(children.required(Rule::percent, "reorder")?)),
-            Rule::tamper => ImpairmentKind::Tamper(self.percent(children.required(Rule::percent, "tamper")?)),
-            Rule::bandwidth => ImpairmentKind::Bandwidth(self.rate(children.required(Rule::rate, "bandwidth")?)),
+            Rule::drop => {
+                ImpairmentKind::Drop(self.percent(children.required(Rule::percent, "drop")?))
+            }
+            Rule::throttle => ImpairmentKind::Throttle(
+                self.duration(children.required(Rule::duration, "throttle")?),
+            ),
+            Rule::duplicate => ImpairmentKind::Duplicate(
+                self.percent(children.required(Rule::percent, "duplicate")?),
+            ),
+            Rule::reorder => {
+                ImpairmentKind::Reorder(self.percent(children.required(Rule::percent, "reorder")?))
+            }
+            Rule::tamper => {
+                ImpairmentKind::Tamper(self.percent(children.required(Rule::percent, "tamper")?))
+            }
+            Rule::bandwidth => {
+                ImpairmentKind::Bandwidth(self.rate(children.required(Rule::rate, "bandwidth")?))
+            }
             _ => return Err(Bug::rule(rule, impairment_span, "an impairment")),
         };
-        Ok(Impairment { kind, span: impairment_span })
+        Ok(Impairment {
+            kind,
+            span: impairment_span,
+        })
     }
 
     /// `process_stmt = { process_action ~ (database ~ ws)? ~ ident }`
@@ -380,7 +474,11 @@ impl<'s> Builder<'s> {
         };
         let database = children.optional(Rule::database).is_some();
         let target = self.ident(children.required(Rule::ident, "a process statement")?);
-        Ok(StmtKind::Process { action, database, target })
+        Ok(StmtKind::Process {
+            action,
+            database,
+            target,
+        })
     }
 
     /// `parallel_stmt = { "parallel" ~ stmt_block }`
@@ -394,7 +492,9 @@ impl<'s> Builder<'s> {
         let mut children = Children::of(pair);
         let count = self.integer(children.required(Rule::integer, "repeat")?);
         let every = match children.optional(Rule::every_clause) {
-            Some(clause) => Some(self.duration(Children::of(clause).required(Rule::duration, "every")?)),
+            Some(clause) => {
+                Some(self.duration(Children::of(clause).required(Rule::duration, "every")?))
+            }
             None => None,
         };
         let body = self.stmt_block(children.required(Rule::stmt_block, "repeat")?)?;
@@ -440,6 +540,9 @@ use super::builder::Bug;
 
 impl Bug {
     fn rule(rule: Rule, span: crate::span::Span, context: &str) -> Bug {
-        Bug { what: format!("unexpected {rule:?} in {context}"), span }
+        Bug {
+            what: format!("unexpected {rule:?} in {context}"),
+            span,
+        }
     }
 }

@@ -28,7 +28,9 @@ pub(super) fn diagnose(file: SourceId, text: &str, rule: Rule, error: Error<Rule
     let indent = line.len() - line.trim_start().len();
     let first_word: &str = {
         let rest = &line[indent..];
-        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
         &rest[..end]
     };
     let word_span = Span::new(line_start + indent, line_start + indent + first_word.len());
@@ -39,14 +41,17 @@ pub(super) fn diagnose(file: SourceId, text: &str, rule: Rule, error: Error<Rule
 
     let found = describe_found(text, position);
     let mut expected = describe_expected(&error);
-    let after_name = text[..position].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let after_name = text[..position]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     if after_name && expected == "a name" {
         // pest offers to continue the name just written; that is never what the user missed.
         expected.clear();
     }
     let at_end = position >= text.len();
     if at_end && unclosed_braces(text) > 0 {
-        expected = "`}`".to_string();
+        expected = "`}` after this".to_string();
     }
     let label = if !expected.is_empty() {
         format!("expected {expected}")
@@ -76,13 +81,17 @@ fn help(first_word: &str, expected: &str, line: &str, at_end: bool, text: &str) 
         return Some("statements belong inside a case's `step \"...\" { }` block".to_string());
     }
     if at_end && unclosed_braces(text) > 0 {
-        return Some("a `{` is not closed: every block and case ends with `}` on its own line".to_string());
+        return Some(
+            "a `{` is not closed: every block and case ends with `}` on its own line".to_string(),
+        );
     }
     if let Some(usage) = usage::usage(first_word) {
         return Some(format!("usage: {usage}"));
     }
     if first_word.is_empty() && line.trim_start().starts_with('}') {
-        return Some("a block closes with `}` on its own line, after the last statement".to_string());
+        return Some(
+            "a block closes with `}` on its own line, after the last statement".to_string(),
+        );
     }
     None
 }
@@ -131,9 +140,13 @@ fn unknown_keyword(
         None => "a line starts with a statement (connect, send, expect, ...), a case entry (priority, user, step, ...) or a file entry (suite, section, use, procedure, case); a procedure call needs parentheses: name(args)".to_string(),
     };
     Some(
-        Diagnostic::error(Code::UnknownKeyword, file, format!("unknown keyword `{word}`"))
-            .with_label(word_span, "not a statement or declaration")
-            .with_help(help),
+        Diagnostic::error(
+            Code::UnknownKeyword,
+            file,
+            format!("unknown keyword `{word}`"),
+        )
+        .with_label(word_span, "not a statement or declaration")
+        .with_help(help),
     )
 }
 
@@ -154,9 +167,9 @@ fn found_span(text: &str, position: usize) -> Span {
     let rest = &text[position..];
     let len = match rest.chars().next() {
         None | Some('\n') | Some('\r') => 0,
-        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
-            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len())
-        }
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len()),
         Some(c) => c.len_utf8(),
     };
     Span::new(position, position + len)
@@ -170,7 +183,9 @@ fn describe_found(text: &str, position: usize) -> String {
         Some(' ') | Some('\t') => "space".to_string(),
         Some('"') => "string".to_string(),
         Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
-            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len());
             format!("`{}`", &rest[..end])
         }
         Some(c) => format!("`{c}`"),
@@ -196,10 +211,10 @@ fn describe_expected(error: &Error<Rule>) -> String {
             }
         }
         for stack in attempts.call_stacks() {
-            if let Some(rule) = stack.deepest.get_rule().or(stack.parent.as_ref()) {
-                if let Some(description) = describe_rule(*rule) {
-                    push(description.to_string());
-                }
+            if let Some(rule) = stack.deepest.get_rule().or(stack.parent.as_ref())
+                && let Some(description) = describe_rule(*rule)
+            {
+                push(description.to_string());
             }
         }
     }
@@ -227,7 +242,10 @@ fn is_meaningful_token(token: &str) -> bool {
     let mut chars = token.chars();
     match (chars.next(), chars.next()) {
         (None, _) => false,
-        (Some(c), None) => matches!(c, '{' | '}' | '(' | ')' | ',' | '|' | ':' | ';' | '"' | '\n'),
+        (Some(c), None) => matches!(
+            c,
+            '{' | '}' | '(' | ')' | ',' | '|' | ':' | ';' | '"' | '\n'
+        ),
         _ => !token.trim().is_empty() && token != "${",
     }
 }

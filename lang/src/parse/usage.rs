@@ -18,26 +18,41 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("requires", "requires CAPABILITY, CAPABILITY"),
     ("preconditions", r#"preconditions "TEXT" (or """TEXT""")"#),
     ("servers", "servers a, b   or   servers c with nodes c1, c2"),
-    ("databases", "databases pg   or   databases pg with nodes pg1, pg2"),
+    (
+        "databases",
+        "databases pg   or   databases pg with nodes pg1, pg2",
+    ),
     ("user", "user NAME on SERVER"),
     ("room", "room NAME on SERVER"),
     ("setup", "setup { STATEMENTS }"),
     ("step", r#"step "WHAT THE TESTER DOES" { STATEMENTS }"#),
     ("teardown", "teardown { STATEMENTS }"),
     // statements
-    ("connect", "connect USER [to NODE] [with starttls | direct-tls] [auth scram | plain | external | gssapi]"),
+    (
+        "connect",
+        "connect USER [to NODE] [with starttls | direct-tls] [auth scram | plain | external | gssapi]",
+    ),
     ("disconnect", "disconnect USER [abruptly]"),
     ("join", r#"join USER to ROOM [as "NICK"] [via SERVER]"#),
     ("leave", "leave USER from ROOM"),
-    ("send", r#"send "TEXT" from USER to ROOM|USER   or   send from USER """<stanza/>""""#),
+    (
+        "send",
+        r#"send "TEXT" from USER to ROOM|USER   or   send from USER """<stanza/>""""#,
+    ),
     ("wait", "wait DURATION"),
     (
         "expect",
         r#"expect USER receives "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls])"#,
     ),
-    ("set", "set certificate of SERVER to valid | expired | not-yet-valid | revoked | wrong-host | self-signed"),
+    (
+        "set",
+        "set certificate of SERVER to valid | expired | not-yet-valid | revoked | wrong-host | self-signed",
+    ),
     ("revoke", "revoke certificate of SERVER"),
-    ("partition", "partition a | b   or   partition {a1, a2} | b   or   partition a -> b"),
+    (
+        "partition",
+        "partition a | b   or   partition {a1, a2} | b   or   partition a -> b",
+    ),
     ("isolate", "isolate SERVER"),
     ("heal", "heal [a | b]"),
     (
@@ -51,23 +66,53 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("restart", "restart SERVER   or   restart database DB"),
     ("pause", "pause SERVER   or   pause database DB"),
     ("resume", "resume SERVER   or   resume database DB"),
-    ("chaos", "chaos [seed N] for DURATION { every 10s..30s kill one of c1, c2 [for 5s] }"),
-    ("every", "every 10s[..30s] kill|stop|restart|pause|isolate one of a, b [for 5s]"),
+    (
+        "chaos",
+        "chaos [seed N] for DURATION { every 10s..30s kill one of c1, c2 [for 5s] }",
+    ),
+    (
+        "every",
+        "every 10s[..30s] kill|stop|restart|pause|isolate one of a, b [for 5s]",
+    ),
     ("parallel", "parallel { STATEMENTS }"),
     ("repeat", "repeat N times [every DURATION] { STATEMENTS }"),
-    ("check", "check delivery in ROOM: no loss, no duplicates, in order"),
+    (
+        "check",
+        "check delivery in ROOM: no loss, no duplicates, in order",
+    ),
 ];
 
 /// The usage line of a keyword that starts a line.
 pub fn usage(keyword: &str) -> Option<&'static str> {
-    LINE_KEYWORDS.iter().find(|(k, _)| *k == keyword).map(|(_, usage)| *usage)
+    LINE_KEYWORDS
+        .iter()
+        .find(|(k, _)| *k == keyword)
+        .map(|(_, usage)| *usage)
 }
 
 /// Keywords that start a statement (as opposed to file or case entries).
 pub fn is_statement(keyword: &str) -> bool {
     const NOT_STATEMENTS: &[&str] = &[
-        "suite", "section", "use", "procedure", "case", "priority", "type", "refs", "tags", "estimate", "requires",
-        "preconditions", "servers", "databases", "user", "room", "setup", "step", "teardown", "every",
+        "suite",
+        "section",
+        "use",
+        "procedure",
+        "case",
+        "priority",
+        "type",
+        "refs",
+        "tags",
+        "estimate",
+        "requires",
+        "preconditions",
+        "servers",
+        "databases",
+        "user",
+        "room",
+        "setup",
+        "step",
+        "teardown",
+        "every",
     ];
     usage(keyword).is_some() && !NOT_STATEMENTS.contains(&keyword)
 }

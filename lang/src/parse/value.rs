@@ -11,7 +11,10 @@ use crate::span::Span;
 impl<'s> Builder<'s> {
     /// `ident = @{ ... }`
     pub(crate) fn ident(&mut self, pair: Pair<'s, Rule>) -> Name {
-        Name { text: pair.as_str().to_string(), span: span(&pair) }
+        Name {
+            text: pair.as_str().to_string(),
+            span: span(&pair),
+        }
     }
 
     /// `name_list = { ident ~ ("," ~ ident)* }`
@@ -49,7 +52,11 @@ impl<'s> Builder<'s> {
                 _ => return Err(self.bug(&part, "a string")),
             }
         }
-        Ok(Str { parts, triple: false, span: string_span })
+        Ok(Str {
+            parts,
+            triple: false,
+            span: string_span,
+        })
     }
 
     /// `escape = @{ "\\" ~ ANY }`
@@ -62,9 +69,13 @@ impl<'s> Builder<'s> {
             "\\$" => "$",
             other => {
                 self.push(
-                    Diagnostic::error(Code::BadEscape, self.file, format!("unknown escape `{other}`"))
-                        .with_label(span(pair), "not an escape jspec knows")
-                        .with_help(r#"known escapes are \" \\ \n \t \$; write a backslash as \\"#),
+                    Diagnostic::error(
+                        Code::BadEscape,
+                        self.file,
+                        format!("unknown escape `{other}`"),
+                    )
+                    .with_label(span(pair), "not an escape jspec knows")
+                    .with_help(r#"known escapes are \" \\ \n \t \$; write a backslash as \\"#),
                 );
                 ""
             }
@@ -77,14 +88,21 @@ impl<'s> Builder<'s> {
         let mut children = Children::of(pair);
         let name = self.ident(children.required(Rule::ident, "an interpolation")?);
         let field = children.optional(Rule::ident).map(|f| self.ident(f));
-        Ok(Interp { name, field, span: interp_span })
+        Ok(Interp {
+            name,
+            field,
+            span: interp_span,
+        })
     }
 
     /// `triple_string = ${ "\"\"\"" ~ (interp | triple_text)* ~ "\"\"\"" }`, dedented: the line
     /// break after the opening quotes and the whitespace line before the closing ones are dropped,
     /// and so is the indentation common to all non-blank lines.
     fn triple_string(&mut self, pair: Pair<'s, Rule>, string_span: Span) -> Built<Str> {
-        let content = Span { start: string_span.start + 3, end: string_span.end - 3 };
+        let content = Span {
+            start: string_span.start + 3,
+            end: string_span.end - 3,
+        };
         let removed = dedent_ranges(self.src, content);
         let mut parts = Vec::new();
         for part in pair.into_inner() {
@@ -93,7 +111,10 @@ impl<'s> Builder<'s> {
                     let part_span = span(&part);
                     let mut text = String::new();
                     let mut at = part_span.start;
-                    for cut in removed.iter().filter(|r| r.end > part_span.start && r.start < part_span.end) {
+                    for cut in removed
+                        .iter()
+                        .filter(|r| r.end > part_span.start && r.start < part_span.end)
+                    {
                         if cut.start > at {
                             text.push_str(&self.src[at as usize..cut.start as usize]);
                         }
@@ -108,7 +129,11 @@ impl<'s> Builder<'s> {
                 _ => return Err(self.bug(&part, "a triple-quoted string")),
             }
         }
-        Ok(Str { parts, triple: true, span: string_span })
+        Ok(Str {
+            parts,
+            triple: true,
+            span: string_span,
+        })
     }
 
     /// `duration = @{ number ~ ("ms" | "s" | "m" | "h") }`
@@ -123,12 +148,18 @@ impl<'s> Builder<'s> {
         } else {
             (text.trim_end_matches('h'), 3_600_000.0)
         };
-        Duration { millis: parse_number(number) * factor, span: span(&pair) }
+        Duration {
+            millis: parse_number(number) * factor,
+            span: span(&pair),
+        }
     }
 
     /// `percent = @{ number ~ "%" }`
     pub(crate) fn percent(&mut self, pair: Pair<'s, Rule>) -> Percent {
-        Percent { value: parse_number(pair.as_str().trim_end_matches('%')), span: span(&pair) }
+        Percent {
+            value: parse_number(pair.as_str().trim_end_matches('%')),
+            span: span(&pair),
+        }
     }
 
     /// `rate = @{ number ~ ("gbit" | "mbit" | "kbit" | "bit") }`
@@ -143,7 +174,10 @@ impl<'s> Builder<'s> {
         } else {
             (text.trim_end_matches("bit"), 1.0)
         };
-        Rate { bits_per_second: parse_number(number) * factor, span: span(&pair) }
+        Rate {
+            bits_per_second: parse_number(number) * factor,
+            span: span(&pair),
+        }
     }
 
     /// `integer = @{ ASCII_DIGIT+ }`
@@ -157,7 +191,10 @@ impl<'s> Builder<'s> {
             );
             u64::MAX
         });
-        Count { value, span: count_span }
+        Count {
+            value,
+            span: count_span,
+        }
     }
 }
 
