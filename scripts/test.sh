@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, unit/integration/golden tests, and the
+# suite and contract examples through the built binary. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+jspec=target/debug/jspec
+step "jspec check specs/"
+"$jspec" check specs/
+step "jspec check tests/examples/ (the contract examples, unchanged)"
+"$jspec" check tests/examples/
+step "jspec fmt --check specs/ tests/examples/ stdlib/"
+"$jspec" fmt --check specs/ tests/examples/ stdlib/
+
+echo
+echo "all tests passed"
