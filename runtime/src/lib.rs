@@ -1,5 +1,6 @@
 //! jspec-runtime: the interpreter. Data flows one way: checked program -> [`plan`] (which cases
-//! run, with their suite and section) -> executor -> events -> reporters. The executor, lab and
-//! fault planes build on the plan.
+//! run, with their suite and section) -> executor -> events -> reporters. The [`lab`] starts the
+//! servers the cases run against.
 
+pub mod lab;
 pub mod plan;

@@ -1,0 +1,3 @@
+//! The built-in local lab: real servers started on this machine.
+
+pub mod pki;

@@ -1,0 +1,130 @@
+//! The lab's PKI, generated in Rust: one CA per lab and, on demand, server and client
+//! certificates that are valid, expired, not yet valid, for the wrong host, or self-signed.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
+
+/// A failure of certificate generation (rcgen's own errors, which name the bad parameter).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot generate the lab certificate for {subject}: {source}")]
+pub struct PkiError {
+    subject: String,
+    #[source]
+    source: rcgen::Error,
+}
+
+/// What kind of certificate to issue; mirrors `set certificate of X to ...`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateKind {
+    Valid,
+    Expired,
+    NotYetValid,
+    /// Valid, but for a host name that is not the server's.
+    WrongHost,
+    /// Signed by its own key, not by the lab CA.
+    SelfSigned,
+}
+
+/// A certificate and its private key, PEM-encoded.
+#[derive(Clone, Debug)]
+pub struct IssuedCertificate {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub serial: u64,
+}
+
+/// The lab certificate authority.
+#[derive(Debug)]
+pub struct LabCa {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+    next_serial: std::sync::atomic::AtomicU64,
+}
+
+impl LabCa {
+    /// A new CA, valid from yesterday for ten years.
+    pub fn generate(name: &str) -> Result<LabCa, PkiError> {
+        let wrap = |source| PkiError { subject: name.to_string(), source };
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(wrap)?;
+        params.distinguished_name = distinguished_name(name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(3650);
+        let key = KeyPair::generate().map_err(wrap)?;
+        let issuer = CertifiedIssuer::self_signed(params, key).map_err(wrap)?;
+        Ok(LabCa { issuer, next_serial: std::sync::atomic::AtomicU64::new(2) })
+    }
+
+    /// The CA certificate that clients and servers of the lab trust.
+    pub fn cert_pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    pub fn cert_der(&self) -> Vec<u8> {
+        self.issuer.der().to_vec()
+    }
+
+    /// A certificate for `names` (the first is the subject), of the given kind. Server
+    /// certificates carry both server and client authentication, as XMPP servers authenticate
+    /// to each other with them.
+    pub fn issue(&self, names: &[String], kind: CertificateKind) -> Result<IssuedCertificate, PkiError> {
+        let subject = names.first().cloned().unwrap_or_default();
+        let wrap = |source| PkiError { subject: subject.clone(), source };
+        let names: Vec<String> = match kind {
+            CertificateKind::WrongHost => vec![format!("wrong-host.{}", subject)],
+            _ => names.to_vec(),
+        };
+        let mut params = CertificateParams::new(names).map_err(wrap)?;
+        params.distinguished_name = distinguished_name(&subject);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        let serial = self.next_serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        params.serial_number = Some(SerialNumber::from(serial));
+        let now = OffsetDateTime::now_utc();
+        (params.not_before, params.not_after) = match kind {
+            CertificateKind::Expired => (now - Duration::days(60), now - Duration::days(30)),
+            CertificateKind::NotYetValid => (now + Duration::days(30), now + Duration::days(60)),
+            CertificateKind::Valid | CertificateKind::WrongHost | CertificateKind::SelfSigned => {
+                (now - Duration::days(1), now + Duration::days(365))
+            }
+        };
+        let key = KeyPair::generate().map_err(wrap)?;
+        let cert = match kind {
+            CertificateKind::SelfSigned => params.self_signed(&key),
+            _ => params.signed_by(&key, &self.issuer),
+        }
+        .map_err(wrap)?;
+        Ok(IssuedCertificate { cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial })
+    }
+}
+
+fn distinguished_name(common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, "jspec lab");
+    name.push(DnType::CommonName, common_name);
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        vec!["a.test".to_string(), "conference.a.test".to_string()]
+    }
+
+    #[test]
+    fn issues_distinct_pem_certificates_with_increasing_serials() {
+        let ca = LabCa::generate("jspec lab CA").expect("ca");
+        assert!(ca.cert_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+        let first = ca.issue(&names(), CertificateKind::Valid).expect("valid");
+        let second = ca.issue(&names(), CertificateKind::Expired).expect("expired");
+        assert!(first.key_pem.contains("PRIVATE KEY"));
+        assert_ne!(first.cert_pem, second.cert_pem);
+        assert!(second.serial > first.serial);
+    }
+}
