@@ -39,17 +39,28 @@ fn check_searches_folders_recursively_for_jspec_files_only() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("suite/deep")).unwrap();
     std::fs::write(dir.path().join("suite/a.jspec"), CLEAN).unwrap();
-    std::fs::write(dir.path().join("suite/deep/b.jspec"), CLEAN.replace("C1", "C2")).unwrap();
+    std::fs::write(
+        dir.path().join("suite/deep/b.jspec"),
+        CLEAN.replace("C1", "C2"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("suite/notes.txt"), "not a spec").unwrap();
     let out = jspec(dir.path(), &["check", "suite"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "checked 2 files, 2 cases: 0 errors, 0 warnings\n");
+    assert_eq!(
+        text(&out.stdout),
+        "checked 2 files, 2 cases: 0 errors, 0 warnings\n"
+    );
 }
 
 #[test]
 fn check_exits_2_on_errors_and_counts_them() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.jspec"), CLEAN.replace("connect alice", "connect bob")).unwrap();
+    std::fs::write(
+        dir.path().join("bad.jspec"),
+        CLEAN.replace("connect alice", "connect bob"),
+    )
+    .unwrap();
     let out = jspec(dir.path(), &["check", "bad.jspec"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stdout).contains("1 error, 0 warnings"));
@@ -60,8 +71,15 @@ fn check_exits_2_on_errors_and_counts_them() {
 #[test]
 fn warnings_pass_unless_denied() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("w.jspec"), CLEAN.replace("case C1 ", "case ")).unwrap();
-    assert_eq!(jspec(dir.path(), &["check", "w.jspec"]).status.code(), Some(0));
+    std::fs::write(
+        dir.path().join("w.jspec"),
+        CLEAN.replace("case C1 ", "case "),
+    )
+    .unwrap();
+    assert_eq!(
+        jspec(dir.path(), &["check", "w.jspec"]).status.code(),
+        Some(0)
+    );
     let denied = jspec(dir.path(), &["check", "--deny-warnings", "w.jspec"]);
     assert_eq!(denied.status.code(), Some(2));
     assert!(text(&denied.stderr).contains("jspec::missing_case_id"));
@@ -70,7 +88,11 @@ fn warnings_pass_unless_denied() {
 #[test]
 fn colours_only_when_asked_or_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.jspec"), CLEAN.replace("connect alice", "connect bob")).unwrap();
+    std::fs::write(
+        dir.path().join("bad.jspec"),
+        CLEAN.replace("connect alice", "connect bob"),
+    )
+    .unwrap();
     // Not a terminal: plain.
     assert!(!text(&jspec(dir.path(), &["check", "bad.jspec"]).stderr).contains('\u{1b}'));
     let forced = jspec(dir.path(), &["--color", "always", "check", "bad.jspec"]);
@@ -80,18 +102,32 @@ fn colours_only_when_asked_or_on_a_terminal() {
 #[test]
 fn fmt_check_lists_unformatted_files_then_fmt_fixes_them() {
     let dir = tempfile::tempdir().unwrap();
-    let messy = CLEAN.replace("  servers a", "    servers   a").replace("connect alice", "connect alice   ");
+    let messy = CLEAN
+        .replace("  servers a", "    servers   a")
+        .replace("connect alice", "connect alice   ");
     std::fs::write(dir.path().join("m.jspec"), &messy).unwrap();
 
     let check = jspec(dir.path(), &["fmt", "--check", "m.jspec"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(text(&check.stdout).contains("would reformat m.jspec"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("m.jspec")).unwrap(), messy, "--check changed the file");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m.jspec")).unwrap(),
+        messy,
+        "--check changed the file"
+    );
 
     let fmt = jspec(dir.path(), &["fmt", "m.jspec"]);
     assert_eq!(fmt.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(dir.path().join("m.jspec")).unwrap(), CLEAN);
-    assert_eq!(jspec(dir.path(), &["fmt", "--check", "m.jspec"]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m.jspec")).unwrap(),
+        CLEAN
+    );
+    assert_eq!(
+        jspec(dir.path(), &["fmt", "--check", "m.jspec"])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -102,5 +138,8 @@ fn fmt_refuses_a_file_with_a_syntax_error_and_leaves_it_alone() {
     let out = jspec(dir.path(), &["fmt", "b.jspec"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("jspec::syntax"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("b.jspec")).unwrap(), broken);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("b.jspec")).unwrap(),
+        broken
+    );
 }

@@ -2,8 +2,8 @@
 //! certificates that are valid, expired, not yet valid, for the wrong host, or self-signed.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -46,17 +46,27 @@ pub struct LabCa {
 impl LabCa {
     /// A new CA, valid from yesterday for ten years.
     pub fn generate(name: &str) -> Result<LabCa, PkiError> {
-        let wrap = |source| PkiError { subject: name.to_string(), source };
+        let wrap = |source| PkiError {
+            subject: name.to_string(),
+            source,
+        };
         let mut params = CertificateParams::new(Vec::<String>::new()).map_err(wrap)?;
         params.distinguished_name = distinguished_name(name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::days(1);
         params.not_after = now + Duration::days(3650);
         let key = KeyPair::generate().map_err(wrap)?;
         let issuer = CertifiedIssuer::self_signed(params, key).map_err(wrap)?;
-        Ok(LabCa { issuer, next_serial: std::sync::atomic::AtomicU64::new(2) })
+        Ok(LabCa {
+            issuer,
+            next_serial: std::sync::atomic::AtomicU64::new(2),
+        })
     }
 
     /// The CA certificate that clients and servers of the lab trust.
@@ -71,18 +81,33 @@ impl LabCa {
     /// A certificate for `names` (the first is the subject), of the given kind. Server
     /// certificates carry both server and client authentication, as XMPP servers authenticate
     /// to each other with them.
-    pub fn issue(&self, names: &[String], kind: CertificateKind) -> Result<IssuedCertificate, PkiError> {
+    pub fn issue(
+        &self,
+        names: &[String],
+        kind: CertificateKind,
+    ) -> Result<IssuedCertificate, PkiError> {
         let subject = names.first().cloned().unwrap_or_default();
-        let wrap = |source| PkiError { subject: subject.clone(), source };
+        let wrap = |source| PkiError {
+            subject: subject.clone(),
+            source,
+        };
         let names: Vec<String> = match kind {
             CertificateKind::WrongHost => vec![format!("wrong-host.{}", subject)],
             _ => names.to_vec(),
         };
         let mut params = CertificateParams::new(names).map_err(wrap)?;
         params.distinguished_name = distinguished_name(&subject);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-        let serial = self.next_serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let serial = self
+            .next_serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         params.serial_number = Some(SerialNumber::from(serial));
         let now = OffsetDateTime::now_utc();
         (params.not_before, params.not_after) = match kind {
@@ -98,7 +123,11 @@ impl LabCa {
             _ => params.signed_by(&key, &self.issuer),
         }
         .map_err(wrap)?;
-        Ok(IssuedCertificate { cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial })
+        Ok(IssuedCertificate {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            serial,
+        })
     }
 }
 
@@ -122,7 +151,9 @@ mod tests {
         let ca = LabCa::generate("jspec lab CA").expect("ca");
         assert!(ca.cert_pem().starts_with("-----BEGIN CERTIFICATE-----"));
         let first = ca.issue(&names(), CertificateKind::Valid).expect("valid");
-        let second = ca.issue(&names(), CertificateKind::Expired).expect("expired");
+        let second = ca
+            .issue(&names(), CertificateKind::Expired)
+            .expect("expired");
         assert!(first.key_pem.contains("PRIVATE KEY"));
         assert_ne!(first.cert_pem, second.cert_pem);
         assert!(second.serial > first.serial);

@@ -42,24 +42,46 @@ pub struct ManagedProcess {
 impl ManagedProcess {
     /// Starts `program args` with stdout and stderr appended to `log`. The child is killed if
     /// this value is dropped without `stop` (an error path or a panic).
-    pub fn spawn(name: &str, program: &str, args: &[&str], log: &Path, envs: &[(&str, &str)]) -> Result<Self, ProcessError> {
+    pub fn spawn(
+        name: &str,
+        program: &str,
+        args: &[&str],
+        log: &Path,
+        envs: &[(&str, &str)],
+    ) -> Result<Self, ProcessError> {
         let open = || {
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(log)
-                .map_err(|source| ProcessError::Log { path: log.to_path_buf(), source })
+                .map_err(|source| ProcessError::Log {
+                    path: log.to_path_buf(),
+                    source,
+                })
         };
         let (stdout, stderr) = (open()?, open()?);
         let mut command = Command::new(program);
-        command.args(args).stdin(Stdio::null()).stdout(stdout).stderr(stderr).kill_on_drop(true);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .kill_on_drop(true);
         for (key, value) in envs {
             command.env(key, value);
         }
-        let child = command.spawn().map_err(|source| ProcessError::Spawn { program: program.to_string(), source })?;
+        let child = command.spawn().map_err(|source| ProcessError::Spawn {
+            program: program.to_string(),
+            source,
+        })?;
         let pid = child.id().unwrap_or_default();
         tracing::debug!(name, pid, program, "started");
-        Ok(ManagedProcess { name: name.to_string(), child, pid, log: log.to_path_buf() })
+        Ok(ManagedProcess {
+            name: name.to_string(),
+            child,
+            pid,
+            log: log.to_path_buf(),
+        })
     }
 
     pub fn pid(&self) -> u32 {
@@ -82,7 +104,10 @@ impl ManagedProcess {
     /// Sends a signal to this process (SIGSTOP and SIGCONT pause and resume it).
     pub fn signal(&self, signal: Signal) -> Result<(), ProcessError> {
         let pid = i32::try_from(self.pid).unwrap_or(i32::MAX);
-        kill(Pid::from_raw(pid), signal).map_err(|source| ProcessError::Signal { pid: self.pid, source })
+        kill(Pid::from_raw(pid), signal).map_err(|source| ProcessError::Signal {
+            pid: self.pid,
+            source,
+        })
     }
 
     /// SIGTERM, then SIGKILL after `grace`; waits for the exit. A paused process is resumed
@@ -93,8 +118,15 @@ impl ManagedProcess {
         }
         let _ = self.signal(Signal::SIGCONT);
         let _ = self.signal(Signal::SIGTERM);
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
-            tracing::warn!(name = self.name, pid = self.pid, "did not stop within the grace period; killing it");
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                name = self.name,
+                pid = self.pid,
+                "did not stop within the grace period; killing it"
+            );
             let _ = self.child.start_kill();
             let _ = self.child.wait().await;
         }

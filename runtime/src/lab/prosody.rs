@@ -27,11 +27,28 @@ pub enum ProsodyError {
         source: std::io::Error,
     },
     #[error("prosody for {domain} exited during start-up ({status}); last lines of {log}:\n{tail}")]
-    Exited { domain: String, status: String, log: String, tail: String },
-    #[error("prosody for {domain} did not accept connections on {addr} within {seconds}s; last lines of {log}:\n{tail}")]
-    NotReady { domain: String, addr: SocketAddr, seconds: u64, log: String, tail: String },
+    Exited {
+        domain: String,
+        status: String,
+        log: String,
+        tail: String,
+    },
+    #[error(
+        "prosody for {domain} did not accept connections on {addr} within {seconds}s; last lines of {log}:\n{tail}"
+    )]
+    NotReady {
+        domain: String,
+        addr: SocketAddr,
+        seconds: u64,
+        log: String,
+        tail: String,
+    },
     #[error("prosodyctl failed to {what} ({status}): {output}")]
-    Ctl { what: String, status: String, output: String },
+    Ctl {
+        what: String,
+        status: String,
+        output: String,
+    },
 }
 
 /// What a managed Prosody serves.
@@ -48,6 +65,7 @@ pub struct ProsodySpec {
     pub ca_file: PathBuf,
     /// Refuse s2s peers whose certificate does not verify (no dialback fallback).
     pub s2s_secure_auth: bool,
+    pub programs: super::Programs,
 }
 
 impl ProsodySpec {
@@ -141,19 +159,43 @@ pub struct Prosody {
 impl Prosody {
     /// Writes the configuration and certificate into `dir`, starts Prosody and waits until it
     /// accepts client connections.
-    pub async fn start(spec: ProsodySpec, dir: &Path, cert_pem: &str, key_pem: &str) -> Result<Prosody, ProsodyError> {
-        let write = |path: PathBuf, text: &str| std::fs::write(&path, text).map_err(|source| ProsodyError::Write { path, source });
+    pub async fn start(
+        spec: ProsodySpec,
+        dir: &Path,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<Prosody, ProsodyError> {
+        let write = |path: PathBuf, text: &str| {
+            std::fs::write(&path, text).map_err(|source| ProsodyError::Write { path, source })
+        };
         for sub in ["data", "certs"] {
             let path = dir.join(sub);
-            std::fs::create_dir_all(&path).map_err(|source| ProsodyError::Write { path, source })?;
+            std::fs::create_dir_all(&path)
+                .map_err(|source| ProsodyError::Write { path, source })?;
         }
-        write(dir.join("certs").join(format!("{}.crt", spec.domain)), cert_pem)?;
-        write(dir.join("certs").join(format!("{}.key", spec.domain)), key_pem)?;
+        write(
+            dir.join("certs").join(format!("{}.crt", spec.domain)),
+            cert_pem,
+        )?;
+        write(
+            dir.join("certs").join(format!("{}.key", spec.domain)),
+            key_pem,
+        )?;
         let config = dir.join("prosody.cfg.lua");
         write(config.clone(), &render_config(&spec, dir))?;
         let config_arg = config.display().to_string();
-        let process = ManagedProcess::spawn(&spec.role, "prosody", &["--config", &config_arg, "-F"], &dir.join("prosody.stdout.log"), &[])?;
-        let mut prosody = Prosody { spec, dir: dir.to_path_buf(), process };
+        let process = ManagedProcess::spawn(
+            &spec.role,
+            &spec.programs.prosody.clone(),
+            &["--config", &config_arg, "-F"],
+            &dir.join("prosody.stdout.log"),
+            &[],
+        )?;
+        let mut prosody = Prosody {
+            spec,
+            dir: dir.to_path_buf(),
+            process,
+        };
         prosody.wait_ready().await?;
         Ok(prosody)
     }
@@ -170,9 +212,17 @@ impl Prosody {
                     tail: self.log_tail(),
                 });
             }
-            let attempt = tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await;
+            let attempt = tokio::time::timeout(
+                Duration::from_millis(200),
+                tokio::net::TcpStream::connect(addr),
+            )
+            .await;
             if let Ok(Ok(_)) = attempt {
-                tracing::debug!(domain = self.spec.domain, elapsed_ms = started.elapsed().as_millis() as u64, "prosody ready");
+                tracing::debug!(
+                    domain = self.spec.domain,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "prosody ready"
+                );
                 return Ok(());
             }
             if started.elapsed() > READY_TIMEOUT {
@@ -200,12 +250,21 @@ impl Prosody {
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-        if tail.is_empty() { self.process.log_tail(15) } else { tail }
+        if tail.is_empty() {
+            self.process.log_tail(15)
+        } else {
+            tail
+        }
     }
 
     /// Creates an account (works while the server runs).
     pub async fn register(&self, user: &str, password: &str) -> Result<(), ProsodyError> {
-        self.ctl(&format!("register {user}"), &["register", user, &self.spec.domain, password]).await.map(drop)
+        self.ctl(
+            &format!("register {user}"),
+            &["register", user, &self.spec.domain, password],
+        )
+        .await
+        .map(drop)
     }
 
     /// Runs a `prosodyctl shell` command (the admin shell) and returns its output.
@@ -215,17 +274,38 @@ impl Prosody {
 
     async fn ctl(&self, what: &str, args: &[&str]) -> Result<String, ProsodyError> {
         let config = self.dir.join("prosody.cfg.lua").display().to_string();
-        let mut command = tokio::process::Command::new("prosodyctl");
-        command.arg("--config").arg(&config).args(args).kill_on_drop(true);
+        let mut command = tokio::process::Command::new(&self.spec.programs.prosodyctl);
+        command
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .kill_on_drop(true);
         let output = tokio::time::timeout(Duration::from_secs(30), command.output())
             .await
-            .map_err(|_| ProsodyError::Ctl { what: what.into(), status: "timed out after 30s".into(), output: String::new() })?
-            .map_err(|source| ProsodyError::Process(ProcessError::Spawn { program: "prosodyctl".into(), source }))?;
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+            .map_err(|_| ProsodyError::Ctl {
+                what: what.into(),
+                status: "timed out after 30s".into(),
+                output: String::new(),
+            })?
+            .map_err(|source| {
+                ProsodyError::Process(ProcessError::Spawn {
+                    program: self.spec.programs.prosodyctl.clone(),
+                    source,
+                })
+            })?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         if output.status.success() {
             Ok(text)
         } else {
-            Err(ProsodyError::Ctl { what: what.into(), status: output.status.to_string(), output: text.trim().to_string() })
+            Err(ProsodyError::Ctl {
+                what: what.into(),
+                status: output.status.to_string(),
+                output: text.trim().to_string(),
+            })
         }
     }
 
