@@ -21,7 +21,7 @@ pub enum LabError {
     Server {
         role: String,
         #[source]
-        source: ProsodyError,
+        source: Box<ProsodyError>,
     },
     #[error("cannot prepare the lab folder {path}: {source}")]
     Folder {
@@ -129,7 +129,7 @@ impl Lab {
                 }
                 Err(source) => {
                     lab.stop().await;
-                    return Err(LabError::Server { role, source });
+                    return Err(LabError::Server { role, source: Box::new(source) });
                 }
             }
         }
