@@ -1,0 +1,128 @@
+//! Expectations: what a user receives, a failing connection, an archive, a server link, and
+//! the delivery check of a room.
+
+use super::printer::Printer;
+use super::session::connect_options;
+use super::string::{count, duration, string, strings};
+use crate::ast::{
+    ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected, LinkAuth, Name,
+    Str, Transport,
+};
+use crate::span::Span;
+
+/// `expect bob receives "m1", "m2" from ops in order within 30s`
+pub(crate) fn receives(p: &mut Printer<'_>, expect: &ExpectReceives) {
+    p.text("expect ");
+    p.text(&expect.user.text);
+    p.text(" receives ");
+    match &expect.expected {
+        Expected::Nothing(_) => p.text("nothing"),
+        Expected::Messages(messages) => strings(p, messages),
+    }
+    if let Some(from) = &expect.from {
+        p.text(" from ");
+        p.text(&from.text);
+    }
+    if expect.in_order {
+        p.text(" in order");
+    }
+    within(p, expect.within.as_ref());
+}
+
+/// `expect connect alice with direct-tls fails with "tls-failed" within 10s`
+pub(crate) fn connect_fails(
+    p: &mut Printer<'_>,
+    user: &Name,
+    options: &ConnectOptions,
+    reason: &Str,
+    deadline: Option<&Duration>,
+) {
+    p.text("expect connect ");
+    p.text(&user.text);
+    connect_options(p, options);
+    p.text(" fails with ");
+    string(p, reason);
+    within(p, deadline);
+}
+
+/// `expect archive of ops as alice has 3 messages in order within 5s`. The tree does not keep
+/// which of `message` / `messages` was written, so the word agrees with the count.
+pub(crate) fn archive(
+    p: &mut Printer<'_>,
+    archive: &Name,
+    reader: &Name,
+    n: &Count,
+    in_order: bool,
+    deadline: Option<&Duration>,
+) {
+    p.text("expect archive of ");
+    p.text(&archive.text);
+    p.text(" as ");
+    p.text(&reader.text);
+    p.text(" has ");
+    count(p, n);
+    p.text(if n.value == 1 {
+        " message"
+    } else {
+        " messages"
+    });
+    if in_order {
+        p.text(" in order");
+    }
+    within(p, deadline);
+}
+
+/// `expect link a -> b authenticated by certificate over direct-tls`
+pub(crate) fn link(
+    p: &mut Printer<'_>,
+    from: &Name,
+    to: &Name,
+    auth: Option<LinkAuth>,
+    transport: Option<Transport>,
+) {
+    p.text("expect link ");
+    p.text(&from.text);
+    p.text(" -> ");
+    p.text(&to.text);
+    if let Some(auth) = auth {
+        p.text(" authenticated by ");
+        p.text(match auth {
+            LinkAuth::Certificate => "certificate",
+            LinkAuth::Dialback => "dialback",
+        });
+    }
+    if let Some(transport) = transport {
+        p.text(" over ");
+        p.text(match transport {
+            Transport::DirectTls => "direct-tls",
+            Transport::StartTls => "starttls",
+        });
+    }
+}
+
+/// `check delivery in ops: no loss, no duplicates, in order`
+pub(crate) fn check_delivery(
+    p: &mut Printer<'_>,
+    room: &Name,
+    properties: &[(DeliveryProperty, Span)],
+) {
+    p.text("check delivery in ");
+    p.text(&room.text);
+    p.text(":");
+    for (i, (property, _)) in properties.iter().enumerate() {
+        p.text(if i == 0 { " " } else { ", " });
+        p.text(match property {
+            DeliveryProperty::NoLoss => "no loss",
+            DeliveryProperty::NoDuplicates => "no duplicates",
+            DeliveryProperty::InOrder => "in order",
+        });
+    }
+}
+
+/// ` within 5s`, when present.
+fn within(p: &mut Printer<'_>, deadline: Option<&Duration>) {
+    if let Some(d) = deadline {
+        p.text(" within ");
+        duration(p, d);
+    }
+}
