@@ -29,11 +29,11 @@ pub struct Trivia {
     pub trailing: Option<Comment>,
 }
 
-/// Comments that belong to no node: at the end of a block or file.
+/// Comments that belong to no node: at the end of a block or file (each comment knows whether
+/// a blank line comes before it).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dangling {
     pub comments: Vec<Comment>,
-    pub blank_before: bool,
 }
 
 /// A parsed `.jspec` file.

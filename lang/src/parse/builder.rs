@@ -102,7 +102,6 @@ impl<'s> Builder<'s> {
             }
         }
         let dangling = Dangling {
-            blank_before: blank && !pending.leading.is_empty(),
             comments: pending.leading,
         };
         Ok((nodes, dangling))

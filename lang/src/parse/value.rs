@@ -263,6 +263,12 @@ fn dedent_ranges(src: &str, content: Span) -> Vec<Span> {
             removed.push(Span::new(base + s, base + s + cut));
         }
     }
+    // CRLF files: the value uses `\n` alone, whatever the file's line ends.
+    for &(s, e) in &lines[..lines.len() - 1] {
+        if e > s && text.as_bytes()[e - 1] == b'\r' {
+            removed.push(Span::new(base + e - 1, base + e));
+        }
+    }
     removed.sort();
     removed
 }

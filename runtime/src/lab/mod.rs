@@ -129,7 +129,10 @@ impl Lab {
                 }
                 Err(source) => {
                     lab.stop().await;
-                    return Err(LabError::Server { role, source: Box::new(source) });
+                    return Err(LabError::Server {
+                        role,
+                        source: Box::new(source),
+                    });
                 }
             }
         }
