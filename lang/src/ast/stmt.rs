@@ -61,6 +61,7 @@ pub enum StmtKind {
         to: Name,
         auth: Option<(LinkAuth, Span)>,
         transport: Option<(Transport, Span)>,
+        within: Option<Duration>,
     },
     SetCertificate {
         target: Name,
@@ -127,6 +128,8 @@ pub enum AuthMechanism {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectReceives {
     pub user: Name,
+    /// `strict`: child elements must come in the written order.
+    pub strict: bool,
     pub expected: Expected,
     pub from: Option<Name>,
     pub in_order: bool,

@@ -24,6 +24,7 @@ pub const FAILURE_REASONS: &[&str] = &[
     "connection-timeout",
     "tls-failed",
     "certificate-expired",
+    "certificate-not-yet-valid",
     "certificate-revoked",
     "certificate-unknown-issuer",
     "certificate-wrong-host",
@@ -37,7 +38,7 @@ pub const USER_FIELDS: &[&str] = &["jid", "full", "domain", "local", "password"]
 /// Fields of `${room.FIELD}`.
 pub const ROOM_FIELDS: &[&str] = &["jid", "name", "domain"];
 /// Fields of `${server.FIELD}`.
-pub const SERVER_FIELDS: &[&str] = &["domain", "jid"];
+pub const SERVER_FIELDS: &[&str] = &["domain", "jid", "muc"];
 
 /// Joins names as "`a`, `b` or `c`" for help texts.
 pub(crate) fn one_of(names: &[&str]) -> String {

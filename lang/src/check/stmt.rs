@@ -71,7 +71,10 @@ impl Walker<'_, '_> {
                 self.count(count, "a message count", 0, 1_000_000);
                 self.within(within);
             }
-            StmtKind::ExpectLink { from, to, .. } => {
+            StmtKind::ExpectLink {
+                from, to, within, ..
+            } => {
+                self.within(within);
                 let a = self.resolve(from, Want::Server);
                 let b = self.resolve(to, Want::Server);
                 if let (Some(a), Some(b)) = (a, b)

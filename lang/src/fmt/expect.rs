@@ -15,6 +15,9 @@ pub(crate) fn receives(p: &mut Printer<'_>, expect: &ExpectReceives) {
     p.text("expect ");
     p.text(&expect.user.text);
     p.text(" receives ");
+    if expect.strict {
+        p.text("strict ");
+    }
     match &expect.expected {
         Expected::Nothing(_) => p.text("nothing"),
         Expected::Messages(messages) => strings(p, messages),
@@ -79,6 +82,7 @@ pub(crate) fn link(
     to: &Name,
     auth: Option<LinkAuth>,
     transport: Option<Transport>,
+    deadline: Option<&Duration>,
 ) {
     p.text("expect link ");
     p.text(&from.text);
@@ -98,6 +102,7 @@ pub(crate) fn link(
             Transport::StartTls => "starttls",
         });
     }
+    within(p, deadline);
 }
 
 /// `check delivery in ops: no loss, no duplicates, in order`

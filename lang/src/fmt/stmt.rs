@@ -113,8 +113,10 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
             to,
             auth,
             transport,
+            within,
         } => {
-            expect::link(p, from, to, auth.map(|(a, _)| a), transport.map(|(t, _)| t));
+            let (auth, transport) = (auth.map(|(a, _)| a), transport.map(|(t, _)| t));
+            expect::link(p, from, to, auth, transport, within.as_ref());
         }
         StmtKind::SetCertificate { target, state, .. } => {
             session::set_certificate(p, target, *state)

@@ -196,6 +196,7 @@ impl<'s> Builder<'s> {
     fn expect_receives_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
         let user = self.ident(children.required(Rule::ident, "expect")?);
+        let strict = children.optional(Rule::strict).is_some();
         let expected = match children.optional(Rule::nothing) {
             Some(nothing) => Expected::Nothing(span(&nothing)),
             None => Expected::Messages(
@@ -210,6 +211,7 @@ impl<'s> Builder<'s> {
         let within = self.within(&mut children)?;
         Ok(StmtKind::ExpectReceives(ExpectReceives {
             user,
+            strict,
             expected,
             from,
             in_order,
@@ -289,7 +291,9 @@ impl<'s> Builder<'s> {
             }
             None => None,
         };
+        let within = self.within(&mut children)?;
         Ok(StmtKind::ExpectLink {
+            within,
             from,
             to,
             auth,

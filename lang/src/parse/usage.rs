@@ -42,7 +42,7 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("wait", "wait DURATION"),
     (
         "expect",
-        r#"expect USER receives "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls])"#,
+        r#"expect USER receives "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s]; `receives strict """<xml/>"""` keeps child order)"#,
     ),
     (
         "set",
