@@ -2,5 +2,6 @@
 //! run, with their suite and section) -> executor -> events -> reporters. The [`lab`] starts the
 //! servers the cases run against.
 
+pub mod event;
 pub mod lab;
 pub mod plan;

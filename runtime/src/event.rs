@@ -1,0 +1,236 @@
+//! The run as a typed stream of events. The executor emits them; reporters (console, events.jsonl,
+//! junit.xml, TestRail) are small consumers. Results are values, decided in one place (the
+//! executor): reporters never decide pass or fail.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Where a case comes from, and how TestRail knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CaseRef {
+    /// TestRail case id number (C123 -> 123), if the case has one.
+    pub id: Option<u64>,
+    pub title: String,
+    /// The file, as given on the command line.
+    pub file: String,
+    pub line: usize,
+    /// Section path as written, e.g. "PKI > Server to server".
+    pub section: Option<String>,
+    pub suite: Option<String>,
+    pub tags: Vec<String>,
+}
+
+impl CaseRef {
+    /// `C123`, or the title when the case has no id.
+    pub fn label(&self) -> String {
+        match self.id {
+            Some(id) => format!("C{id}"),
+            None => self.title.clone(),
+        }
+    }
+}
+
+/// Which block of a case a step result belongs to. Only `Step` becomes a TestRail step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    Setup,
+    Step,
+    Teardown,
+}
+
+/// The outcome of a case or step, with its TestRail status id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    /// A `requires` the environment lacks, or setup could not reach the lab.
+    Blocked,
+    /// Interrupted (Ctrl-C, run timeout): run it again.
+    Retest,
+    Failed,
+    /// Not run because an earlier step failed.
+    Skipped,
+}
+
+impl Status {
+    /// TestRail's status id: passed 1, blocked 2, retest 4, failed 5 (skipped steps are untested, 3).
+    pub fn testrail_id(self) -> u8 {
+        match self {
+            Status::Passed => 1,
+            Status::Blocked => 2,
+            Status::Skipped => 3,
+            Status::Retest => 4,
+            Status::Failed => 5,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Blocked => "blocked",
+            Status::Retest => "retest",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// Why a statement failed, with the source line it failed on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// One line: "bob received nothing from ops within 5s".
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The statement as written.
+    pub source_line: String,
+    /// What was expected (text or XML pattern), when the statement is an expectation.
+    pub expected: Option<String>,
+    /// The received stanza closest to what was expected, if any.
+    pub closest: Option<String>,
+}
+
+/// The result of one setup, step or teardown block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepResult {
+    pub kind: BlockKind,
+    pub title: String,
+    pub status: Status,
+    #[serde(rename = "elapsed_ms", with = "millis")]
+    pub elapsed: Duration,
+    /// The expected result in plain words (the step's expect lines), for TestRail.
+    pub expected: Vec<String>,
+    /// What happened, in plain words, for TestRail's "actual".
+    pub actual: String,
+    pub failure: Option<Failure>,
+}
+
+/// The result of one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CaseResult {
+    pub case: CaseRef,
+    pub status: Status,
+    #[serde(rename = "elapsed_ms", with = "millis")]
+    pub elapsed: Duration,
+    pub steps: Vec<StepResult>,
+    /// Why the case is blocked or was interrupted.
+    pub reason: Option<String>,
+}
+
+/// Counts of a finished run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub blocked: usize,
+    pub retest: usize,
+    #[serde(rename = "elapsed_ms", with = "millis")]
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Blocked => self.blocked += 1,
+            Status::Retest | Status::Skipped => self.retest += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.blocked + self.retest
+    }
+}
+
+/// Which way a stanza went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// Everything that happens in a run, in order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    RunStarted {
+        run_id: String,
+        seed: u64,
+        cases: usize,
+        out_dir: String,
+        jspec_version: String,
+    },
+    LabStarting {
+        servers: Vec<String>,
+    },
+    LabReady {
+        servers: Vec<LabServer>,
+        #[serde(rename = "elapsed_ms", with = "millis")]
+        elapsed: Duration,
+    },
+    CaseStarted {
+        case: CaseRef,
+    },
+    StepStarted {
+        case: CaseRef,
+        index: usize,
+        kind: BlockKind,
+        title: String,
+    },
+    /// A statement began (its source text and line).
+    Action {
+        case: CaseRef,
+        line: usize,
+        text: String,
+    },
+    /// A stanza sent or received by an actor (also in the actor's transcript).
+    Stanza {
+        case: CaseRef,
+        actor: String,
+        direction: Direction,
+        xml: String,
+    },
+    StepFinished {
+        case: CaseRef,
+        index: usize,
+        result: StepResult,
+    },
+    CaseFinished {
+        result: CaseResult,
+    },
+    RunFinished {
+        summary: Summary,
+    },
+}
+
+/// A lab server as the run saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LabServer {
+    pub role: String,
+    pub domain: String,
+    pub address: String,
+    pub software: String,
+}
+
+/// A consumer of the event stream.
+pub trait Reporter: Send {
+    /// Handles one event; an I/O error is reported once and the reporter is dropped, the run
+    /// goes on.
+    fn on_event(&mut self, event: &RunEvent) -> std::io::Result<()>;
+}
+
+mod millis {
+    use serde::Serializer;
+
+    pub(super) fn serialize<S: Serializer>(
+        duration: &std::time::Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_millis() as u64)
+    }
+}
