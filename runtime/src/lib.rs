@@ -3,5 +3,6 @@
 //! servers the cases run against.
 
 pub mod event;
+pub mod exec;
 pub mod lab;
 pub mod plan;

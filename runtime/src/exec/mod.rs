@@ -1,0 +1,3 @@
+//! The executor: runs planned cases against a lab, statement by statement.
+
+pub mod matcher;
