@@ -1,0 +1,183 @@
+//! The state of one running case: its resolved names, its sessions, what each actor's
+//! expectations have already consumed, captures, and where events go.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jspec_lang::ast::{Procedure, Str, StrPart};
+use jspec_lang::load::Program;
+use jspec_lang::span::{SourceId, Span};
+use rustls::RootCertStore;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::scope::CaseScope;
+use crate::event::{CaseRef, RunEvent};
+use crate::xmpp::Session;
+
+/// What a procedure parameter stands for at one call.
+#[derive(Clone, Debug)]
+pub(crate) enum Bound {
+    /// A name of the case (`ops`).
+    Name(String),
+    /// A string value.
+    Text(String),
+}
+
+/// Where the statements being run come from, and the parameters in force.
+#[derive(Clone, Debug)]
+pub(crate) struct Frame {
+    pub(crate) file: SourceId,
+    pub(crate) params: HashMap<String, Bound>,
+    /// Call sites from the case inward: failures are reported at the first one.
+    pub(crate) calls: Vec<(SourceId, Span, String)>,
+    /// `${i}` of the enclosing repeats, innermost last.
+    pub(crate) rounds: Vec<u64>,
+}
+
+impl Frame {
+    pub(crate) fn case(file: SourceId) -> Frame {
+        Frame { file, params: HashMap::new(), calls: Vec::new(), rounds: Vec::new() }
+    }
+
+    /// The name a written name stands for here.
+    pub(crate) fn name(&self, written: &str) -> String {
+        match self.params.get(written) {
+            Some(Bound::Name(name)) => name.clone(),
+            Some(Bound::Text(text)) => text.clone(),
+            None => written.to_string(),
+        }
+    }
+}
+
+/// A running case.
+#[derive(Debug)]
+pub(crate) struct CaseContext<'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) case: CaseRef,
+    pub(crate) scope: CaseScope,
+    pub(crate) procedures: HashMap<&'p str, (SourceId, &'p Procedure)>,
+    pub(crate) trust: Arc<RootCertStore>,
+    pub(crate) default_timeout: Duration,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) events: mpsc::UnboundedSender<RunEvent>,
+    sessions: Mutex<BTreeMap<String, Arc<Session>>>,
+    consumed: Mutex<BTreeMap<String, BTreeSet<u64>>>,
+    captures: Mutex<BTreeMap<String, String>>,
+    /// Every session this case opened, also the closed ones, for the transcripts.
+    pub(crate) history: Mutex<Vec<(String, Arc<Session>)>>,
+    next_id: Mutex<u64>,
+}
+
+impl<'p> CaseContext<'p> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        program: &'p Program,
+        case: CaseRef,
+        scope: CaseScope,
+        procedures: HashMap<&'p str, (SourceId, &'p Procedure)>,
+        trust: Arc<RootCertStore>,
+        default_timeout: Duration,
+        cancel: CancellationToken,
+        events: mpsc::UnboundedSender<RunEvent>,
+    ) -> Self {
+        CaseContext {
+            program,
+            case,
+            scope,
+            procedures,
+            trust,
+            default_timeout,
+            cancel,
+            events,
+            sessions: Mutex::default(),
+            consumed: Mutex::default(),
+            captures: Mutex::default(),
+            history: Mutex::default(),
+            next_id: Mutex::new(0),
+        }
+    }
+
+    pub(crate) fn emit(&self, event: RunEvent) {
+        // The receiver lives until the run ends; a closed channel only means reporting stopped.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn session(&self, user: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).get(user).cloned()
+    }
+
+    pub(crate) fn set_session(&self, user: &str, session: Arc<Session>) {
+        lock(&self.history).push((user.to_string(), session.clone()));
+        lock(&self.sessions).insert(user.to_string(), session);
+    }
+
+    pub(crate) fn take_session(&self, user: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).remove(user)
+    }
+
+    pub(crate) fn open_sessions(&self) -> Vec<(String, Arc<Session>)> {
+        lock(&self.sessions).iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    pub(crate) fn is_consumed(&self, user: &str, seq: u64) -> bool {
+        lock(&self.consumed).get(user).is_some_and(|set| set.contains(&seq))
+    }
+
+    pub(crate) fn consume(&self, user: &str, seq: u64) {
+        lock(&self.consumed).entry(user.to_string()).or_default().insert(seq);
+    }
+
+    pub(crate) fn capture(&self, values: BTreeMap<String, String>) {
+        lock(&self.captures).extend(values);
+    }
+
+    /// A stanza id unique in this case.
+    pub(crate) fn next_id(&self) -> String {
+        let mut next = lock(&self.next_id);
+        *next += 1;
+        format!("jspec-{}", *next)
+    }
+
+    /// The value of a string with its interpolations replaced.
+    pub(crate) fn interpolate(&self, string: &Str, frame: &Frame) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &string.parts {
+            match part {
+                StrPart::Text(text) => out.push_str(text),
+                StrPart::Interp(interp) => {
+                    let name = &interp.name.text;
+                    let field = interp.field.as_ref().map(|f| f.text.as_str());
+                    let value = match (frame.params.get(name), field) {
+                        (Some(Bound::Text(text)), None) => Some(text.clone()),
+                        _ if name == "i" && field.is_none() && !frame.rounds.is_empty() => {
+                            frame.rounds.last().map(u64::to_string)
+                        }
+                        _ => lock(&self.captures).get(name).filter(|_| field.is_none()).cloned().or_else(|| {
+                            let target = frame.name(name);
+                            self.scope.field(&target, field, |user| self.session(user).map(|s| s.jid().to_string()))
+                        }),
+                    };
+                    match value {
+                        Some(value) => out.push_str(&value),
+                        None => return Err(format!("`${{{}}}` has no value here", interp_text(name, field))),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn interp_text(name: &str, field: Option<&str>) -> String {
+    match field {
+        Some(field) => format!("{name}.{field}"),
+        None => name.to_string(),
+    }
+}
+
+/// Locks a mutex; a panic elsewhere while holding it does not make the data unusable here.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,135 @@
+//! What the names of a case stand for at run time: each user and room gets a name unique to
+//! this run and case, so cases never see each other's traffic and can run in parallel.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use jspec_lang::ast::{Case, CaseEntryKind};
+
+/// A server as the executor reaches it.
+#[derive(Clone, Debug)]
+pub struct ServerInfo {
+    pub role: String,
+    pub domain: String,
+    pub muc_domain: String,
+    pub c2s: SocketAddr,
+    pub c2s_direct_tls: SocketAddr,
+}
+
+/// A user of the case with its account.
+#[derive(Clone, Debug)]
+pub struct UserInfo {
+    pub name: String,
+    pub server: String,
+    pub localpart: String,
+    pub domain: String,
+    pub password: String,
+}
+
+impl UserInfo {
+    pub fn jid(&self) -> String {
+        format!("{}@{}", self.localpart, self.domain)
+    }
+}
+
+/// A room of the case.
+#[derive(Clone, Debug)]
+pub struct RoomInfo {
+    pub name: String,
+    pub server: String,
+    pub jid: String,
+    pub muc_domain: String,
+}
+
+/// The names of one case, resolved.
+#[derive(Clone, Debug, Default)]
+pub struct CaseScope {
+    pub servers: BTreeMap<String, ServerInfo>,
+    pub users: BTreeMap<String, UserInfo>,
+    pub rooms: BTreeMap<String, RoomInfo>,
+}
+
+impl CaseScope {
+    /// Resolves a case's declarations against the lab's servers. `tag` makes names unique (a
+    /// short run id plus the case's index). Servers the lab lacks are left out; the caller
+    /// reports the case as blocked before running it.
+    pub fn new(case: &Case, servers: &BTreeMap<String, ServerInfo>, tag: &str, seed: u64) -> CaseScope {
+        let mut scope = CaseScope::default();
+        for entry in &case.entries {
+            match &entry.kind {
+                CaseEntryKind::Servers(roles) => {
+                    for role in roles {
+                        if let Some(server) = servers.get(&role.name.text) {
+                            scope.servers.insert(role.name.text.clone(), server.clone());
+                        }
+                    }
+                }
+                CaseEntryKind::User { name, server } => {
+                    if let Some(info) = servers.get(&server.text) {
+                        let localpart = format!("{}-{tag}", name.text.to_lowercase());
+                        let password = password(seed, &localpart);
+                        scope.users.insert(
+                            name.text.clone(),
+                            UserInfo {
+                                name: name.text.clone(),
+                                server: server.text.clone(),
+                                localpart,
+                                domain: info.domain.clone(),
+                                password,
+                            },
+                        );
+                    }
+                }
+                CaseEntryKind::Room { name, server } => {
+                    if let Some(info) = servers.get(&server.text) {
+                        let jid = format!("{}-{tag}@{}", name.text.to_lowercase(), info.muc_domain);
+                        scope.rooms.insert(
+                            name.text.clone(),
+                            RoomInfo { name: name.text.clone(), server: server.text.clone(), jid, muc_domain: info.muc_domain.clone() },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        scope
+    }
+
+    /// The value of `${name}` / `${name.field}` for users, rooms and servers.
+    pub fn field(&self, name: &str, field: Option<&str>, full_jid: impl Fn(&str) -> Option<String>) -> Option<String> {
+        if let Some(user) = self.users.get(name) {
+            return match field.unwrap_or("jid") {
+                "jid" => Some(user.jid()),
+                "full" => full_jid(name).or_else(|| Some(user.jid())),
+                "domain" => Some(user.domain.clone()),
+                "local" => Some(user.localpart.clone()),
+                "password" => Some(user.password.clone()),
+                _ => None,
+            };
+        }
+        if let Some(room) = self.rooms.get(name) {
+            return match field.unwrap_or("jid") {
+                "jid" => Some(room.jid.clone()),
+                "name" => room.jid.split('@').next().map(str::to_string),
+                "domain" => Some(room.muc_domain.clone()),
+                _ => None,
+            };
+        }
+        if let Some(server) = self.servers.get(name) {
+            return match field.unwrap_or("domain") {
+                "domain" | "jid" => Some(server.domain.clone()),
+                "muc" => Some(server.muc_domain.clone()),
+                _ => None,
+            };
+        }
+        None
+    }
+}
+
+/// A password for a lab account: different for every account and run.
+fn password(seed: u64, localpart: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (seed, localpart).hash(&mut hasher);
+    format!("jspec-{:016x}", hasher.finish())
+}
