@@ -31,6 +31,7 @@ macro_rules! codes {
 codes! {
     Syntax => "syntax": "The text does not follow the grammar.",
     UnknownKeyword => "unknown_keyword": "A line starts with a word that is not a statement or declaration.",
+    TooDeep => "too_deep": "Blocks are nested deeper than jspec accepts.",
     BadEscape => "bad_escape": "A string has an escape other than \\\" \\\\ \\n \\t \\$.",
     NumberTooLarge => "number_too_large": "A number does not fit.",
     UnknownActor => "unknown_actor": "A user is not declared in the case.",

@@ -5,6 +5,7 @@ mod builder;
 mod case;
 mod chaos;
 mod file;
+mod nesting;
 mod stmt;
 mod syntax_error;
 mod value;
@@ -24,6 +25,7 @@ pub(crate) use builder::Builder;
 pub(crate) struct Grammar;
 
 pub use self::Rule as GrammarRule;
+pub use nesting::MAX_NESTING;
 
 /// The result of parsing one file: a tree when the syntax is valid, and what went wrong.
 #[derive(Debug)]
@@ -48,6 +50,12 @@ fn parse_with<'s, T>(
     rule: Rule,
     build: fn(&mut Builder<'s>, pest::iterators::Pair<'s, Rule>) -> builder::Built<T>,
 ) -> Parsed<T> {
+    if let Some(too_deep) = nesting::check(file, text) {
+        return Parsed {
+            tree: None,
+            diagnostics: vec![too_deep],
+        };
+    }
     match Grammar::parse(rule, text) {
         Ok(mut pairs) => {
             let mut builder = Builder::new(file, text);

@@ -12,7 +12,10 @@ pub(super) fn diagnose(file: SourceId, text: &str, rule: Rule, error: Error<Rule
     // Parse attempts are only recorded with error detail on; pay for it only on failure.
     let error = if error.parse_attempts().is_none() {
         pest::set_error_detail(true);
-        Grammar::parse(rule, text).err().unwrap_or(error)
+        let detailed = Grammar::parse(rule, text).err().unwrap_or(error);
+        // Detail slows every parse down; other files of the run parse without it.
+        pest::set_error_detail(false);
+        detailed
     } else {
         error
     };
@@ -53,7 +56,11 @@ pub(super) fn diagnose(file: SourceId, text: &str, rule: Rule, error: Error<Rule
     if at_end && unclosed_braces(text) > 0 {
         expected = "`}` after this".to_string();
     }
-    let label = if !expected.is_empty() {
+    let open_quotes = line[..position - line_start].matches('"').count()
+        - line[..position - line_start].matches("\\\"").count();
+    let label = if found == "end of line" && open_quotes % 2 == 1 {
+        "the string is not closed: expected `\"` before the end of the line".to_string()
+    } else if !expected.is_empty() {
         format!("expected {expected}")
     } else if found == "end of line" {
         "the line ends too early".to_string()
