@@ -5,3 +5,4 @@
 pub mod event;
 pub mod lab;
 pub mod plan;
+pub mod report;
