@@ -6,3 +6,4 @@ pub mod event;
 pub mod exec;
 pub mod lab;
 pub mod plan;
+pub mod report;

@@ -1,0 +1,97 @@
+//! Reporters: small consumers of the run's event stream ([`crate::event::RunEvent`]).
+//!
+//! - [`JsonlReporter`]: every event, streamed to `events.jsonl`.
+//! - [`JunitReporter`]: `junit.xml` for TestRail's CLI, written when the run finishes.
+//! - [`ConsoleReporter`]: live progress and the summary for the tester.
+//! - [`Fanout`]: forwards each event to several reporters; one that fails is dropped.
+//!
+//! Reporters never decide pass or fail: they show the results the executor decided.
+
+mod atomic;
+mod console;
+mod elapsed;
+mod failure;
+mod jsonl;
+mod junit;
+
+use std::fmt;
+use std::io;
+
+pub use atomic::write_atomic;
+pub use console::{ConsoleReporter, Verbosity};
+pub use elapsed::{format_elapsed, format_elapsed_tenths, testrail_elapsed};
+pub use failure::{case_comment, case_name, failure_details, failure_text, first_failure};
+pub use jsonl::{EVENTS_FILE, JsonlReporter, rfc3339_millis};
+pub use junit::{JUNIT_FILE, JunitReporter, render_junit, write_junit};
+
+use crate::event::{Reporter, RunEvent};
+
+/// Forwards each event to every reporter it holds, in the order they were added. A reporter
+/// whose `on_event` fails is reported once (a `tracing` warning) and dropped; the run and the
+/// other reporters go on.
+#[derive(Default)]
+pub struct Fanout {
+    reporters: Vec<(String, Box<dyn Reporter>)>,
+}
+
+impl fmt::Debug for Fanout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.reporters.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl Fanout {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a reporter; `name` identifies it in the warning if it fails.
+    pub fn push(&mut self, name: impl Into<String>, reporter: impl Reporter + 'static) {
+        self.reporters.push((name.into(), Box::new(reporter)));
+    }
+
+    /// Builder form of [`Fanout::push`].
+    pub fn with(mut self, name: impl Into<String>, reporter: impl Reporter + 'static) -> Self {
+        self.push(name, reporter);
+        self
+    }
+
+    /// The names of the reporters still receiving events.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.reporters.iter().map(|(name, _)| name.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.reporters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.reporters.is_empty()
+    }
+
+    /// Forwards `event` to every reporter, dropping those that fail.
+    pub fn send(&mut self, event: &RunEvent) {
+        self.reporters
+            .retain_mut(|(name, reporter)| match reporter.on_event(event) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::warn!(
+                        reporter = %name,
+                        %error,
+                        "the {name} reporter failed and is dropped; the run goes on"
+                    );
+                    false
+                }
+            });
+    }
+}
+
+impl Reporter for Fanout {
+    /// Never fails: failing reporters are dropped instead.
+    fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
+        self.send(event);
+        Ok(())
+    }
+}
