@@ -572,10 +572,10 @@ fn case_bodies(text: &str) -> Vec<(usize, usize)> {
         if line.starts_with("case ") {
             let brace = line.rfind('{').expect("case line ends with `{`");
             open = Some(offset + brace + 1);
-        } else if line.trim_end() == "}" {
-            if let Some(start) = open.take() {
-                bodies.push((start, offset));
-            }
+        } else if line.trim_end() == "}"
+            && let Some(start) = open.take()
+        {
+            bodies.push((start, offset));
         }
         offset += line.len();
     }
