@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use jspec_lang::check::{CheckOptions, check};
-use jspec_lang::diagnostic::render;
+use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
 
 use crate::exit;
@@ -19,12 +19,12 @@ pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, style: Style) -> u8 {
     };
     let program = Program::load(&files);
     let report = check(&program, &CheckOptions::default());
-    for diagnostic in &report.diagnostics {
-        eprint!(
-            "{}",
-            render(diagnostic, &program.sources, style.render_options())
-        );
-    }
+    let rendered = render_all(
+        &report.diagnostics,
+        &program.sources,
+        style.render_options(),
+    );
+    eprint!("{rendered}");
     let (errors, warnings) = (report.errors(), report.warnings());
     println!(
         "checked {} file{}, {} case{}: {} error{}, {} warning{}",

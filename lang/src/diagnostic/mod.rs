@@ -5,7 +5,7 @@ mod code;
 mod render;
 
 pub use code::Code;
-pub use render::{RenderOptions, render, render_all};
+pub use render::{MAX_RENDERED_PER_FILE, RenderOptions, render, render_all};
 
 use crate::span::{SourceId, Span};
 

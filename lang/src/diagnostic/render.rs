@@ -2,8 +2,10 @@
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
+use std::collections::HashMap;
+
 use super::{Diagnostic, Severity};
-use crate::span::SourceMap;
+use crate::span::{SourceId, SourceMap};
 
 /// How to render diagnostics.
 #[derive(Clone, Copy, Debug)]
@@ -42,16 +44,38 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
     out
 }
 
-/// Renders many diagnostics, one after another.
+/// At most this many diagnostics of one file are rendered; past it, more rarely helps and a
+/// pathological file (thousands of errors on one huge line) would take minutes to print.
+pub const MAX_RENDERED_PER_FILE: usize = 100;
+
+/// Renders many diagnostics, one after another, at most [`MAX_RENDERED_PER_FILE`] per file.
 pub fn render_all(
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
     options: RenderOptions,
 ) -> String {
-    diagnostics
-        .iter()
-        .map(|d| render(d, sources, options))
-        .collect()
+    let mut out = String::new();
+    let mut shown: HashMap<SourceId, usize> = HashMap::new();
+    let mut hidden: Vec<(SourceId, usize)> = Vec::new();
+    for diagnostic in diagnostics {
+        let count = shown.entry(diagnostic.file).or_default();
+        if *count < MAX_RENDERED_PER_FILE {
+            *count += 1;
+            out.push_str(&render(diagnostic, sources, options));
+        } else if let Some((_, n)) = hidden.iter_mut().find(|(file, _)| *file == diagnostic.file) {
+            *n += 1;
+        } else {
+            hidden.push((diagnostic.file, 1));
+        }
+    }
+    for (file, n) in hidden {
+        let plural = if n == 1 { "" } else { "s" };
+        let name = sources.get(file).name();
+        out.push_str(&format!(
+            "... and {n} more diagnostic{plural} in {name} (only the first {MAX_RENDERED_PER_FILE} are shown)\n"
+        ));
+    }
+    out
 }
 
 /// A diagnostic joined with its source, as miette wants it.
