@@ -56,6 +56,27 @@ impl Program {
         self.modules.iter()
     }
 
+    /// The procedures callable from `file`: its own, then those of the files it uses
+    /// (transitively); on a name clash the first found wins (the checker reports clashes).
+    pub fn visible_procedures(&self, file: SourceId) -> HashMap<&str, (SourceId, &ast::Procedure)> {
+        let mut table = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = vec![file];
+        while let Some(id) = queue.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let module = self.module(id);
+            queue.extend(module.uses.iter().filter_map(|(_, target)| *target));
+            for item in module.ast.iter().flat_map(|ast| &ast.items) {
+                if let ItemKind::Procedure(procedure) = &item.kind {
+                    table.entry(procedure.name.text.as_str()).or_insert((id, procedure));
+                }
+            }
+        }
+        table
+    }
+
     /// Loads files from disk.
     pub fn load(paths: &[PathBuf]) -> Program {
         Program::load_with(paths, &DiskReader)

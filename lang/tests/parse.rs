@@ -116,3 +116,25 @@ fn comments_are_kept_as_trivia() {
     assert!(step.trivia.leading[0].blank_before);
     assert_eq!(step.trivia.leading[0].text, "# before the step");
 }
+
+#[test]
+fn inputs_that_once_crashed_now_parse_or_fail_cleanly() {
+    // Each file in tests/regressions is an input the fuzzer or a test once crashed on.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("regressions folder") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("read");
+        let text = String::from_utf8_lossy(&bytes);
+        let program = jspec_lang::load::Program::from_text("regression.jspec", &text);
+        let report = jspec_lang::check::check(&program, &Default::default());
+        let rendered = jspec_lang::diagnostic::render_all(
+            &report.diagnostics,
+            &program.sources,
+            jspec_lang::diagnostic::RenderOptions::plain(),
+        );
+        assert!(report.diagnostics.iter().all(|d| d.primary_span().is_some()), "{}: {rendered}", path.display());
+        count += 1;
+    }
+    assert!(count > 0, "no regression inputs in {}", dir.display());
+}

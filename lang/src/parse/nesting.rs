@@ -19,9 +19,9 @@ pub(super) fn check(file: SourceId, text: &str) -> Option<Diagnostic> {
                     i += 1;
                 }
             }
-            b'"' if text[i..].starts_with("\"\"\"") => {
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
                 i += 3;
-                while i < bytes.len() && !text[i..].starts_with("\"\"\"") {
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
                     i += 1;
                 }
                 i += 2;
