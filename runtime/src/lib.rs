@@ -1,7 +1,8 @@
 //! jspec-runtime: the interpreter. Data flows one way: checked program -> [`plan`] (which cases
-//! run, with their suite and section) -> executor -> events -> reporters. The [`lab`] starts the
-//! servers the cases run against.
+//! run, with their suite and section) -> executor -> events -> reporters. The [`env`]ironment
+//! says what the roles of a case stand for; the [`lab`] starts the servers the cases run against.
 
+pub mod env;
 pub mod event;
 pub mod exec;
 pub mod lab;

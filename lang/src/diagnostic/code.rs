@@ -60,6 +60,14 @@ codes! {
     UnknownReason => "unknown_reason": "`expect connect ... fails with` names an unknown failure reason.",
     UnknownCapability => "unknown_capability": "`requires` names a capability jspec does not know.",
     BadCut => "bad_cut": "A partition or link names the same side twice, or a link that does not exist.",
+    EnvSyntax => "env_syntax": "An environment file is not valid TOML.",
+    EnvUnknownKey => "env_unknown_key": "An environment file has a key jspec does not know, or one that does not apply there.",
+    EnvMissingKey => "env_missing_key": "An environment file lacks a key that is required there.",
+    EnvBadValue => "env_bad_value": "A value in an environment file has the wrong type or form.",
+    EnvSecretInFile => "env_secret_in_file": "An environment file holds a password or other secret; name an environment variable instead.",
+    EnvMissingVariable => "env_missing_variable": "An environment variable named by an `*_env` key is not set.",
+    EnvMissingRole => "env_missing_role": "A case uses a server, node or database role (or a user account) that the environment does not define.",
+    EnvUnsupported => "env_unsupported": "The environment asks for something this version of jspec cannot do yet.",
     Internal => "internal": "A bug in jspec: please report it with the file that caused it.",
 }
 

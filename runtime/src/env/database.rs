@@ -1,0 +1,98 @@
+//! Database roles (`databases pg`): the back ends of clusters, only ever targets of faults.
+
+use std::collections::BTreeMap;
+
+use jspec_lang::diagnostic::Code;
+use serde::Deserialize;
+
+use super::build::Context;
+use super::hints::key_hint;
+use super::node::{Commands, NodeEnv};
+use super::raw::RawDatabase;
+use super::value::Address;
+
+/// The `software` of a database role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatabaseSoftware {
+    Postgresql,
+    PostgresqlExternal,
+    Other,
+}
+
+impl DatabaseSoftware {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabaseSoftware::Postgresql => "postgresql",
+            DatabaseSoftware::PostgresqlExternal => "postgresql-external",
+            DatabaseSoftware::Other => "other",
+        }
+    }
+
+    pub fn is_managed(self) -> bool {
+        self == DatabaseSoftware::Postgresql
+    }
+}
+
+/// What a database role stands for; databases are only targets of faults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseEnv {
+    pub software: DatabaseSoftware,
+    /// `None` for a managed database (jspec picks it) or one described by its nodes.
+    pub address: Option<Address>,
+    pub commands: Commands,
+    pub nodes: BTreeMap<String, NodeEnv>,
+}
+
+impl DatabaseEnv {
+    pub fn is_managed(&self) -> bool {
+        self.software.is_managed()
+    }
+}
+
+pub(super) fn build_database(
+    cx: &mut Context<'_>,
+    role: &str,
+    raw: RawDatabase,
+) -> Option<DatabaseEnv> {
+    let path = ["databases", role];
+    let named = cx.name(&path, "database role");
+    let managed = raw.software.is_managed();
+    if managed {
+        for (key, set) in [
+            ("address", raw.address.is_some()),
+            ("commands", raw.commands.is_some()),
+            ("nodes", raw.nodes.is_some()),
+        ] {
+            if set {
+                let span = cx.key_span(&["databases", role, key]);
+                cx.report(
+                    Code::EnvUnknownKey,
+                    span,
+                    format!("`databases.{role}.{key}` does not apply to a managed database"),
+                    "jspec sets this for the databases it starts",
+                    "remove it, or describe a database that already runs: \
+                     `software = \"postgresql-external\"` with its address"
+                        .into(),
+                );
+            }
+        }
+    } else if raw.address.is_none() && raw.nodes.as_ref().is_none_or(BTreeMap::is_empty) {
+        let span = cx.value_span(&path);
+        cx.report(
+            Code::EnvMissingKey,
+            span,
+            format!("missing key `databases.{role}.address`"),
+            "an external database needs `address` (or `nodes`)",
+            key_hint("address"),
+        );
+    }
+    let commands = cx.commands(&path, raw.commands);
+    let nodes = cx.nodes(&path, raw.nodes.unwrap_or_default());
+    named.then_some(DatabaseEnv {
+        software: raw.software,
+        address: raw.address,
+        commands,
+        nodes,
+    })
+}
