@@ -133,7 +133,17 @@ fn inputs_that_once_crashed_now_parse_or_fail_cleanly() {
             &program.sources,
             jspec_lang::diagnostic::RenderOptions::plain(),
         );
-        assert!(report.diagnostics.iter().all(|d| d.primary_span().is_some()), "{}: {rendered}", path.display());
+        let text = program.sources.get(jspec_lang::span::SourceId(0)).text();
+        for diagnostic in &report.diagnostics {
+            for label in &diagnostic.labels {
+                let (start, end) = (label.span.start as usize, label.span.end as usize);
+                assert!(
+                    start <= end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end),
+                    "{}: label {start}..{end} is not a span of the file: {rendered}",
+                    path.display()
+                );
+            }
+        }
         count += 1;
     }
     assert!(count > 0, "no regression inputs in {}", dir.display());
