@@ -3,3 +3,4 @@
 //! fault planes build on the plan.
 
 pub mod plan;
+pub mod xmpp;
