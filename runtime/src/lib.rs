@@ -8,3 +8,4 @@ pub mod exec;
 pub mod lab;
 pub mod plan;
 pub mod report;
+pub mod xmpp;

@@ -1,0 +1,97 @@
+//! What a connect needs: where to go, who to be, how to secure and authenticate.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateRevocationListDer;
+
+/// How the stream gets TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain TCP, stream opened, `<starttls/>`, then TLS (RFC 6120).
+    StartTls,
+    /// TLS from the first byte (XEP-0368), ALPN `xmpp-client`.
+    DirectTls,
+}
+
+/// Which SASL family the session must use; the connect fails with `mechanism-unavailable`
+/// rather than silently using another one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMechanism {
+    /// SCRAM-SHA-256 or SCRAM-SHA-1 (the -PLUS variant with tls-exporter when the server
+    /// advertises that binding, XEP-0440).
+    Scram,
+    Plain,
+}
+
+/// Everything [`Session::connect`](super::Session::connect) needs.
+#[derive(Clone)]
+pub struct ConnectConfig {
+    /// Where to open TCP (no DNS: the environment resolves roles to addresses).
+    pub addr: SocketAddr,
+    /// The XMPP domain: stream `to`, the TLS server name that is verified, the JID's domain.
+    pub domain: String,
+    pub username: String,
+    pub password: String,
+    /// Requested resource; empty lets the server choose one.
+    pub resource: String,
+    pub tls: TlsMode,
+    pub auth: AuthMechanism,
+    /// Trust anchors (the lab CA). Verification is always on.
+    pub trust: Arc<RootCertStore>,
+    /// Certificate revocation lists; empty means no revocation checking.
+    pub crls: Vec<CertificateRevocationListDer<'static>>,
+    /// Bound on the whole connect, on each send and on a clean close.
+    pub timeout: Duration,
+    /// After this much silence from the server the session pings it; after as much again
+    /// without any data the connection counts as broken (like a real client's dead-link check).
+    pub keepalive: Duration,
+}
+
+impl ConnectConfig {
+    /// A config for STARTTLS + SCRAM, no CRLs, no resource preference, a 10 s timeout (the
+    /// design's default deadline) and a 60 s keepalive.
+    pub fn new(
+        addr: SocketAddr,
+        domain: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+        trust: Arc<RootCertStore>,
+    ) -> Self {
+        Self {
+            addr,
+            domain: domain.into(),
+            username: username.into(),
+            password: password.into(),
+            resource: String::new(),
+            tls: TlsMode::StartTls,
+            auth: AuthMechanism::Scram,
+            trust,
+            crls: Vec::new(),
+            timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(60),
+        }
+    }
+}
+
+// Hand-written so the password never reaches logs or reports.
+impl fmt::Debug for ConnectConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectConfig")
+            .field("addr", &self.addr)
+            .field("domain", &self.domain)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("resource", &self.resource)
+            .field("tls", &self.tls)
+            .field("auth", &self.auth)
+            .field("trust_anchors", &self.trust.len())
+            .field("crls", &self.crls.len())
+            .field("timeout", &self.timeout)
+            .field("keepalive", &self.keepalive)
+            .finish()
+    }
+}

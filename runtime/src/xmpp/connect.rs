@@ -1,0 +1,275 @@
+//! From an address to a bound resource: TCP, STARTTLS or Direct TLS, SASL, stream restart, bind.
+//! Every network await goes through one [`Bound`] (connect deadline + cancel token).
+
+use std::borrow::Cow;
+use std::io;
+use std::time::Duration;
+
+use jid::FullJid;
+use minidom::Element;
+use tokio::io::{AsyncBufRead, AsyncWrite, BufStream};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_xmpp::xmlstream::{
+    PendingFeaturesRecv, RecvFeaturesError, StreamHeader, Timeouts, XmlStream, initiate_stream,
+};
+use xmpp_parsers::bind::{BindQuery, BindResponse};
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::starttls::Request;
+use xmpp_parsers::stream_features::StreamFeatures;
+
+use super::config::{ConnectConfig, TlsMode};
+use super::error::{ConnectError, FailureReason};
+use super::sasl::{self, Binding};
+use super::tls;
+use super::wire::{self, Bound, NS_CLIENT, NS_TLS, Stream};
+
+/// tokio-xmpp reports a soft timeout after `read_timeout` of silence (the session answers it
+/// with a keepalive ping) and a hard error after `response_timeout` more.
+fn stream_timeouts(config: &ConnectConfig) -> Timeouts {
+    Timeouts {
+        read_timeout: config.keepalive,
+        response_timeout: config.keepalive,
+    }
+}
+
+/// A bound session, ready to be handed to the I/O task.
+pub(crate) struct Established {
+    pub(crate) stream: Stream,
+    pub(crate) jid: FullJid,
+    pub(crate) mechanism: String,
+    pub(crate) tls_version: String,
+    /// The bind exchange, for the transcript.
+    pub(crate) bind: (Element, Element),
+    /// From the start of the TCP connect to the bind result.
+    pub(crate) elapsed: Duration,
+}
+
+pub(crate) async fn establish(
+    config: &ConnectConfig,
+    bound: &Bound,
+) -> Result<Established, ConnectError> {
+    let started = Instant::now();
+    let setup = tls::setup(config)?;
+    let tcp = tcp_connect(config, bound).await?;
+    let tcp = match config.tls {
+        TlsMode::DirectTls => tcp,
+        TlsMode::StartTls => starttls(tcp, config, bound).await?,
+    };
+    let tls = bound
+        .run(
+            "in the TLS handshake",
+            setup.connector.connect(setup.server_name.clone(), tcp),
+        )
+        .await?
+        .map_err(|e| tls::classify_handshake_error(&setup.verifier, &e))?;
+    let (tls_version, binding) = tls_facts(&tls);
+
+    // The authenticated JID is not known yet; the bare JID is what we claim (RFC 6120 4.7.1).
+    let from = format!("{}@{}", config.username, config.domain);
+    let pending = open(BufStream::new(tls), config, Some(&from), bound).await?;
+    let (features, mut stream) =
+        recv_features(pending, "waiting for stream features", bound).await?;
+    let binding = Binding {
+        server_has_exporter: features
+            .sasl_cb
+            .as_ref()
+            .is_some_and(|cb| cb.types.contains(&xmpp_parsers::sasl_cb::Type::TlsExporter)),
+        ..binding
+    };
+    let mechanism = sasl::authenticate(
+        &mut stream,
+        config,
+        &features.sasl_mechanisms,
+        &binding,
+        bound,
+    )
+    .await?;
+
+    let header = header(config, Some(&from));
+    let pending = bound
+        .run(
+            "restarting the stream",
+            stream.initiate_reset().send_header(header),
+        )
+        .await?
+        .map_err(|e| wire::lost("restarting the stream", &e))?;
+    let (features, mut stream) =
+        recv_features(pending, "waiting for post-auth features", bound).await?;
+    if !features.can_bind() {
+        return Err(ConnectError::new(
+            FailureReason::StreamError,
+            "server offers no resource binding after authentication",
+        ));
+    }
+    let (jid, bind) = bind(&mut stream, config, bound).await?;
+    let elapsed = started.elapsed();
+    tracing::debug!(%jid, %mechanism, %tls_version, ?elapsed, "session bound");
+    Ok(Established {
+        stream,
+        jid,
+        mechanism,
+        tls_version,
+        bind,
+        elapsed,
+    })
+}
+
+async fn tcp_connect(config: &ConnectConfig, bound: &Bound) -> Result<TcpStream, ConnectError> {
+    let tcp = bound
+        .run("connecting TCP", TcpStream::connect(config.addr))
+        .await?
+        .map_err(|e| {
+            // Refused, unreachable, reset: all mean nobody accepted us at that address.
+            ConnectError::new(
+                FailureReason::ConnectionRefused,
+                format!("TCP connect to {} failed: {e}", config.addr),
+            )
+        })?;
+    // Stanzas are small and latency is what tests measure.
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+/// Plain stream, `<starttls/>`, `<proceed/>`; returns the TCP stream ready for the handshake.
+async fn starttls(
+    tcp: TcpStream,
+    config: &ConnectConfig,
+    bound: &Bound,
+) -> Result<TcpStream, ConnectError> {
+    let pending = open(BufStream::new(tcp), config, None, bound).await?;
+    let (features, mut stream) =
+        recv_features(pending, "waiting for pre-TLS features", bound).await?;
+    if !features.can_starttls() {
+        return Err(ConnectError::new(
+            FailureReason::TlsFailed,
+            "server does not offer STARTTLS",
+        ));
+    }
+    let request = Element::from(Request);
+    wire::send(&mut stream, &request, "requesting STARTTLS", bound).await?;
+    let answer = wire::next_element(&mut stream, "waiting for STARTTLS proceed", bound).await?;
+    if !answer.is("proceed", NS_TLS) {
+        return Err(ConnectError::new(
+            FailureReason::TlsFailed,
+            format!("server answered STARTTLS with <{}/>", answer.name()),
+        ));
+    }
+    // Nothing is buffered past <proceed/>: the server waits for our ClientHello.
+    Ok(stream.into_inner().into_inner())
+}
+
+fn header<'a>(config: &'a ConnectConfig, from: Option<&'a str>) -> StreamHeader<'a> {
+    StreamHeader {
+        to: Some(Cow::Borrowed(config.domain.as_str())),
+        from: from.map(Cow::Borrowed),
+        id: None,
+    }
+}
+
+async fn open<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    io: Io,
+    config: &ConnectConfig,
+    from: Option<&str>,
+    bound: &Bound,
+) -> Result<PendingFeaturesRecv<Io>, ConnectError> {
+    let stage = "opening the stream";
+    bound
+        .run(
+            stage,
+            initiate_stream(io, NS_CLIENT, header(config, from), stream_timeouts(config)),
+        )
+        .await?
+        .map_err(|e| opening_failed(stage, &e))
+}
+
+/// The server closing right after our header (e.g. Prosody on a bad `to`) shows up as an
+/// io error here; it is a stream-level refusal, not a network fault.
+fn opening_failed(stage: &str, e: &io::Error) -> ConnectError {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData => ConnectError::new(
+            FailureReason::StreamError,
+            format!("server refused the stream while {stage}: {e}"),
+        ),
+        _ => wire::lost(stage, e),
+    }
+}
+
+async fn recv_features<Io: AsyncBufRead + AsyncWrite + Unpin>(
+    pending: PendingFeaturesRecv<Io>,
+    stage: &str,
+    bound: &Bound,
+) -> Result<(StreamFeatures, XmlStream<Io, Element>), ConnectError> {
+    match bound.run(stage, pending.recv_features::<Element>()).await? {
+        Ok(ok) => Ok(ok),
+        Err(RecvFeaturesError::StreamError(e)) => Err(ConnectError::new(
+            FailureReason::StreamError,
+            format!("stream error while {stage}: {}", e.0),
+        )),
+        Err(RecvFeaturesError::Io(e)) => Err(opening_failed(stage, &e)),
+    }
+}
+
+/// TLS version for reports, and tls-exporter data for SCRAM-PLUS (RFC 9266: TLS 1.3 only).
+fn tls_facts(tls: &tokio_rustls::client::TlsStream<TcpStream>) -> (String, Binding) {
+    let conn = tls.get_ref().1;
+    let version = conn.protocol_version();
+    let exporter = (version == Some(rustls::ProtocolVersion::TLSv1_3))
+        .then(|| {
+            conn.export_keying_material(vec![0u8; 32], b"EXPORTER-Channel-Binding", None)
+                .ok()
+        })
+        .flatten();
+    let version = version.map_or_else(|| "unknown".to_owned(), |v| format!("{v:?}"));
+    (
+        version,
+        Binding {
+            exporter,
+            server_has_exporter: false,
+        },
+    )
+}
+
+async fn bind(
+    stream: &mut Stream,
+    config: &ConnectConfig,
+    bound: &Bound,
+) -> Result<(FullJid, (Element, Element)), ConnectError> {
+    let stage = "binding a resource";
+    let resource = (!config.resource.is_empty()).then(|| config.resource.clone());
+    let request = Element::from(Iq::from_set("jspec-bind", BindQuery::new(resource)));
+    wire::send(stream, &request, stage, bound).await?;
+    loop {
+        let el = wire::next_element(stream, stage, bound).await?;
+        // Only our bind answer matters; anything else this early is ignored.
+        if !el.is("iq", NS_CLIENT) || el.attr("id") != Some("jspec-bind") {
+            continue;
+        }
+        let refused = |why: String| ConnectError::new(FailureReason::StreamError, why);
+        let iq =
+            Iq::try_from(el.clone()).map_err(|e| refused(format!("malformed bind answer: {e}")))?;
+        return match iq {
+            Iq::Result {
+                payload: Some(payload),
+                ..
+            } => {
+                let answer = BindResponse::try_from(payload)
+                    .map_err(|e| refused(format!("malformed bind result: {e}")))?;
+                Ok((answer.into(), (request, el)))
+            }
+            Iq::Error { error, .. } => Err(refused(format!("bind refused: {error:?}"))),
+            _ => Err(refused("bind answer without a JID".to_owned())),
+        };
+    }
+}
+
+/// Connect to online, for reports: how long the steps above took.
+pub(crate) fn describe(e: &Established) -> String {
+    format!(
+        "bound {} over {} with {} in {} ms",
+        e.jid,
+        e.tls_version,
+        e.mechanism,
+        e.elapsed.as_millis()
+    )
+}

@@ -1,0 +1,263 @@
+//! The task that owns an established stream: it reads every stanza into the inbox, answers
+//! pings, keeps the stream alive, and performs the writes the session asks for. One task owns
+//! both directions because tokio-xmpp's `XmlStream` is a single Stream + Sink value; reading is
+//! cancel-safe (its state lives in the stream), so a select between "next element" and "next
+//! command" loses nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use jid::Jid;
+use minidom::Element;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_xmpp::xmlstream::ReadError;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::ping::Ping;
+
+use super::error::SendError;
+use super::inbox::{Inbox, StreamEnd};
+use super::transcript::{Direction, Transcript};
+use super::wire::{NS_CLIENT, NS_PING, NS_STREAM, Stream, describe_stream_error};
+
+/// Ids of our own keepalive pings; their answers stay out of the inbox.
+const KEEPALIVE_ID: &str = "jspec-keepalive-";
+
+pub(crate) enum Command {
+    Send {
+        el: Element,
+        done: oneshot::Sender<Result<(), SendError>>,
+    },
+    /// Send `</stream:stream>`, then read until the server closes too or `grace` passes.
+    Close { grace: Duration },
+}
+
+/// What the task shares with its session.
+pub(crate) struct Shared {
+    pub(crate) inbox: Arc<Inbox>,
+    pub(crate) transcript: Arc<Transcript>,
+    pub(crate) domain: String,
+}
+
+/// Runs until the stream ends; `finished` fires after the connection is dropped, so a caller
+/// awaiting it knows the TCP socket is closed.
+pub(crate) async fn run(
+    stream: Stream,
+    commands: mpsc::Receiver<Command>,
+    abort: CancellationToken,
+    shared: Shared,
+    finished: CancellationToken,
+) {
+    // Fires even if the loop panics.
+    let _finished = finished.drop_guard();
+    let end = serve(stream, commands, abort, &shared).await;
+    tracing::debug!(%end, "session ended");
+    shared.transcript.event(end.to_string());
+    shared.inbox.push_end(end);
+}
+
+/// The loop proper; the stream is dropped (TCP closed) when this returns.
+async fn serve(
+    mut stream: Stream,
+    mut commands: mpsc::Receiver<Command>,
+    abort: CancellationToken,
+    shared: &Shared,
+) -> StreamEnd {
+    let mut keepalives = 0u64;
+    loop {
+        tokio::select! {
+            biased;
+            _ = abort.cancelled() => return StreamEnd::Aborted,
+            command = commands.recv() => match command {
+                // The session was dropped without close: behave like a crash.
+                None => return StreamEnd::Aborted,
+                Some(Command::Send { el, done }) => {
+                    if let Err(end) = write(&mut stream, &el, &abort, shared, "write").await {
+                        let _ = done.send(Err(SendError::Closed(end.to_string())));
+                        return end;
+                    }
+                    let _ = done.send(Ok(()));
+                }
+                Some(Command::Close { grace }) => {
+                    return close(&mut stream, grace, &abort, shared).await;
+                }
+            },
+            item = stream.next() => match item {
+                Some(Ok(el)) if el.is("error", NS_STREAM) => {
+                    shared.transcript.stanza(Direction::Received, &el);
+                    let text = describe_stream_error(&el);
+                    // The server closes right after; answer with our close, briefly.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+                    return StreamEnd::ServerError(text);
+                }
+                Some(Ok(el)) => {
+                    if let Err(end) = received(&mut stream, el, &abort, shared).await {
+                        return end;
+                    }
+                }
+                Some(Err(ReadError::SoftTimeout)) => {
+                    keepalives += 1;
+                    let ping = keepalive(&shared.domain, keepalives);
+                    if let Err(end) = write(&mut stream, &ping, &abort, shared, "keepalive").await {
+                        return end;
+                    }
+                }
+                Some(Err(ReadError::ParseError(e))) => {
+                    // The stream itself is still in sync; note it and keep reading.
+                    shared.transcript.event(format!("unparseable element skipped: {e}"));
+                }
+                Some(Err(ReadError::StreamFooterReceived)) => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+                    return StreamEnd::ClosedByServer;
+                }
+                Some(Err(ReadError::HardError(e))) => return StreamEnd::Broken(e.to_string()),
+                None => return StreamEnd::Broken("connection closed without a stream close".into()),
+            },
+        }
+    }
+}
+
+/// Records a received stanza, answers it if it is a ping, and files it in the inbox.
+async fn received(
+    stream: &mut Stream,
+    el: Element,
+    abort: &CancellationToken,
+    shared: &Shared,
+) -> Result<(), StreamEnd> {
+    shared.transcript.stanza(Direction::Received, &el);
+    let reply = ping_reply(&el);
+    let own_keepalive =
+        el.is("iq", NS_CLIENT) && el.attr("id").is_some_and(|id| id.starts_with(KEEPALIVE_ID));
+    // Inbox first, so its receive time is not delayed by our answer.
+    if !own_keepalive {
+        shared.inbox.push_stanza(el);
+    }
+    if let Some(reply) = reply {
+        write(stream, &reply, abort, shared, "ping reply").await?;
+    }
+    Ok(())
+}
+
+/// Writes (and flushes) one element, recording it first so the transcript shows the attempt.
+async fn write(
+    stream: &mut Stream,
+    el: &Element,
+    abort: &CancellationToken,
+    shared: &Shared,
+    what: &str,
+) -> Result<(), StreamEnd> {
+    shared.transcript.stanza(Direction::Sent, el);
+    tokio::select! {
+        biased;
+        _ = abort.cancelled() => Err(StreamEnd::Aborted),
+        r = stream.send(el) => r.map_err(|e| StreamEnd::Broken(format!("{what} failed: {e}"))),
+    }
+}
+
+/// The `<iq type='result'/>` answering an XEP-0199 ping, if `el` is one.
+fn ping_reply(el: &Element) -> Option<Element> {
+    let is_ping = el.is("iq", NS_CLIENT)
+        && el.attr("type") == Some("get")
+        && el.get_child("ping", NS_PING).is_some();
+    if !is_ping {
+        return None;
+    }
+    let to = el.attr("from").and_then(|f| f.parse::<Jid>().ok());
+    let id = el.attr("id").unwrap_or_default().to_owned();
+    Some(Element::from(Iq::Result {
+        from: None,
+        to,
+        id,
+        payload: None,
+    }))
+}
+
+fn keepalive(domain: &str, n: u64) -> Element {
+    let mut iq = Iq::from_get(format!("{KEEPALIVE_ID}{n}"), Ping);
+    if let Ok(to) = domain.parse::<Jid>() {
+        iq = iq.with_to(to);
+    }
+    Element::from(iq)
+}
+
+/// Clean close: our footer (plus TLS close_notify), then whatever the server still sends,
+/// until its footer or the grace period ends.
+async fn close(
+    stream: &mut Stream,
+    grace: Duration,
+    abort: &CancellationToken,
+    shared: &Shared,
+) -> StreamEnd {
+    let deadline = tokio::time::Instant::now() + grace;
+    let shut = tokio::select! {
+        biased;
+        _ = abort.cancelled() => return StreamEnd::Aborted,
+        _ = tokio::time::sleep_until(deadline) => return StreamEnd::ClosedByClient,
+        r = stream.shutdown() => r,
+    };
+    if let Err(e) = shut {
+        return StreamEnd::Broken(format!("close failed: {e}"));
+    }
+    loop {
+        let item = tokio::select! {
+            biased;
+            _ = abort.cancelled() => return StreamEnd::Aborted,
+            _ = tokio::time::sleep_until(deadline) => {
+                shared.transcript.event("server did not close its stream within the grace period");
+                return StreamEnd::ClosedByClient;
+            }
+            item = stream.next() => item,
+        };
+        match item {
+            // Late stanzas still arrived; expectations may look for them.
+            Some(Ok(el)) if !el.is("error", NS_STREAM) => {
+                shared.transcript.stanza(Direction::Received, &el);
+                shared.inbox.push_stanza(el);
+            }
+            Some(Err(ReadError::SoftTimeout | ReadError::ParseError(_))) => {}
+            Some(Err(ReadError::StreamFooterReceived)) => {
+                shared.transcript.event("server closed its stream");
+                return StreamEnd::ClosedByClient;
+            }
+            Some(Ok(el)) => {
+                shared.transcript.stanza(Direction::Received, &el);
+                return StreamEnd::ClosedByClient;
+            }
+            Some(Err(ReadError::HardError(e))) => {
+                shared
+                    .transcript
+                    .event(format!("connection ended during close: {e}"));
+                return StreamEnd::ClosedByClient;
+            }
+            None => {
+                shared
+                    .transcript
+                    .event("connection ended during close without the server's close");
+                return StreamEnd::ClosedByClient;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_pings_only() {
+        let ping: Element = "<iq xmlns='jabber:client' type='get' id='p1' from='bob@a.test/r'>\
+            <ping xmlns='urn:xmpp:ping'/></iq>"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = ping_reply(&ping).unwrap_or_else(|| panic!("no reply"));
+        assert_eq!(reply.attr("type"), Some("result"));
+        assert_eq!(reply.attr("id"), Some("p1"));
+        assert_eq!(reply.attr("to"), Some("bob@a.test/r"));
+        let version: Element = "<iq xmlns='jabber:client' type='get' id='v'>\
+            <query xmlns='jabber:iq:version'/></iq>"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(ping_reply(&version).is_none());
+    }
+}

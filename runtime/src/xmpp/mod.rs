@@ -1,0 +1,28 @@
+//! XMPP client sessions, built on tokio-xmpp's `xmlstream` layer (not its high-level `Client`,
+//! which retries forever, hides failures and rewrites stanzas).
+//!
+//! [`Session::connect`] does TCP, STARTTLS or Direct TLS with the project's own rustls config,
+//! SASL (SCRAM or PLAIN, as asked) and resource binding, classifying any failure into one
+//! [`FailureReason`]. A connected session has one I/O task that files every received stanza in
+//! the [`Inbox`], answers pings, and records a transcript.
+
+mod config;
+mod connect;
+mod error;
+mod inbox;
+mod io_task;
+mod sasl;
+mod session;
+mod tls;
+mod transcript;
+mod wire;
+
+pub use config::{AuthMechanism, ConnectConfig, TlsMode};
+pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
+pub use inbox::{Arrival, Inbox, Received, StreamEnd};
+pub use session::{Session, SessionInfo};
+pub use transcript::{Direction, Entry, TranscriptRecord};
+
+/// Re-exported so callers name the same types the API uses.
+pub use jid::{BareJid, FullJid, Jid};
+pub use minidom::Element;
