@@ -2,8 +2,10 @@
 
 mod check_cmd;
 mod fmt_cmd;
+mod lab_cmd;
 mod output;
 mod paths;
+mod run_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,8 @@ pub(crate) mod exit {
     pub(crate) const FAILED: u8 = 1;
     /// Usage or spec errors: nothing was run.
     pub(crate) const SPEC_ERROR: u8 = 2;
+    /// The lab or other infrastructure failed.
+    pub(crate) const INFRASTRUCTURE: u8 = 3;
 }
 
 #[derive(Debug, Parser)]
@@ -50,6 +54,14 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Run cases against the built-in local lab and report (console, events.jsonl, junit.xml).
+    #[command(
+        after_help = "Exit status: 0 no case failed (blocked cases are listed; --fail-on-blocked makes them fail), 1 some case failed, 2 spec or usage errors (nothing was run), 3 the lab or other infrastructure failed."
+    )]
+    Run(run_cmd::RunArgs),
+    /// Start, stop or list lab servers by hand.
+    #[command(subcommand)]
+    Lab(lab_cmd::LabCommand),
     /// Rewrite .jspec files in the canonical format, keeping comments.
     #[command(
         after_help = "Exit status: 0 when done (or, with --check, when nothing would change); 1 when --check finds files to reformat; 2 on syntax errors."
@@ -73,6 +85,8 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check_cmd::run(&paths, deny_warnings, style),
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
+        Command::Run(args) => run_cmd::run(args, style),
+        Command::Lab(command) => lab_cmd::run(command),
     };
     ExitCode::from(code)
 }

@@ -70,7 +70,9 @@ impl Program {
             queue.extend(module.uses.iter().filter_map(|(_, target)| *target));
             for item in module.ast.iter().flat_map(|ast| &ast.items) {
                 if let ItemKind::Procedure(procedure) = &item.kind {
-                    table.entry(procedure.name.text.as_str()).or_insert((id, procedure));
+                    table
+                        .entry(procedure.name.text.as_str())
+                        .or_insert((id, procedure));
                 }
             }
         }

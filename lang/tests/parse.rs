@@ -138,7 +138,10 @@ fn inputs_that_once_crashed_now_parse_or_fail_cleanly() {
             for label in &diagnostic.labels {
                 let (start, end) = (label.span.start as usize, label.span.end as usize);
                 assert!(
-                    start <= end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end),
+                    start <= end
+                        && end <= text.len()
+                        && text.is_char_boundary(start)
+                        && text.is_char_boundary(end),
                     "{}: label {start}..{end} is not a span of the file: {rendered}",
                     path.display()
                 );

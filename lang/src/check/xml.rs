@@ -43,7 +43,10 @@ pub(crate) fn check(file: SourceId, src: &str, string: &Str) -> Option<Diagnosti
         let offset = offset_of(&text, position.row as usize, position.col as usize);
         let at = content.start as usize + offset;
         // One character, whatever its width in bytes.
-        let width = src.get(at..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
+        let width = src
+            .get(at..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
         Span::new(at, (at + width).min(content.end as usize).max(at))
     } else {
         string.span

@@ -38,7 +38,12 @@ pub(crate) struct Frame {
 
 impl Frame {
     pub(crate) fn case(file: SourceId) -> Frame {
-        Frame { file, params: HashMap::new(), calls: Vec::new(), rounds: Vec::new() }
+        Frame {
+            file,
+            params: HashMap::new(),
+            calls: Vec::new(),
+            rounds: Vec::new(),
+        }
     }
 
     /// The name a written name stands for here.
@@ -60,7 +65,7 @@ pub(crate) struct CaseContext<'p> {
     pub(crate) procedures: HashMap<&'p str, (SourceId, &'p Procedure)>,
     pub(crate) trust: Arc<RootCertStore>,
     pub(crate) default_timeout: Duration,
-    pub(crate) cancel: CancellationToken,
+    cancel: Mutex<CancellationToken>,
     pub(crate) events: mpsc::UnboundedSender<RunEvent>,
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
     consumed: Mutex<BTreeMap<String, BTreeSet<u64>>>,
@@ -89,7 +94,7 @@ impl<'p> CaseContext<'p> {
             procedures,
             trust,
             default_timeout,
-            cancel,
+            cancel: Mutex::new(cancel),
             events,
             sessions: Mutex::default(),
             consumed: Mutex::default(),
@@ -97,6 +102,16 @@ impl<'p> CaseContext<'p> {
             history: Mutex::default(),
             next_id: Mutex::new(0),
         }
+    }
+
+    /// The token that cancels the case's waits.
+    pub(crate) fn cancel(&self) -> CancellationToken {
+        lock(&self.cancel).clone()
+    }
+
+    /// Replaces the cancellation token (teardown after an interruption gets a fresh one).
+    pub(crate) fn set_cancel(&self, token: CancellationToken) {
+        *lock(&self.cancel) = token;
     }
 
     pub(crate) fn emit(&self, event: RunEvent) {
@@ -118,15 +133,23 @@ impl<'p> CaseContext<'p> {
     }
 
     pub(crate) fn open_sessions(&self) -> Vec<(String, Arc<Session>)> {
-        lock(&self.sessions).iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        lock(&self.sessions)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     pub(crate) fn is_consumed(&self, user: &str, seq: u64) -> bool {
-        lock(&self.consumed).get(user).is_some_and(|set| set.contains(&seq))
+        lock(&self.consumed)
+            .get(user)
+            .is_some_and(|set| set.contains(&seq))
     }
 
     pub(crate) fn consume(&self, user: &str, seq: u64) {
-        lock(&self.consumed).entry(user.to_string()).or_default().insert(seq);
+        lock(&self.consumed)
+            .entry(user.to_string())
+            .or_default()
+            .insert(seq);
     }
 
     pub(crate) fn capture(&self, values: BTreeMap<String, String>) {
@@ -154,14 +177,25 @@ impl<'p> CaseContext<'p> {
                         _ if name == "i" && field.is_none() && !frame.rounds.is_empty() => {
                             frame.rounds.last().map(u64::to_string)
                         }
-                        _ => lock(&self.captures).get(name).filter(|_| field.is_none()).cloned().or_else(|| {
-                            let target = frame.name(name);
-                            self.scope.field(&target, field, |user| self.session(user).map(|s| s.jid().to_string()))
-                        }),
+                        _ => lock(&self.captures)
+                            .get(name)
+                            .filter(|_| field.is_none())
+                            .cloned()
+                            .or_else(|| {
+                                let target = frame.name(name);
+                                self.scope.field(&target, field, |user| {
+                                    self.session(user).map(|s| s.jid().to_string())
+                                })
+                            }),
                     };
                     match value {
                         Some(value) => out.push_str(&value),
-                        None => return Err(format!("`${{{}}}` has no value here", interp_text(name, field))),
+                        None => {
+                            return Err(format!(
+                                "`${{{}}}` has no value here",
+                                interp_text(name, field)
+                            ));
+                        }
                     }
                 }
             }
@@ -179,5 +213,7 @@ fn interp_text(name: &str, field: Option<&str>) -> String {
 
 /// Locks a mutex; a panic elsewhere while holding it does not make the data unusable here.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -8,18 +8,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jspec_lang::ast::{Argument, AuthMechanism as Auth, Block, ConnectOptions, Name, Stmt, StmtKind, Str, TlsMode as Tls};
+use jspec_lang::ast::{
+    Argument, AuthMechanism as Auth, Block, ConnectOptions, Name, Stmt, StmtKind, Str,
+    TlsMode as Tls,
+};
 use minidom::Element;
 use minidom::rxml::xml_ncname;
 
 use super::context::{Bound, CaseContext, Frame};
-use super::outcome::{StmtError, StmtResult, fail};
+use super::outcome::{StmtError, StmtResult, fail, location};
 use crate::event::RunEvent;
 use crate::xmpp::{AuthMechanism, ConnectConfig, ConnectError, Session, TlsMode};
 
 pub(crate) const NS_CLIENT: &str = "jabber:client";
 pub(crate) const NS_MUC: &str = "http://jabber.org/protocol/muc";
-pub(crate) const NS_MUC_USER: &str = "http://jabber.org/protocol/muc#user";
 
 type Boxed<'a> = Pin<Box<dyn Future<Output = StmtResult> + Send + 'a>>;
 
@@ -36,19 +38,53 @@ impl CaseContext<'_> {
 
     pub(crate) fn stmt<'a>(&'a self, stmt: &'a Stmt, frame: &'a Frame) -> Boxed<'a> {
         Box::pin(async move {
-            if self.cancel.is_cancelled() {
+            if self.cancel().is_cancelled() {
                 return Err(StmtError::Interrupted);
             }
             if frame.calls.is_empty() {
                 let source = self.program.sources.get(frame.file);
                 let (line, _) = source.line_col(stmt.span.start);
-                let text = source.slice(stmt.span).lines().next().unwrap_or("").to_string();
-                self.emit(RunEvent::Action { case: self.case.clone(), line, text });
+                let text = source
+                    .slice(stmt.span)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                self.emit(RunEvent::Action {
+                    case: self.case.clone(),
+                    line,
+                    text,
+                });
             }
+            let result = self.stmt_kind(stmt, frame).await;
+            match result {
+                Err(StmtError::Failed(mut failed)) => {
+                    if failed.at.is_none() {
+                        failed.at = Some(location(frame, stmt.span));
+                    }
+                    Err(StmtError::Failed(failed))
+                }
+                other => other,
+            }
+        })
+    }
+
+    fn stmt_kind<'a>(&'a self, stmt: &'a Stmt, frame: &'a Frame) -> Boxed<'a> {
+        Box::pin(async move {
             match &stmt.kind {
-                StmtKind::Connect { user, options } => self.connect(&frame.name(&user.text), options, None).await.map(drop),
-                StmtKind::Disconnect { user, abrupt } => self.disconnect(&frame.name(&user.text), *abrupt).await,
-                StmtKind::Join { user, room, nick, via } => {
+                StmtKind::Connect { user, options } => self
+                    .connect(&frame.name(&user.text), options, None)
+                    .await
+                    .map(drop),
+                StmtKind::Disconnect { user, abrupt } => {
+                    self.disconnect(&frame.name(&user.text), *abrupt).await
+                }
+                StmtKind::Join {
+                    user,
+                    room,
+                    nick,
+                    via,
+                } => {
                     if via.is_some() {
                         return Err(StmtError::Blocked(
                             "`join ... via` joins a federated room mirror (FMUC, XEP-0289), which the lab's servers do not offer".into(),
@@ -58,24 +94,54 @@ impl CaseContext<'_> {
                         Some(nick) => self.interpolate(nick, frame).map_err(fail)?,
                         None => frame.name(&user.text),
                     };
-                    self.join(&frame.name(&user.text), &frame.name(&room.text), &nick).await
+                    self.join(&frame.name(&user.text), &frame.name(&room.text), &nick)
+                        .await
                 }
-                StmtKind::Leave { user, room } => self.leave(&frame.name(&user.text), &frame.name(&room.text)).await,
+                StmtKind::Leave { user, room } => {
+                    self.leave(&frame.name(&user.text), &frame.name(&room.text))
+                        .await
+                }
                 StmtKind::Send { body, from, to } => {
                     let body = self.interpolate(body, frame).map_err(fail)?;
-                    self.send_message(&frame.name(&from.text), &frame.name(&to.text), &body).await
+                    self.send_message(&frame.name(&from.text), &frame.name(&to.text), &body)
+                        .await
                 }
-                StmtKind::SendRaw { from, xml } => self.send_raw(&frame.name(&from.text), xml, frame).await,
+                StmtKind::SendRaw { from, xml } => {
+                    self.send_raw(&frame.name(&from.text), xml, frame).await
+                }
                 StmtKind::Wait(duration) => self.sleep(duration.as_std()).await,
                 StmtKind::ExpectReceives(expect) => self.expect_receives(expect, frame).await,
-                StmtKind::ExpectConnectFails { user, options, reason, within } => {
+                StmtKind::ExpectConnectFails {
+                    user,
+                    options,
+                    reason,
+                    within,
+                } => {
                     let reason = self.interpolate(reason, frame).map_err(fail)?;
-                    self.expect_connect_fails(&frame.name(&user.text), options, &reason, within.map(|d| d.as_std())).await
+                    self.expect_connect_fails(
+                        &frame.name(&user.text),
+                        options,
+                        &reason,
+                        within.map(|d| d.as_std()),
+                    )
+                    .await
                 }
-                StmtKind::ExpectArchive { archive, reader, count, in_order, within } => {
+                StmtKind::ExpectArchive {
+                    archive,
+                    reader,
+                    count,
+                    in_order,
+                    within,
+                } => {
                     let deadline = within.map_or(self.default_timeout, |d| d.as_std());
-                    self.expect_archive(&frame.name(&archive.text), &frame.name(&reader.text), count.value, *in_order, deadline)
-                        .await
+                    self.expect_archive(
+                        &frame.name(&archive.text),
+                        &frame.name(&reader.text),
+                        count.value,
+                        *in_order,
+                        deadline,
+                    )
+                    .await
                 }
                 StmtKind::Repeat { count, every, body } => {
                     for round in 1..=count.value {
@@ -101,24 +167,32 @@ impl CaseContext<'_> {
                     outcome
                 }
                 StmtKind::Call { name, args } => self.call(name, args, stmt, frame).await,
-                StmtKind::ExpectLink { .. } => Err(blocked("`expect link` (server-to-server authentication)", "PKI and s2s security")),
+                StmtKind::ExpectLink { .. } => Err(blocked(
+                    "`expect link` (server-to-server authentication)",
+                    "PKI and s2s security",
+                )),
                 StmtKind::SetCertificate { .. } | StmtKind::RevokeCertificate { .. } => {
                     Err(blocked("certificate statements", "the lab PKI statements"))
                 }
-                StmtKind::Partition(_) | StmtKind::Isolate(_) | StmtKind::Heal(_) | StmtKind::Impair { .. } | StmtKind::Restore(_) => {
-                    Err(blocked("network faults", "the fault planes"))
-                }
+                StmtKind::Partition(_)
+                | StmtKind::Isolate(_)
+                | StmtKind::Heal(_)
+                | StmtKind::Impair { .. }
+                | StmtKind::Restore(_) => Err(blocked("network faults", "the fault planes")),
                 StmtKind::Process { .. } => Err(blocked("process faults", "the fault planes")),
                 StmtKind::Chaos(_) => Err(blocked("chaos schedules", "the fault planes")),
-                StmtKind::CheckDelivery { .. } => Err(blocked("`check delivery`", "the fault planes")),
+                StmtKind::CheckDelivery { .. } => {
+                    Err(blocked("`check delivery`", "the fault planes"))
+                }
             }
         })
     }
 
     /// Sleeps, unless the case is cancelled first.
     pub(crate) async fn sleep(&self, duration: Duration) -> StmtResult {
+        let cancel = self.cancel();
         tokio::select! {
-            _ = self.cancel.cancelled() => Err(StmtError::Interrupted),
+            _ = cancel.cancelled() => Err(StmtError::Interrupted),
             _ = tokio::time::sleep(duration) => Ok(()),
         }
     }
@@ -132,14 +206,17 @@ impl CaseContext<'_> {
         timeout: Option<Duration>,
     ) -> Result<Result<(), ConnectError>, StmtError> {
         let config = self.connect_config(user, options, timeout)?;
-        let attempt = Session::connect(config, self.cancel.child_token()).await;
-        if self.cancel.is_cancelled() {
+        let attempt = Session::connect(config, self.cancel().child_token()).await;
+        if self.cancel().is_cancelled() {
             return Err(StmtError::Interrupted);
         }
         match attempt {
             Ok(session) => {
                 let session = Arc::new(session);
-                session.send_initial_presence().await.map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
+                session
+                    .send_initial_presence()
+                    .await
+                    .map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
                 if let Some(old) = self.take_session(user) {
                     old.abort().await;
                 }
@@ -151,9 +228,22 @@ impl CaseContext<'_> {
         }
     }
 
-    fn connect_config(&self, user: &str, options: &ConnectOptions, timeout: Option<Duration>) -> Result<ConnectConfig, StmtError> {
-        let info = self.scope.users.get(user).ok_or_else(|| fail(format!("no user `{user}` in this case")))?;
-        let server = self.scope.servers.get(&info.server).ok_or_else(|| fail(format!("no server `{}` in the lab", info.server)))?;
+    fn connect_config(
+        &self,
+        user: &str,
+        options: &ConnectOptions,
+        timeout: Option<Duration>,
+    ) -> Result<ConnectConfig, StmtError> {
+        let info = self
+            .scope
+            .users
+            .get(user)
+            .ok_or_else(|| fail(format!("no user `{user}` in this case")))?;
+        let server = self
+            .scope
+            .servers
+            .get(&info.server)
+            .ok_or_else(|| fail(format!("no server `{}` in the lab", info.server)))?;
         let tls = match options.tls.map(|(mode, _)| mode) {
             None | Some(Tls::StartTls) => TlsMode::StartTls,
             Some(Tls::DirectTls) => TlsMode::DirectTls,
@@ -161,17 +251,36 @@ impl CaseContext<'_> {
         let auth = match options.auth.map(|(auth, _)| auth) {
             None | Some(Auth::Scram) => AuthMechanism::Scram,
             Some(Auth::Plain) => AuthMechanism::Plain,
-            Some(Auth::External) => return Err(blocked("`auth external` (SASL EXTERNAL with client certificates)", "PKI and s2s security")),
-            Some(Auth::Gssapi) => return Err(blocked("`auth gssapi` (Kerberos)", "Kerberos single sign-on")),
+            Some(Auth::External) => {
+                return Err(blocked(
+                    "`auth external` (SASL EXTERNAL with client certificates)",
+                    "PKI and s2s security",
+                ));
+            }
+            Some(Auth::Gssapi) => {
+                return Err(blocked(
+                    "`auth gssapi` (Kerberos)",
+                    "Kerberos single sign-on",
+                ));
+            }
         };
         if options.node.is_some() {
-            return Err(StmtError::Blocked("`connect ... to NODE` needs a clustered server, which the local lab does not run".into()));
+            return Err(StmtError::Blocked(
+                "`connect ... to NODE` needs a clustered server, which the local lab does not run"
+                    .into(),
+            ));
         }
         let addr = match tls {
             TlsMode::StartTls => server.c2s,
             TlsMode::DirectTls => server.c2s_direct_tls,
         };
-        let mut config = ConnectConfig::new(addr, info.domain.clone(), info.localpart.clone(), info.password.clone(), self.trust.clone());
+        let mut config = ConnectConfig::new(
+            addr,
+            info.domain.clone(),
+            info.localpart.clone(),
+            info.password.clone(),
+            self.trust.clone(),
+        );
         config.tls = tls;
         config.auth = auth;
         config.resource = "jspec".to_string();
@@ -192,11 +301,19 @@ impl CaseContext<'_> {
     }
 
     pub(crate) fn connected(&self, user: &str) -> Result<Arc<Session>, StmtError> {
-        self.session(user).ok_or_else(|| fail(format!("{user} is not connected (add `connect {user}` before this line)")))
+        self.session(user).ok_or_else(|| {
+            fail(format!(
+                "{user} is not connected (add `connect {user}` before this line)"
+            ))
+        })
     }
 
     pub(crate) fn room_jid(&self, room: &str) -> Result<String, StmtError> {
-        self.scope.rooms.get(room).map(|r| r.jid.clone()).ok_or_else(|| fail(format!("no room `{room}` in this case")))
+        self.scope
+            .rooms
+            .get(room)
+            .map(|r| r.jid.clone())
+            .ok_or_else(|| fail(format!("no room `{room}` in this case")))
     }
 
     async fn join(&self, user: &str, room: &str, nick: &str) -> StmtResult {
@@ -204,40 +321,54 @@ impl CaseContext<'_> {
         let occupant = format!("{}/{nick}", self.room_jid(room)?);
         let cursor = session.inbox().cursor();
         let presence = Element::builder("presence", NS_CLIENT)
-            .attr(xml_ncname!("to"), occupant.as_str())
+            .attr(xml_ncname!("to").into(), occupant.as_str())
             .append(Element::builder("x", NS_MUC).build())
             .build();
-        session.send(presence).await.map_err(|e| fail(format!("{user} could not send the join: {e}")))?;
+        session
+            .send(presence)
+            .await
+            .map_err(|e| fail(format!("{user} could not send the join: {e}")))?;
         // Joined when the room sends our own presence back (status 110), refused on an error.
         let deadline = std::time::Instant::now() + self.default_timeout;
         let answer = session
             .inbox()
             .wait_for(
                 cursor,
-                |r| r.stanza().is_some_and(|s| s.name() == "presence" && s.attr("from") == Some(occupant.as_str())),
+                |r| {
+                    r.stanza().is_some_and(|s| {
+                        s.name() == "presence" && s.attr("from") == Some(occupant.as_str())
+                    })
+                },
                 deadline,
-                &self.cancel,
+                &self.cancel(),
             )
             .await;
-        if self.cancel.is_cancelled() {
+        if self.cancel().is_cancelled() {
             return Err(StmtError::Interrupted);
         }
         match answer.as_ref().and_then(|r| r.stanza()) {
-            Some(presence) if presence.attr("type") == Some("error") => {
-                Err(fail(format!("{user} could not join {room} as \"{nick}\": {}", error_condition(presence))))
-            }
+            Some(presence) if presence.attr("type") == Some("error") => Err(fail(format!(
+                "{user} could not join {room} as \"{nick}\": {}",
+                error_condition(presence)
+            ))),
             Some(_) => Ok(()),
-            None => Err(fail(format!("{user} got no answer from {room} within {}s when joining", self.default_timeout.as_secs()))),
+            None => Err(fail(format!(
+                "{user} got no answer from {room} within {}s when joining",
+                self.default_timeout.as_secs()
+            ))),
         }
     }
 
     async fn leave(&self, user: &str, room: &str) -> StmtResult {
         let session = self.connected(user)?;
         let presence = Element::builder("presence", NS_CLIENT)
-            .attr(xml_ncname!("to"), self.room_jid(room)?.as_str())
-            .attr(xml_ncname!("type"), "unavailable")
+            .attr(xml_ncname!("to").into(), self.room_jid(room)?.as_str())
+            .attr(xml_ncname!("type").into(), "unavailable")
             .build();
-        session.send(presence).await.map_err(|e| fail(format!("{user} could not leave {room}: {e}")))
+        session
+            .send(presence)
+            .await
+            .map_err(|e| fail(format!("{user} could not leave {room}: {e}")))
     }
 
     async fn send_message(&self, from: &str, to: &str, body: &str) -> StmtResult {
@@ -248,18 +379,24 @@ impl CaseContext<'_> {
             (None, None) => return Err(fail(format!("no user or room `{to}` in this case"))),
         };
         let message = Element::builder("message", NS_CLIENT)
-            .attr(xml_ncname!("to"), target.as_str())
-            .attr(xml_ncname!("type"), kind)
-            .attr(xml_ncname!("id"), self.next_id().as_str())
+            .attr(xml_ncname!("to").into(), target.as_str())
+            .attr(xml_ncname!("type").into(), kind)
+            .attr(xml_ncname!("id").into(), self.next_id().as_str())
             .append(Element::builder("body", NS_CLIENT).append(body).build())
             .build();
-        session.send(message).await.map_err(|e| fail(format!("{from} could not send: {e}")))
+        session
+            .send(message)
+            .await
+            .map_err(|e| fail(format!("{from} could not send: {e}")))
     }
 
     async fn send_raw(&self, from: &str, xml: &Str, frame: &Frame) -> StmtResult {
         let session = self.connected(from)?;
         let text = self.interpolate(xml, frame).map_err(fail)?;
-        session.send_raw(&text).await.map_err(|e| fail(format!("{from} could not send the stanza: {e}")))
+        session
+            .send_raw(&text)
+            .await
+            .map_err(|e| fail(format!("{from} could not send the stanza: {e}")))
     }
 
     /// Expands a procedure call: binds the arguments and runs the body in the caller's case.
@@ -277,13 +414,20 @@ impl CaseContext<'_> {
         }
         let mut calls = frame.calls.clone();
         calls.push((frame.file, stmt.span, name.text.clone()));
-        let inner = Frame { file, params, calls, rounds: frame.rounds.clone() };
+        let inner = Frame {
+            file,
+            params,
+            calls,
+            rounds: frame.rounds.clone(),
+        };
         self.block(&procedure.body, &inner).await
     }
 }
 
 fn blocked(what: &str, feature: &str) -> StmtError {
-    StmtError::Blocked(format!("{what} are not available yet: they come with {feature} (see the README's roadmap)"))
+    StmtError::Blocked(format!(
+        "{what} are not available yet: they come with {feature} (see the README's roadmap)"
+    ))
 }
 
 fn worst(a: StmtResult, b: StmtResult) -> StmtResult {
@@ -301,8 +445,15 @@ pub(crate) fn error_condition(stanza: &Element) -> String {
     let Some(error) = stanza.children().find(|c| c.name() == "error") else {
         return "error".to_string();
     };
-    let condition = error.children().find(|c| c.name() != "text").map_or("error".to_string(), |c| c.name().to_string());
-    match error.children().find(|c| c.name() == "text").map(Element::text) {
+    let condition = error
+        .children()
+        .find(|c| c.name() != "text")
+        .map_or("error".to_string(), |c| c.name().to_string());
+    match error
+        .children()
+        .find(|c| c.name() == "text")
+        .map(Element::text)
+    {
         Some(text) if !text.is_empty() => format!("{condition}: {text}"),
         _ => condition,
     }

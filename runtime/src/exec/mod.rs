@@ -1,3 +1,154 @@
-//! The executor: runs planned cases against a lab, statement by statement.
+//! The executor: runs planned cases against a lab, statement by statement, and emits the run's
+//! events. Cases run concurrently up to `jobs`; each has a deadline and a cancellation token, and
+//! teardown always runs.
 
+mod case;
+mod context;
+mod expect;
+mod interp;
 pub mod matcher;
+mod outcome;
+pub mod scope;
+mod transcript;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use jspec_lang::load::Program;
+use rustls::RootCertStore;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::event::{CaseResult, LabServer, RunEvent, Summary};
+use crate::lab::Lab;
+use crate::plan::PlannedCase;
+use scope::{CaseScope, ServerInfo};
+
+/// How a run behaves.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The run folder (events, transcripts, lab logs, reports).
+    pub out_dir: PathBuf,
+    /// Cases run at once.
+    pub jobs: usize,
+    /// Deadline of an expectation without `within`.
+    pub default_timeout: Duration,
+    /// A case still running after this is stopped and failed.
+    pub case_timeout: Duration,
+    /// The master seed: account passwords, chaos schedules.
+    pub seed: u64,
+    /// Short text that makes this run's user and room names unique.
+    pub run_tag: String,
+}
+
+/// The servers cases run against, as the executor sees them.
+#[derive(Debug)]
+pub struct LabView {
+    /// For messages: "the local lab", "environment openfire-lab".
+    pub name: String,
+    pub servers: BTreeMap<String, ServerInfo>,
+    pub capabilities: BTreeMap<String, BTreeSet<String>>,
+    /// The managed lab, which creates accounts.
+    pub lab: Option<Arc<Lab>>,
+}
+
+impl LabView {
+    /// The view of a running local lab, with what its Prosody servers offer.
+    pub fn local(lab: Arc<Lab>, capabilities: &[&str]) -> LabView {
+        let servers = lab
+            .servers()
+            .map(|s| {
+                let info = ServerInfo {
+                    role: s.spec.role.clone(),
+                    domain: s.spec.domain.clone(),
+                    muc_domain: s.spec.muc_domain(),
+                    c2s: s.spec.c2s_addr(),
+                    c2s_direct_tls: s.spec.c2s_direct_tls_addr(),
+                };
+                (s.spec.role.clone(), info)
+            })
+            .collect::<BTreeMap<_, _>>();
+        let offered: BTreeSet<String> = capabilities.iter().map(|c| c.to_string()).collect();
+        let capabilities = servers
+            .keys()
+            .map(|role| (role.clone(), offered.clone()))
+            .collect();
+        LabView {
+            name: "the local lab".into(),
+            servers,
+            capabilities,
+            lab: Some(lab),
+        }
+    }
+
+    /// Creates the case's accounts on their servers.
+    async fn create_accounts(&self, scope: &CaseScope) -> Result<(), String> {
+        let Some(lab) = &self.lab else {
+            return Err(format!("{} cannot create accounts", self.name));
+        };
+        for user in scope.users.values() {
+            let server = lab
+                .server(&user.server)
+                .ok_or_else(|| format!("no server {}", user.server))?;
+            server
+                .register(&user.localpart, &user.password)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub fn lab_servers(&self) -> Vec<LabServer> {
+        self.servers
+            .values()
+            .map(|s| LabServer {
+                role: s.role.clone(),
+                domain: s.domain.clone(),
+                address: s.c2s.ip().to_string(),
+                software: "prosody".into(),
+            })
+            .collect()
+    }
+}
+
+/// Runs the planned cases and returns their results in plan order. Events go to `events`.
+pub async fn run_cases(
+    program: &Program,
+    plan: &[PlannedCase<'_>],
+    lab: &LabView,
+    trust: Arc<RootCertStore>,
+    options: &RunOptions,
+    events: mpsc::UnboundedSender<RunEvent>,
+    cancel: CancellationToken,
+) -> (Vec<CaseResult>, Summary) {
+    let started = Instant::now();
+    let runs = plan.iter().enumerate().map(|(index, planned)| {
+        case::CaseRun {
+            program,
+            planned,
+            index,
+            lab,
+            options,
+            trust: trust.clone(),
+            events: events.clone(),
+            run_cancel: cancel.clone(),
+        }
+        .run()
+    });
+    let mut results: Vec<(usize, CaseResult)> = futures_util::stream::iter(runs.enumerate())
+        .map(|(i, f)| async move { (i, f.await) })
+        .buffer_unordered(options.jobs.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    let results: Vec<CaseResult> = results.into_iter().map(|(_, r)| r).collect();
+    let mut summary = Summary::default();
+    for result in &results {
+        summary.add(result.status);
+    }
+    summary.elapsed = started.elapsed();
+    (results, summary)
+}

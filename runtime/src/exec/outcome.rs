@@ -22,16 +22,30 @@ pub(crate) struct Failed {
     pub(crate) message: String,
     pub(crate) expected: Option<String>,
     pub(crate) closest: Option<String>,
+    /// Where to report it: set by the statement that failed (see [`location`]).
+    pub(crate) at: Option<(SourceId, Span, Option<String>)>,
 }
 
 pub(crate) type StmtResult = Result<(), StmtError>;
 
 pub(crate) fn fail(message: impl Into<String>) -> StmtError {
-    StmtError::Failed(Failed { message: message.into(), ..Failed::default() })
+    StmtError::Failed(Failed {
+        message: message.into(),
+        ..Failed::default()
+    })
 }
 
-pub(crate) fn fail_expected(message: impl Into<String>, expected: String, closest: Option<String>) -> StmtError {
-    StmtError::Failed(Failed { message: message.into(), expected: Some(expected), closest })
+pub(crate) fn fail_expected(
+    message: impl Into<String>,
+    expected: String,
+    closest: Option<String>,
+) -> StmtError {
+    StmtError::Failed(Failed {
+        message: message.into(),
+        expected: Some(expected),
+        closest,
+        at: None,
+    })
 }
 
 /// The place to report: the statement itself, or the outermost call of the procedure it is in.
@@ -43,12 +57,20 @@ pub(crate) fn location(frame: &Frame, span: Span) -> (SourceId, Span, Option<Str
 }
 
 impl CaseContext<'_> {
-    pub(crate) fn failure(&self, frame: &Frame, span: Span, failed: Failed) -> Failure {
-        let (file, span, context) = location(frame, span);
+    /// The reported failure; `fallback` is used when no statement recorded where it failed.
+    pub(crate) fn failure(&self, fallback: (SourceId, Span), failed: Failed) -> Failure {
+        let (file, span, context) = failed.at.clone().unwrap_or((fallback.0, fallback.1, None));
         let source = self.program.sources.get(file);
         let (line, column) = source.line_col(span.start);
-        let line_start = source.text()[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
-        let source_line = source.text()[line_start..].lines().next().unwrap_or("").trim().to_string();
+        let line_start = source.text()[..span.start as usize]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let source_line = source.text()[line_start..]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
         let message = match context {
             Some(context) => format!("{} ({context})", failed.message),
             None => failed.message,

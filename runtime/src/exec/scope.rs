@@ -53,7 +53,12 @@ impl CaseScope {
     /// Resolves a case's declarations against the lab's servers. `tag` makes names unique (a
     /// short run id plus the case's index). Servers the lab lacks are left out; the caller
     /// reports the case as blocked before running it.
-    pub fn new(case: &Case, servers: &BTreeMap<String, ServerInfo>, tag: &str, seed: u64) -> CaseScope {
+    pub fn new(
+        case: &Case,
+        servers: &BTreeMap<String, ServerInfo>,
+        tag: &str,
+        seed: u64,
+    ) -> CaseScope {
         let mut scope = CaseScope::default();
         for entry in &case.entries {
             match &entry.kind {
@@ -85,7 +90,12 @@ impl CaseScope {
                         let jid = format!("{}-{tag}@{}", name.text.to_lowercase(), info.muc_domain);
                         scope.rooms.insert(
                             name.text.clone(),
-                            RoomInfo { name: name.text.clone(), server: server.text.clone(), jid, muc_domain: info.muc_domain.clone() },
+                            RoomInfo {
+                                name: name.text.clone(),
+                                server: server.text.clone(),
+                                jid,
+                                muc_domain: info.muc_domain.clone(),
+                            },
                         );
                     }
                 }
@@ -96,7 +106,12 @@ impl CaseScope {
     }
 
     /// The value of `${name}` / `${name.field}` for users, rooms and servers.
-    pub fn field(&self, name: &str, field: Option<&str>, full_jid: impl Fn(&str) -> Option<String>) -> Option<String> {
+    pub fn field(
+        &self,
+        name: &str,
+        field: Option<&str>,
+        full_jid: impl Fn(&str) -> Option<String>,
+    ) -> Option<String> {
         if let Some(user) = self.users.get(name) {
             return match field.unwrap_or("jid") {
                 "jid" => Some(user.jid()),

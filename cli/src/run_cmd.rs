@@ -1,0 +1,307 @@
+//! `jspec run`: check the specs, start the local lab, run the selected cases, report.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jspec_lang::check::{CheckOptions, check};
+use jspec_lang::diagnostic::render_all;
+use jspec_lang::load::Program;
+use jspec_runtime::event::{RunEvent, Status};
+use jspec_runtime::exec::{LabView, RunOptions, run_cases};
+use jspec_runtime::lab::{Lab, LabSpec};
+use jspec_runtime::plan::{Selection, plan};
+use jspec_runtime::report::{ConsoleReporter, Fanout, JsonlReporter, JunitReporter, Verbosity};
+use tokio_util::sync::CancellationToken;
+
+use crate::exit;
+use crate::output::Style;
+
+/// The options of `jspec run` (see `jspec run --help`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Files or folders (folders are searched recursively for *.jspec).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Run folder (events.jsonl, junit.xml, transcripts, server logs); default runs/<time>/.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Cases run at once.
+    #[arg(short = 'j', long, default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// Master seed for everything random (printed and stored with the run); default random.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Run only these cases (C123); may be repeated.
+    #[arg(long = "case", value_name = "C123", value_parser = parse_case_id)]
+    cases: Vec<u64>,
+    /// Run only cases with this tag; may be repeated.
+    #[arg(long = "tag", value_name = "NAME")]
+    tags: Vec<String>,
+    /// Deadline of an expectation without `within`.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Duration,
+    /// A case still running after this is stopped and counted as failed.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    case_timeout: Duration,
+    /// Exit 1 when a case is blocked (a requirement the lab lacks), not only when one fails.
+    #[arg(long)]
+    fail_on_blocked: bool,
+    /// Print every statement as it runs.
+    #[arg(short, long, conflicts_with = "quiet")]
+    verbose: bool,
+    /// Print only failures and the summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
+    let files = match crate::paths::expand(&args.paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::SPEC_ERROR;
+        }
+    };
+    let program = Program::load(&files);
+    let report = check(&program, &CheckOptions::default());
+    if report.has_errors() {
+        eprint!(
+            "{}",
+            render_all(
+                &report.diagnostics,
+                &program.sources,
+                style.render_options()
+            )
+        );
+        eprintln!(
+            "error: {} error(s) in the specs; nothing was run (see `jspec check`)",
+            report.errors()
+        );
+        return exit::SPEC_ERROR;
+    }
+    let selection = Selection {
+        case_ids: args.cases.clone(),
+        tags: args.tags.clone(),
+    };
+    let planned = plan(&program, &selection);
+    if planned.is_empty() {
+        eprintln!("error: no case to run (check the paths, --case and --tag)");
+        return exit::SPEC_ERROR;
+    }
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
+    if let Err(error) = std::fs::create_dir_all(&out_dir) {
+        eprintln!(
+            "error: cannot create the run folder {}: {error}",
+            out_dir.display()
+        );
+        return exit::INFRASTRUCTURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return exit::INFRASTRUCTURE;
+        }
+    };
+    let options = RunOptions {
+        out_dir: out_dir.clone(),
+        jobs: args.jobs.max(1),
+        default_timeout: args.timeout,
+        case_timeout: args.case_timeout,
+        seed,
+        run_tag: format!("{:04x}", seed % 0xffff),
+    };
+    let verbosity = if args.verbose {
+        Verbosity::Verbose
+    } else if args.quiet {
+        Verbosity::Quiet
+    } else {
+        Verbosity::Normal
+    };
+    runtime.block_on(run_async(
+        &program,
+        &planned,
+        options,
+        style,
+        verbosity,
+        args.fail_on_blocked,
+    ))
+}
+
+async fn run_async(
+    program: &Program,
+    planned: &[jspec_runtime::plan::PlannedCase<'_>],
+    options: RunOptions,
+    style: Style,
+    verbosity: Verbosity,
+    fail_on_blocked: bool,
+) -> u8 {
+    let mut reporters = Fanout::new().with(
+        "console",
+        ConsoleReporter::new(Box::new(std::io::stdout()), style.color, verbosity),
+    );
+    match JsonlReporter::create(&options.out_dir) {
+        Ok(jsonl) => reporters.push("events.jsonl", jsonl),
+        Err(error) => {
+            eprintln!(
+                "error: cannot write events.jsonl in {}: {error}",
+                options.out_dir.display()
+            );
+            return exit::INFRASTRUCTURE;
+        }
+    }
+    reporters.push("junit.xml", JunitReporter::new(&options.out_dir));
+    let (events, mut receiver) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
+    let reporting = tokio::spawn(async move {
+        while let Some(event) = receiver.recv().await {
+            reporters.send(&event);
+        }
+    });
+    let _ = events.send(RunEvent::RunStarted {
+        run_id: options.run_tag.clone(),
+        seed: options.seed,
+        cases: planned.len(),
+        out_dir: options.out_dir.display().to_string(),
+        jspec_version: env!("CARGO_PKG_VERSION").to_string(),
+    });
+
+    let cancel = CancellationToken::new();
+    let interrupt = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ninterrupted: stopping the cases (teardown still runs), then the lab");
+                cancel.cancel();
+            }
+        })
+    };
+
+    let roles = lab_roles(planned);
+    let _ = events.send(RunEvent::LabStarting {
+        servers: roles.clone(),
+    });
+    let started = std::time::Instant::now();
+    let spec = LabSpec {
+        servers: roles,
+        ..LabSpec::default()
+    };
+    let lab = match Lab::start(&spec, &options.out_dir.join("lab")).await {
+        Ok(lab) => Arc::new(lab),
+        Err(error) => {
+            eprintln!("error: the local lab did not start: {error}");
+            drop(events);
+            let _ = reporting.await;
+            return exit::INFRASTRUCTURE;
+        }
+    };
+    let view = LabView::local(
+        lab.clone(),
+        jspec_runtime::env::MANAGED_PROSODY_CAPABILITIES,
+    );
+    let _ = events.send(RunEvent::LabReady {
+        servers: view.lab_servers(),
+        elapsed: started.elapsed(),
+    });
+    let trust = Arc::new(lab.trust_store());
+
+    let (results, summary) = run_cases(
+        program,
+        planned,
+        &view,
+        trust,
+        &options,
+        events.clone(),
+        cancel.clone(),
+    )
+    .await;
+    let _ = events.send(RunEvent::RunFinished {
+        summary: summary.clone(),
+    });
+    drop(events);
+    let _ = reporting.await;
+    interrupt.abort();
+    drop(view);
+    match Arc::try_unwrap(lab) {
+        Ok(lab) => lab.stop().await,
+        Err(_) => tracing::warn!("the lab is still in use; its servers stop when jspec exits"),
+    }
+    let failed = results.iter().any(|r| r.status == Status::Failed);
+    let blocked = results.iter().any(|r| r.status == Status::Blocked);
+    if failed || (fail_on_blocked && blocked) {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// The server roles the local lab must run: every single-server role the cases name.
+fn lab_roles(planned: &[jspec_runtime::plan::PlannedCase<'_>]) -> Vec<String> {
+    let mut roles = std::collections::BTreeSet::new();
+    for planned in planned {
+        for entry in &planned.case.entries {
+            if let jspec_lang::ast::CaseEntryKind::Servers(list) = &entry.kind {
+                roles.extend(
+                    list.iter()
+                        .filter(|r| r.nodes.is_empty())
+                        .map(|r| r.name.text.clone()),
+                );
+            }
+        }
+    }
+    roles.into_iter().collect()
+}
+
+fn parse_case_id(text: &str) -> Result<u64, String> {
+    text.trim_start_matches(['C', 'c'])
+        .parse()
+        .map_err(|_| format!("`{text}` is not a case id such as C123"))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, factor) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = text.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        return Err(format!(
+            "`{text}` is not a duration such as 500ms, 10s or 2m"
+        ));
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 10s or 2m"))?;
+    if value > 0.0 {
+        Ok(Duration::from_secs_f64(value * factor))
+    } else {
+        Err("a duration must be above zero".into())
+    }
+}
+
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.finish()
+}
+
+fn default_run_dir() -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    PathBuf::from("runs").join(format!("{}-{:03}", now.as_secs(), now.subsec_millis()))
+}

@@ -1,0 +1,374 @@
+//! One case from start to end: blocked before it starts when the lab lacks what it needs,
+//! accounts created, setup and steps in order (the rest skipped after a failure), teardown
+//! always, sessions closed, transcripts written.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jspec_lang::ast::{Block, Case, CaseEntryKind, StmtKind};
+use jspec_lang::load::Program;
+use rustls::RootCertStore;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::context::{CaseContext, Frame, lock};
+use super::outcome::StmtError;
+use super::scope::CaseScope;
+use super::transcript::write_transcripts;
+use super::{LabView, RunOptions};
+use crate::event::{BlockKind, CaseRef, CaseResult, RunEvent, Status, StepResult};
+use crate::plan::PlannedCase;
+
+/// How long teardown may take after the case was interrupted or timed out.
+const TEARDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub(crate) struct CaseRun<'a, 'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) planned: &'a PlannedCase<'p>,
+    pub(crate) index: usize,
+    pub(crate) lab: &'a LabView,
+    pub(crate) options: &'a RunOptions,
+    pub(crate) trust: Arc<RootCertStore>,
+    pub(crate) events: mpsc::UnboundedSender<RunEvent>,
+    pub(crate) run_cancel: CancellationToken,
+}
+
+impl CaseRun<'_, '_> {
+    pub(crate) async fn run(self) -> CaseResult {
+        let started = Instant::now();
+        let case = self.planned.case;
+        let case_ref = case_ref(self.program, self.planned);
+        let _ = self.events.send(RunEvent::CaseStarted {
+            case: case_ref.clone(),
+        });
+        let result = match self.blocked_reason(case) {
+            Some(reason) => blocked(case, case_ref.clone(), reason),
+            None => self.run_blocks(case, case_ref.clone(), started).await,
+        };
+        let result = CaseResult {
+            elapsed: started.elapsed(),
+            ..result
+        };
+        let _ = self.events.send(RunEvent::CaseFinished {
+            result: result.clone(),
+        });
+        result
+    }
+
+    /// Why the case cannot run in this lab, if it cannot.
+    fn blocked_reason(&self, case: &Case) -> Option<String> {
+        let mut required = BTreeSet::new();
+        for entry in &case.entries {
+            match &entry.kind {
+                CaseEntryKind::Requires(names) => {
+                    required.extend(names.iter().map(|n| n.text.clone()))
+                }
+                CaseEntryKind::Servers(roles) => {
+                    for role in roles {
+                        if !role.nodes.is_empty() {
+                            let nodes: Vec<&str> =
+                                role.nodes.iter().map(|n| n.text.as_str()).collect();
+                            return Some(format!(
+                                "server {} is a cluster (nodes {}), and {} runs no clustered server",
+                                role.name.text,
+                                nodes.join(", "),
+                                self.lab.name
+                            ));
+                        }
+                        if !self.lab.servers.contains_key(&role.name.text) {
+                            return Some(format!(
+                                "{} has no server for role {}",
+                                self.lab.name, role.name.text
+                            ));
+                        }
+                    }
+                }
+                CaseEntryKind::Databases(roles) => {
+                    if let Some(role) = roles.first() {
+                        return Some(format!(
+                            "database {} is needed, and {} runs no database",
+                            role.name.text, self.lab.name
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for entry in &case.entries {
+            if let CaseEntryKind::Servers(roles) = &entry.kind {
+                for role in roles {
+                    let offered = self
+                        .lab
+                        .capabilities
+                        .get(&role.name.text)
+                        .cloned()
+                        .unwrap_or_default();
+                    let missing: Vec<&String> =
+                        required.iter().filter(|c| !offered.contains(*c)).collect();
+                    if !missing.is_empty() {
+                        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                        return Some(format!(
+                            "requires {}, which server {} ({}) does not offer",
+                            list.join(", "),
+                            role.name.text,
+                            self.lab.name
+                        ));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    async fn run_blocks(&self, case: &Case, case_ref: CaseRef, started: Instant) -> CaseResult {
+        let tag = format!("{}{}", self.options.run_tag, self.index);
+        let scope = CaseScope::new(case, &self.lab.servers, &tag, self.options.seed);
+        if let Err(reason) = self.lab.create_accounts(&scope).await {
+            let mut result = blocked(
+                case,
+                case_ref,
+                format!("setup could not reach the lab: {reason}"),
+            );
+            result.elapsed = started.elapsed();
+            return result;
+        }
+        let cancel = self.run_cancel.child_token();
+        let timeout_guard = {
+            let cancel = cancel.clone();
+            let limit = self.options.case_timeout;
+            tokio::spawn(async move {
+                tokio::time::sleep(limit).await;
+                cancel.cancel();
+            })
+        };
+        let ctx = CaseContext::new(
+            self.program,
+            case_ref.clone(),
+            scope,
+            self.program.visible_procedures(self.planned.file),
+            self.trust.clone(),
+            self.options.default_timeout,
+            cancel.clone(),
+            self.events.clone(),
+        );
+        let mut steps = Vec::new();
+        let mut stopped: Option<Status> = None;
+        for entry in &case.entries {
+            let (kind, title, body) = match &entry.kind {
+                CaseEntryKind::Setup(body) => (BlockKind::Setup, "Setup".to_string(), body),
+                CaseEntryKind::Step { title, body } => (BlockKind::Step, title.display(), body),
+                CaseEntryKind::Teardown(body) => {
+                    (BlockKind::Teardown, "Teardown".to_string(), body)
+                }
+                _ => continue,
+            };
+            let index = steps.len();
+            let expected = expect_lines(self.program, self.planned.file, body);
+            if kind != BlockKind::Teardown && stopped.is_some() {
+                steps.push(StepResult {
+                    kind,
+                    title,
+                    status: Status::Skipped,
+                    elapsed: Duration::ZERO,
+                    expected,
+                    actual: "not run: an earlier step did not pass".into(),
+                    failure: None,
+                });
+                continue;
+            }
+            let _ = self.events.send(RunEvent::StepStarted {
+                case: case_ref.clone(),
+                index,
+                kind,
+                title: title.clone(),
+            });
+            let step_started = Instant::now();
+            let frame = Frame::case(self.planned.file);
+            let outcome = if kind == BlockKind::Teardown && cancel.is_cancelled() {
+                // Teardown always runs, with a fresh, short deadline after an interruption.
+                let grace = CancellationToken::new();
+                ctx.set_cancel(grace.clone());
+                tokio::select! {
+                    result = ctx.block(body, &frame) => result,
+                    _ = tokio::time::sleep(TEARDOWN_GRACE) => { grace.cancel(); Err(StmtError::Interrupted) }
+                }
+            } else {
+                ctx.block(body, &frame).await
+            };
+            let (status, actual, failure) = match outcome {
+                Ok(()) => (Status::Passed, "as expected".to_string(), None),
+                Err(StmtError::Failed(failed)) => {
+                    let failure = ctx.failure((self.planned.file, body.span), failed);
+                    (Status::Failed, failure.message.clone(), Some(failure))
+                }
+                Err(StmtError::Blocked(reason)) => (Status::Blocked, reason, None),
+                Err(StmtError::Interrupted) => {
+                    let why = if self.run_cancel.is_cancelled() {
+                        "interrupted"
+                    } else {
+                        "the case ran out of time"
+                    };
+                    let status = if self.run_cancel.is_cancelled() {
+                        Status::Retest
+                    } else {
+                        Status::Failed
+                    };
+                    (status, why.to_string(), None)
+                }
+            };
+            if status != Status::Passed && stopped.is_none() {
+                stopped = Some(status);
+            }
+            let result = StepResult {
+                kind,
+                title,
+                status,
+                elapsed: step_started.elapsed(),
+                expected,
+                actual,
+                failure,
+            };
+            let _ = self.events.send(RunEvent::StepFinished {
+                case: case_ref.clone(),
+                index,
+                result: result.clone(),
+            });
+            steps.push(result);
+        }
+        timeout_guard.abort();
+        for (_, session) in ctx.open_sessions() {
+            if tokio::time::timeout(Duration::from_secs(3), session.close())
+                .await
+                .is_err()
+            {
+                session.abort().await;
+            }
+        }
+        let history = lock(&ctx.history).clone();
+        write_transcripts(
+            &self
+                .options
+                .out_dir
+                .join("transcripts")
+                .join(transcript_folder(&case_ref)),
+            &history,
+        );
+        let status = case_status(&steps);
+        let reason = steps
+            .iter()
+            .find(|s| s.status == status && status != Status::Passed)
+            .map(|s| s.actual.clone());
+        CaseResult {
+            case: case_ref,
+            status,
+            elapsed: started.elapsed(),
+            steps,
+            reason,
+        }
+    }
+}
+
+/// The case's status from its blocks: failed beats blocked beats retest beats passed.
+fn case_status(steps: &[StepResult]) -> Status {
+    let has = |status| steps.iter().any(|s| s.status == status);
+    if has(Status::Failed) {
+        Status::Failed
+    } else if has(Status::Blocked) {
+        Status::Blocked
+    } else if has(Status::Retest) {
+        Status::Retest
+    } else {
+        Status::Passed
+    }
+}
+
+fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
+    let steps = case
+        .entries
+        .iter()
+        .filter_map(|entry| match &entry.kind {
+            CaseEntryKind::Step { title, .. } => Some(StepResult {
+                kind: BlockKind::Step,
+                title: title.display(),
+                status: Status::Blocked,
+                elapsed: Duration::ZERO,
+                expected: Vec::new(),
+                actual: reason.clone(),
+                failure: None,
+            }),
+            _ => None,
+        })
+        .collect();
+    CaseResult {
+        case: case_ref,
+        status: Status::Blocked,
+        elapsed: Duration::ZERO,
+        steps,
+        reason: Some(reason),
+    }
+}
+
+/// The expectations of a block as written, for TestRail's "expected result".
+fn expect_lines(program: &Program, file: jspec_lang::span::SourceId, block: &Block) -> Vec<String> {
+    let source = program.sources.get(file);
+    block
+        .stmts
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.kind,
+                StmtKind::ExpectReceives(_)
+                    | StmtKind::ExpectConnectFails { .. }
+                    | StmtKind::ExpectArchive { .. }
+                    | StmtKind::ExpectLink { .. }
+                    | StmtKind::CheckDelivery { .. }
+            )
+        })
+        .map(|s| {
+            source
+                .slice(s.span)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+pub(crate) fn case_ref(program: &Program, planned: &PlannedCase<'_>) -> CaseRef {
+    let source = program.sources.get(planned.file);
+    let case = planned.case;
+    let tags = case
+        .entries
+        .iter()
+        .flat_map(|e| match &e.kind {
+            CaseEntryKind::Tags(tags) => tags.iter().map(|t| t.text.clone()).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    CaseRef {
+        id: case.id.as_ref().map(|id| id.number),
+        title: case.title.display(),
+        file: source.name().to_string(),
+        line: source.line_col(case.header.start).0,
+        section: planned.section.clone(),
+        suite: planned.suite.clone(),
+        tags,
+    }
+}
+
+fn transcript_folder(case: &CaseRef) -> String {
+    let label = case.label();
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
