@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "system packages (scripts/deps.sh)"
+./scripts/deps.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

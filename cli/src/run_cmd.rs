@@ -299,9 +299,8 @@ fn random_seed() -> u64 {
     hasher.finish()
 }
 
+/// `runs/2026-11-25T18-38-12.123Z`: sortable, and safe in any file system.
 fn default_run_dir() -> PathBuf {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    PathBuf::from("runs").join(format!("{}-{:03}", now.as_secs(), now.subsec_millis()))
+    let now = jspec_runtime::report::rfc3339_millis(time::OffsetDateTime::now_utc());
+    PathBuf::from("runs").join(now.replace(':', "-"))
 }

@@ -166,7 +166,7 @@ impl CaseRun<'_, '_> {
             let index = steps.len();
             let expected = expect_lines(self.program, self.planned.file, body);
             if kind != BlockKind::Teardown && stopped.is_some() {
-                steps.push(StepResult {
+                let result = StepResult {
                     kind,
                     title,
                     status: Status::Skipped,
@@ -174,7 +174,14 @@ impl CaseRun<'_, '_> {
                     expected,
                     actual: "not run: an earlier step did not pass".into(),
                     failure: None,
+                };
+                let case = case_ref.clone();
+                let _ = self.events.send(RunEvent::StepFinished {
+                    case,
+                    index,
+                    result: result.clone(),
                 });
+                steps.push(result);
                 continue;
             }
             let _ = self.events.send(RunEvent::StepStarted {

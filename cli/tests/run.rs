@@ -1,0 +1,167 @@
+//! End-to-end runs against real Prosody servers that `jspec run` starts itself (the built-in
+//! local lab), Hurl style: for every `tests/run/NAME.jspec`, `jspec run NAME.jspec` must print
+//! NAME.out (with times, seeds and paths normalised) and exit with NAME.exit. The run folder
+//! must hold events.jsonl and junit.xml that agree with the console.
+//!
+//! Refresh the expected files after an intended change with
+//! `JSPEC_BLESS=1 cargo test -p jspec --test run`, then review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/run")
+}
+
+fn cases() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run_dir())
+        .expect("tests/run exists")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".jspec"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Replaces what changes from run to run: durations, the run folder, seeds.
+fn normalise(text: &str, out_dir: &Path) -> String {
+    let text = text.replace(&out_dir.display().to_string(), "RUN");
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        for (start, end) in durations(&line).into_iter().rev() {
+            line.replace_range(start..end, "TIME");
+        }
+        out.push_str(&random_ids(&line));
+        out.push('\n');
+    }
+    out
+}
+
+/// Server-made ids (`<stanza-id id='-Wyc1Ksq-Xt5VDEN-2NzWeJS'/>`) differ on every run.
+fn random_ids(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("id='") {
+        let (before, after) = rest.split_at(at + 4);
+        out.push_str(before);
+        let end = after.find('\'').unwrap_or(after.len());
+        out.push_str(if end >= 12 { "ID" } else { &after[..end] });
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Byte ranges of durations such as `1.2s`, `87ms`, `2m 5s` in a line.
+fn durations(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'.');
+        if boundary && bytes[i].is_ascii_digit() {
+            let mut j = i;
+            while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b'.') {
+                j += 1;
+            }
+            let unit = ["ms", "s", "m"].iter().find(|u| line[j..].starts_with(*u));
+            if let Some(unit) = unit {
+                let end = j + unit.len();
+                let after = bytes.get(end).copied();
+                if after.is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                    found.push((i, end));
+                    i = end;
+                    continue;
+                }
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    // `2m 5s` becomes one TIME.
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in found {
+        match merged.last_mut() {
+            Some(last) if line[last.1..start] == *" " => last.1 = end,
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+#[test]
+fn runs_against_the_local_lab() {
+    let bless = std::env::var_os("JSPEC_BLESS").is_some();
+    let names = cases();
+    assert!(
+        names.len() >= 15,
+        "expected at least 15 end-to-end cases, found {}",
+        names.len()
+    );
+    let mut failures = Vec::new();
+    for name in &names {
+        let stem = name.trim_end_matches(".jspec");
+        let out_dir = tempfile::tempdir().expect("temp dir");
+        let output = Command::new(env!("CARGO_BIN_EXE_jspec"))
+            .args(["run", name, "--seed", "1", "--timeout", "5s", "--out"])
+            .arg(out_dir.path())
+            .current_dir(run_dir())
+            .env("NO_COLOR", "1")
+            .env("JSPEC_STATE_DIR", out_dir.path().join("state"))
+            .output()
+            .expect("jspec runs");
+        let stdout = normalise(&String::from_utf8_lossy(&output.stdout), out_dir.path());
+        let stderr = normalise(&String::from_utf8_lossy(&output.stderr), out_dir.path());
+        let actual = [
+            ("out", format!("{stdout}{stderr}")),
+            ("exit", format!("{}\n", output.status.code().unwrap_or(-1))),
+        ];
+        for (extension, text) in actual {
+            let path = run_dir().join(format!("{stem}.{extension}"));
+            if bless {
+                std::fs::write(&path, &text).expect("write golden file");
+            } else if std::fs::read_to_string(&path).unwrap_or_default() != text {
+                let expected = std::fs::read_to_string(&path).unwrap_or_default();
+                failures.push(format!(
+                    "--- {stem}.{extension}: expected\n{expected}\n--- actual\n{text}"
+                ));
+            }
+        }
+        // A run that ran cases leaves its record: every event, and a junit.xml.
+        if output.status.code() != Some(2) {
+            let events =
+                std::fs::read_to_string(out_dir.path().join("events.jsonl")).unwrap_or_default();
+            if !events
+                .lines()
+                .last()
+                .is_some_and(|l| l.contains("\"event\":\"run_finished\""))
+            {
+                failures.push(format!(
+                    "{stem}: events.jsonl does not end with run_finished"
+                ));
+            }
+            if !out_dir.path().join("junit.xml").exists() {
+                failures.push(format!("{stem}: no junit.xml"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches (JSPEC_BLESS=1 to refresh):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn durations_are_normalised() {
+    assert_eq!(
+        normalise(
+            "✓ step (1.2s) in 87ms, 2m 5s; C1001 a.test 5222",
+            Path::new("/x")
+        ),
+        "✓ step (TIME) in TIME, TIME; C1001 a.test 5222\n"
+    );
+}
