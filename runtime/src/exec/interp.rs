@@ -213,10 +213,37 @@ impl CaseContext<'_> {
         match attempt {
             Ok(session) => {
                 let session = Arc::new(session);
+                let cursor = session.inbox().cursor();
                 session
                     .send_initial_presence()
                     .await
                     .map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
+                // Online once the server echoes the presence back: until then, messages to the
+                // user would be stored offline and arrive later, delayed.
+                let own = session.jid().to_string();
+                let deadline = std::time::Instant::now() + self.default_timeout;
+                let echo = session
+                    .inbox()
+                    .wait_for(
+                        cursor,
+                        |r| {
+                            r.stanza().is_some_and(|s| {
+                                s.name() == "presence" && s.attr("from") == Some(own.as_str())
+                            })
+                        },
+                        deadline,
+                        &self.cancel(),
+                    )
+                    .await;
+                if self.cancel().is_cancelled() {
+                    return Err(StmtError::Interrupted);
+                }
+                if echo.is_none() {
+                    return Err(fail(format!(
+                        "{user} connected, but the server did not confirm the presence within {}s",
+                        self.default_timeout.as_secs()
+                    )));
+                }
                 if let Some(old) = self.take_session(user) {
                     old.abort().await;
                 }
