@@ -18,7 +18,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
-jspec=target/debug/jspec
+jspec="${CARGO_TARGET_DIR:-target}/debug/jspec"
 step "jspec check specs/"
 "$jspec" check specs/
 step "jspec check tests/examples/ (the contract examples, unchanged)"
