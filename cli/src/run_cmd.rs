@@ -7,9 +7,11 @@ use std::time::Duration;
 use jspec_lang::check::{CheckOptions, check};
 use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
+use jspec_runtime::env::Environment;
 use jspec_runtime::event::{RunEvent, Status};
-use jspec_runtime::exec::{LabView, RunOptions, run_cases};
-use jspec_runtime::lab::{Lab, LabSpec};
+use jspec_runtime::exec::binding::{bind, roles_of};
+use jspec_runtime::exec::{RunOptions, run_cases};
+use jspec_runtime::lab::Lab;
 use jspec_runtime::plan::{Selection, plan};
 use jspec_runtime::report::{ConsoleReporter, Fanout, JsonlReporter, JunitReporter, Verbosity};
 use tokio_util::sync::CancellationToken;
@@ -23,6 +25,10 @@ pub(crate) struct RunArgs {
     /// Files or folders (folders are searched recursively for *.jspec).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Environment file binding the cases' server roles (docs/environment.md); default: the
+    /// built-in local lab, one managed Prosody per role.
+    #[arg(long, value_name = "FILE")]
+    env: Option<PathBuf>,
     /// Run folder (events.jsonl, junit.xml, transcripts, server logs); default runs/<time>/.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -38,9 +44,9 @@ pub(crate) struct RunArgs {
     /// Run only cases with this tag; may be repeated.
     #[arg(long = "tag", value_name = "NAME")]
     tags: Vec<String>,
-    /// Deadline of an expectation without `within`.
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Duration,
+    /// Deadline of an expectation without `within` (default: the environment's, 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
     /// A case still running after this is stopped and counted as failed.
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
     case_timeout: Duration,
@@ -89,6 +95,20 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         eprintln!("error: no case to run (check the paths, --case and --tag)");
         return exit::SPEC_ERROR;
     }
+    let roles = roles_of(&planned);
+    let environment = match &args.env {
+        Some(path) => match Environment::load(path) {
+            Ok(environment) => environment,
+            Err(error) => {
+                eprint!("{}", error.render(style.render_options()));
+                return exit::SPEC_ERROR;
+            }
+        },
+        None => {
+            let single: Vec<&str> = single_roles(&planned);
+            Environment::local(&single)
+        }
+    };
     let seed = args.seed.unwrap_or_else(random_seed);
     let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
     if let Err(error) = std::fs::create_dir_all(&out_dir) {
@@ -112,7 +132,7 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     let options = RunOptions {
         out_dir: out_dir.clone(),
         jobs: args.jobs.max(1),
-        default_timeout: args.timeout,
+        default_timeout: args.timeout.unwrap_or(environment.defaults.timeout),
         case_timeout: args.case_timeout,
         seed,
         run_tag: format!("{:04x}", seed % 0xffff),
@@ -127,6 +147,8 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     runtime.block_on(run_async(
         &program,
         &planned,
+        &environment,
+        &roles,
         options,
         style,
         verbosity,
@@ -137,6 +159,8 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
 async fn run_async(
     program: &Program,
     planned: &[jspec_runtime::plan::PlannedCase<'_>],
+    environment: &Environment,
+    roles: &[String],
     options: RunOptions,
     style: Style,
     verbosity: Verbosity,
@@ -182,33 +206,56 @@ async fn run_async(
         })
     };
 
-    let roles = lab_roles(planned);
-    let _ = events.send(RunEvent::LabStarting {
-        servers: roles.clone(),
-    });
-    let started = std::time::Instant::now();
-    let spec = LabSpec {
-        servers: roles,
-        ..LabSpec::default()
-    };
-    let lab = match Lab::start(&spec, &options.out_dir.join("lab")).await {
-        Ok(lab) => Arc::new(lab),
+    // The roles the environment has; cases naming others are blocked with the reason.
+    let known: Vec<&str> = roles
+        .iter()
+        .map(String::as_str)
+        .filter(|r| environment.server(r).is_some())
+        .collect();
+    let spec = match environment.lab_spec(&known) {
+        Ok(spec) => spec,
         Err(error) => {
-            eprintln!("error: the local lab did not start: {error}");
+            eprint!("{}", error.render(style.render_options()));
             drop(events);
             let _ = reporting.await;
+            return exit::SPEC_ERROR;
+        }
+    };
+    let started = std::time::Instant::now();
+    let lab = if spec.servers.is_empty() {
+        None
+    } else {
+        let _ = events.send(RunEvent::LabStarting {
+            servers: spec.servers.clone(),
+        });
+        match Lab::start(&spec, &options.out_dir.join("lab")).await {
+            Ok(lab) => Some(Arc::new(lab)),
+            Err(error) => {
+                eprintln!("error: the local lab did not start: {error}");
+                drop(events);
+                let _ = reporting.await;
+                return exit::INFRASTRUCTURE;
+            }
+        }
+    };
+    let known: Vec<String> = known.iter().map(|r| r.to_string()).collect();
+    let (view, trust) = match bind(environment, lab.clone(), &known).await {
+        Ok(bound) => bound,
+        Err(error) => {
+            eprintln!("error: {error}");
+            drop(events);
+            let _ = reporting.await;
+            if let Some(lab) = lab.and_then(|lab| Arc::try_unwrap(lab).ok()) {
+                lab.stop().await;
+            }
             return exit::INFRASTRUCTURE;
         }
     };
-    let view = LabView::local(
-        lab.clone(),
-        jspec_runtime::env::MANAGED_PROSODY_CAPABILITIES,
-    );
     let _ = events.send(RunEvent::LabReady {
         servers: view.lab_servers(),
         elapsed: started.elapsed(),
     });
-    let trust = Arc::new(lab.trust_store());
+    let trust = Arc::new(trust);
 
     let (results, summary) = run_cases(
         program,
@@ -227,9 +274,11 @@ async fn run_async(
     let _ = reporting.await;
     interrupt.abort();
     drop(view);
-    match Arc::try_unwrap(lab) {
-        Ok(lab) => lab.stop().await,
-        Err(_) => tracing::warn!("the lab is still in use; its servers stop when jspec exits"),
+    if let Some(lab) = lab {
+        match Arc::try_unwrap(lab) {
+            Ok(lab) => lab.stop().await,
+            Err(_) => tracing::warn!("the lab is still in use; its servers stop when jspec exits"),
+        }
     }
     let failed = results.iter().any(|r| r.status == Status::Failed);
     let blocked = results.iter().any(|r| r.status == Status::Blocked);
@@ -240,8 +289,8 @@ async fn run_async(
     }
 }
 
-/// The server roles the local lab must run: every single-server role the cases name.
-fn lab_roles(planned: &[jspec_runtime::plan::PlannedCase<'_>]) -> Vec<String> {
+/// The single-server roles the cases name: what the built-in local lab can run.
+fn single_roles<'p>(planned: &'p [jspec_runtime::plan::PlannedCase<'_>]) -> Vec<&'p str> {
     let mut roles = std::collections::BTreeSet::new();
     for planned in planned {
         for entry in &planned.case.entries {
@@ -249,7 +298,7 @@ fn lab_roles(planned: &[jspec_runtime::plan::PlannedCase<'_>]) -> Vec<String> {
                 roles.extend(
                     list.iter()
                         .filter(|r| r.nodes.is_empty())
-                        .map(|r| r.name.text.clone()),
+                        .map(|r| r.name.text.as_str()),
                 );
             }
         }

@@ -123,7 +123,13 @@ impl CaseRun<'_, '_> {
 
     async fn run_blocks(&self, case: &Case, case_ref: CaseRef, started: Instant) -> CaseResult {
         let tag = format!("{}{}", self.options.run_tag, self.index);
-        let scope = CaseScope::new(case, &self.lab.servers, &tag, self.options.seed);
+        let scope = CaseScope::new(
+            case,
+            &self.lab.servers,
+            &self.lab.accounts,
+            &tag,
+            self.options.seed,
+        );
         if let Err(reason) = self.lab.create_accounts(&scope).await {
             let mut result = blocked(
                 case,

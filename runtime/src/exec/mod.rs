@@ -2,6 +2,7 @@
 //! events. Cases run concurrently up to `jobs`; each has a deadline and a cancellation token, and
 //! teardown always runs.
 
+pub mod binding;
 mod case;
 mod context;
 mod expect;
@@ -53,6 +54,10 @@ pub struct LabView {
     pub capabilities: BTreeMap<String, BTreeSet<String>>,
     /// The managed lab, which creates accounts.
     pub lab: Option<Arc<Lab>>,
+    /// Accounts of external servers, by (role, user name): (JID, password).
+    pub accounts: BTreeMap<(String, String), (String, String)>,
+    /// External roles that allow in-band registration.
+    pub registration: BTreeMap<String, bool>,
 }
 
 impl LabView {
@@ -81,15 +86,48 @@ impl LabView {
             servers,
             capabilities,
             lab: Some(lab),
+            accounts: BTreeMap::new(),
+            registration: BTreeMap::new(),
         }
     }
 
-    /// Creates the case's accounts on their servers.
+    /// Creates the case's accounts on managed servers; on external ones, they must be listed.
     async fn create_accounts(&self, scope: &CaseScope) -> Result<(), String> {
-        let Some(lab) = &self.lab else {
-            return Err(format!("{} cannot create accounts", self.name));
-        };
         for user in scope.users.values() {
+            if self
+                .lab
+                .as_ref()
+                .is_some_and(|lab| lab.server(&user.server).is_some())
+            {
+                continue;
+            }
+            if self
+                .accounts
+                .contains_key(&(user.server.clone(), user.name.clone()))
+            {
+                continue;
+            }
+            let hint = if self
+                .registration
+                .get(&user.server)
+                .copied()
+                .unwrap_or(false)
+            {
+                "in-band registration is not implemented yet; list the account"
+            } else {
+                "list it"
+            };
+            return Err(format!(
+                "{} has no account for user {} on {}: {hint} under [servers.{}.users.{}] (docs/environment.md)",
+                self.name, user.name, user.server, user.server, user.name
+            ));
+        }
+        let Some(lab) = &self.lab else { return Ok(()) };
+        for user in scope
+            .users
+            .values()
+            .filter(|u| lab.server(&u.server).is_some())
+        {
             let server = lab
                 .server(&user.server)
                 .ok_or_else(|| format!("no server {}", user.server))?;

@@ -56,6 +56,7 @@ impl CaseScope {
     pub fn new(
         case: &Case,
         servers: &BTreeMap<String, ServerInfo>,
+        accounts: &BTreeMap<(String, String), (String, String)>,
         tag: &str,
         seed: u64,
     ) -> CaseScope {
@@ -71,8 +72,19 @@ impl CaseScope {
                 }
                 CaseEntryKind::User { name, server } => {
                     if let Some(info) = servers.get(&server.text) {
-                        let localpart = format!("{}-{tag}", name.text.to_lowercase());
-                        let password = password(seed, &localpart);
+                        // An account the environment provides (external servers), or a fresh one.
+                        let provided = accounts.get(&(server.text.clone(), name.text.clone()));
+                        let (localpart, password) = match provided {
+                            Some((jid, password)) => (
+                                jid.split('@').next().unwrap_or(jid).to_string(),
+                                password.clone(),
+                            ),
+                            None => {
+                                let localpart = format!("{}-{tag}", name.text.to_lowercase());
+                                let password = password(seed, &localpart);
+                                (localpart, password)
+                            }
+                        };
                         scope.users.insert(
                             name.text.clone(),
                             UserInfo {
