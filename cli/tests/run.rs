@@ -104,12 +104,20 @@ fn runs_against_the_local_lab() {
     for name in &names {
         let stem = name.trim_end_matches(".jspec");
         let out_dir = tempfile::tempdir().expect("temp dir");
-        let output = Command::new(env!("CARGO_BIN_EXE_jspec"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jspec"));
+        command
             .args(["run", name, "--seed", "1", "--timeout", "5s", "--out"])
-            .arg(out_dir.path())
+            .arg(out_dir.path());
+        // NAME.toml beside NAME.jspec: run against that environment instead of the local lab.
+        let env_file = format!("{stem}.toml");
+        if run_dir().join(&env_file).exists() {
+            command.args(["--env", &env_file]);
+        }
+        let output = command
             .current_dir(run_dir())
             .env("NO_COLOR", "1")
             .env("JSPEC_STATE_DIR", out_dir.path().join("state"))
+            .env("JSPEC_TEST_PASSWORD", "not-a-secret")
             .output()
             .expect("jspec runs");
         let stdout = normalise(&String::from_utf8_lossy(&output.stdout), out_dir.path());

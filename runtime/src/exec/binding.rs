@@ -35,6 +35,7 @@ pub async fn bind(
             registration: BTreeMap::new(),
         },
     };
+    let mut system_roots_added = false;
     view.name = if env.file.is_some() {
         format!("environment {}", env.describe())
     } else {
@@ -74,6 +75,16 @@ pub async fn bind(
             role.clone(),
             matches!(server.accounts.register, Register::InBand),
         );
+        if server.tls.ca_file.is_none() && !system_roots_added {
+            // No CA file: the server's certificate is checked against the system's roots.
+            let found = rustls_native_certs::load_native_certs();
+            for error in &found.errors {
+                tracing::warn!(%error, "a system root certificate could not be read");
+            }
+            let (added, ignored) = trust.add_parsable_certificates(found.certs);
+            tracing::debug!(added, ignored, "system root certificates");
+            system_roots_added = true;
+        }
         if let Some(ca_file) = &server.tls.ca_file {
             let certificates = CertificateDer::pem_file_iter(ca_file)
                 .map_err(|e| format!("cannot read the CA file {}: {e}", ca_file.display()))?;
