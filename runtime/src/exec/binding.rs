@@ -47,6 +47,13 @@ pub async fn bind(
         let Some(ServerEnv::External(server)) = env.server(role) else {
             continue;
         };
+        if !server.tls.verify {
+            return Err(format!(
+                "{}: servers.{role}.tls.verify = false is not supported: jspec always verifies \
+                 certificates; give the server's CA in tls.ca_file",
+                env.describe()
+            ));
+        }
         let Some(address) = &server.address else {
             continue;
         }; // a cluster: blocked per case
