@@ -27,6 +27,8 @@ pub(crate) mod exit {
     pub(crate) const SPEC_ERROR: u8 = 2;
     /// The lab or other infrastructure failed.
     pub(crate) const INFRASTRUCTURE: u8 = 3;
+    /// Interrupted by Ctrl-C (128 + SIGINT).
+    pub(crate) const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, Parser)]
@@ -61,7 +63,7 @@ enum Command {
     },
     /// Run cases against the built-in local lab and report (console, events.jsonl, junit.xml).
     #[command(
-        after_help = "Exit status: 0 no case failed (blocked cases are listed; --fail-on-blocked makes them fail), 1 some case failed, 2 spec or usage errors (nothing was run), 3 the lab or other infrastructure failed."
+        after_help = "Exit status: 0 no case failed (blocked cases are listed; --fail-on-blocked makes them fail), 1 some case failed, 2 spec or usage errors (nothing was run), 3 the lab or other infrastructure failed, 130 interrupted (Ctrl-C; teardown ran, the lab was stopped)."
     )]
     Run(run_cmd::RunArgs),
     /// Start, stop or list lab servers by hand.
@@ -84,6 +86,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let style = output::Style::detect(cli.color);
+    // RUST_LOG=debug (or jspec_runtime=trace, ...) shows what the lab and sessions do; warnings
+    // (a server left behind, a report that could not be written) are shown by default.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(style.color)
+        .without_time()
+        .init();
     let code = match cli.command {
         Command::Check {
             paths,

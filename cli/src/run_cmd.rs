@@ -280,6 +280,10 @@ async fn run_async(
             Err(_) => tracing::warn!("the lab is still in use; its servers stop when jspec exits"),
         }
     }
+    if cancel.is_cancelled() {
+        // Interrupted by Ctrl-C: the conventional status of a process ended by SIGINT.
+        return exit::INTERRUPTED;
+    }
     let failed = results.iter().any(|r| r.status == Status::Failed);
     let blocked = results.iter().any(|r| r.status == Status::Blocked);
     if failed || (fail_on_blocked && blocked) {
