@@ -37,16 +37,9 @@ pub(crate) enum LabCommand {
 }
 
 pub(crate) fn run(command: LabCommand) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::output::async_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit::INFRASTRUCTURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         match command {

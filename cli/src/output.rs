@@ -35,3 +35,16 @@ impl Style {
         }
     }
 }
+
+/// The async runtime of `run` and `lab`: two workers, like the machines jspec runs on; an error
+/// is reported here and becomes the infrastructure exit status.
+pub(crate) fn async_runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("error: cannot start the async runtime: {error}");
+            crate::exit::INFRASTRUCTURE
+        })
+}

@@ -45,10 +45,10 @@ pub(crate) struct RunArgs {
     #[arg(long = "tag", value_name = "NAME")]
     tags: Vec<String>,
     /// Deadline of an expectation without `within` (default: the environment's, 10s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = jspec_runtime::env::parse_duration)]
     timeout: Option<Duration>,
     /// A case still running after this is stopped and counted as failed.
-    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = jspec_runtime::env::parse_duration)]
     case_timeout: Duration,
     /// Exit 1 when a case is blocked (a requirement the lab lacks), not only when one fails.
     #[arg(long)]
@@ -118,16 +118,9 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         );
         return exit::INFRASTRUCTURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::output::async_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit::INFRASTRUCTURE;
-        }
+        Err(code) => return code,
     };
     let options = RunOptions {
         out_dir: out_dir.clone(),
@@ -314,30 +307,6 @@ fn parse_case_id(text: &str) -> Result<u64, String> {
     text.trim_start_matches(['C', 'c'])
         .parse()
         .map_err(|_| format!("`{text}` is not a case id such as C123"))
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, factor) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = text.strip_suffix('h') {
-        (n, 3600.0)
-    } else {
-        return Err(format!(
-            "`{text}` is not a duration such as 500ms, 10s or 2m"
-        ));
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 10s or 2m"))?;
-    if value > 0.0 {
-        Ok(Duration::from_secs_f64(value * factor))
-    } else {
-        Err("a duration must be above zero".into())
-    }
 }
 
 fn random_seed() -> u64 {

@@ -221,24 +221,7 @@ impl CaseContext<'_> {
                 // Online once the server echoes the presence back: until then, messages to the
                 // user would be stored offline and arrive later, delayed.
                 let own = session.jid().to_string();
-                let deadline = std::time::Instant::now() + self.default_timeout;
-                let echo = session
-                    .inbox()
-                    .wait_for(
-                        cursor,
-                        |r| {
-                            r.stanza().is_some_and(|s| {
-                                s.name() == "presence" && s.attr("from") == Some(own.as_str())
-                            })
-                        },
-                        deadline,
-                        &self.cancel(),
-                    )
-                    .await;
-                if self.cancel().is_cancelled() {
-                    return Err(StmtError::Interrupted);
-                }
-                if echo.is_none() {
+                if self.presence_from(&session, cursor, &own).await?.is_none() {
                     return Err(fail(format!(
                         "{user} connected, but the server did not confirm the presence within {}s",
                         self.default_timeout.as_secs()
@@ -356,23 +339,7 @@ impl CaseContext<'_> {
             .await
             .map_err(|e| fail(format!("{user} could not send the join: {e}")))?;
         // Joined when the room sends our own presence back (status 110), refused on an error.
-        let deadline = std::time::Instant::now() + self.default_timeout;
-        let answer = session
-            .inbox()
-            .wait_for(
-                cursor,
-                |r| {
-                    r.stanza().is_some_and(|s| {
-                        s.name() == "presence" && s.attr("from") == Some(occupant.as_str())
-                    })
-                },
-                deadline,
-                &self.cancel(),
-            )
-            .await;
-        if self.cancel().is_cancelled() {
-            return Err(StmtError::Interrupted);
-        }
+        let answer = self.presence_from(&session, cursor, &occupant).await?;
         match answer.as_ref().and_then(|r| r.stanza()) {
             Some(presence) if presence.attr("type") == Some("error") => Err(fail(format!(
                 "{user} could not join {room} as \"{nick}\": {}",
@@ -384,6 +351,29 @@ impl CaseContext<'_> {
                 self.default_timeout.as_secs()
             ))),
         }
+    }
+
+    /// The first presence from `from` received after `cursor`, waiting up to the default
+    /// deadline; `None` when none came.
+    async fn presence_from(
+        &self,
+        session: &Session,
+        cursor: u64,
+        from: &str,
+    ) -> Result<Option<crate::xmpp::Received>, StmtError> {
+        let deadline = std::time::Instant::now() + self.default_timeout;
+        let is_presence = |r: &crate::xmpp::Received| {
+            r.stanza()
+                .is_some_and(|s| s.name() == "presence" && s.attr("from") == Some(from))
+        };
+        let found = session
+            .inbox()
+            .wait_for(cursor, is_presence, deadline, &self.cancel())
+            .await;
+        if self.cancel().is_cancelled() {
+            return Err(StmtError::Interrupted);
+        }
+        Ok(found)
     }
 
     async fn leave(&self, user: &str, room: &str) -> StmtResult {
