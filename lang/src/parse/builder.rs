@@ -16,6 +16,16 @@ pub(crate) struct Bug {
 
 pub(crate) type Built<T> = Result<T, Bug>;
 
+impl Bug {
+    /// A rule the builder did not expect where it is.
+    pub(crate) fn rule(rule: Rule, span: Span, context: &str) -> Bug {
+        Bug {
+            what: format!("unexpected {rule:?} in {context}"),
+            span,
+        }
+    }
+}
+
 /// Builds AST nodes from pest pairs. Collects the few errors found while building (bad escapes,
 /// numbers too large); everything else is the checker's job.
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 mod builder;
 mod case;
 mod chaos;
+mod fault;
 mod file;
 mod nesting;
 mod stmt;

@@ -1,0 +1,194 @@
+//! Builders for certificate and fault statements: certificates, partitions, link impairments
+//! and process faults.
+
+use pest::iterators::Pair;
+
+use super::Rule;
+use super::builder::{Bug, Builder, Built, Children, span};
+use crate::ast::*;
+
+impl<'s> Builder<'s> {
+    /// `set_certificate_stmt = { "set" ~ "certificate" ~ "of" ~ ident ~ "to" ~ certificate_state }`
+    pub(super) fn set_certificate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let target = self.ident(children.required(Rule::ident, "set certificate")?);
+        let value = children.required(Rule::certificate_state, "set certificate")?;
+        let state = match value.as_str() {
+            "valid" => CertificateState::Valid,
+            "expired" => CertificateState::Expired,
+            "not-yet-valid" => CertificateState::NotYetValid,
+            "revoked" => CertificateState::Revoked,
+            "wrong-host" => CertificateState::WrongHost,
+            "self-signed" => CertificateState::SelfSigned,
+            _ => return Err(self.bug(&value, "a certificate state")),
+        };
+        Ok(StmtKind::SetCertificate {
+            target,
+            state,
+            state_span: span(&value),
+        })
+    }
+
+    /// `revoke_certificate_stmt = { "revoke" ~ "certificate" ~ "of" ~ ident }`
+    pub(super) fn revoke_certificate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let target = self.ident(Children::of(pair).required(Rule::ident, "revoke certificate")?);
+        Ok(StmtKind::RevokeCertificate { target })
+    }
+
+    /// `partition_stmt = { "partition" ~ ws ~ cut }`
+    pub(super) fn partition_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let cut = self.cut(Children::of(pair).required(Rule::cut, "partition")?)?;
+        Ok(StmtKind::Partition(cut))
+    }
+
+    /// `cut = { side ~ cut_direction ~ side }`
+    fn cut(&mut self, pair: Pair<'s, Rule>) -> Built<Cut> {
+        let cut_span = span(&pair);
+        let mut children = Children::of(pair);
+        let left = self.side(children.required(Rule::side, "a cut")?)?;
+        let one_way = children.required(Rule::cut_direction, "a cut")?.as_str() == "->";
+        let right = self.side(children.required(Rule::side, "a cut")?)?;
+        Ok(Cut {
+            left,
+            one_way,
+            right,
+            span: cut_span,
+        })
+    }
+
+    /// `side = { side_set | ident }`
+    fn side(&mut self, pair: Pair<'s, Rule>) -> Built<Side> {
+        let side_span = span(&pair);
+        let inner = Children::of(pair).any("a side")?;
+        match inner.as_rule() {
+            Rule::ident => Ok(Side {
+                names: vec![self.ident(inner)],
+                set: false,
+                span: side_span,
+            }),
+            Rule::side_set => {
+                let list = Children::of(inner).required(Rule::name_list, "a set")?;
+                Ok(Side {
+                    names: self.name_list(list),
+                    set: true,
+                    span: side_span,
+                })
+            }
+            _ => Err(self.bug(&inner, "a side")),
+        }
+    }
+
+    /// `isolate_stmt = { "isolate" ~ ws ~ ident }`
+    pub(super) fn isolate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let target = self.ident(Children::of(pair).required(Rule::ident, "isolate")?);
+        Ok(StmtKind::Isolate(target))
+    }
+
+    /// `heal_stmt = { "heal" ~ (ws ~ cut)? }`
+    pub(super) fn heal_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let cut = match Children::of(pair).optional(Rule::cut) {
+            Some(cut) => Some(self.cut(cut)?),
+            None => None,
+        };
+        Ok(StmtKind::Heal(cut))
+    }
+
+    /// `impair_stmt = { "impair" ~ "link" ~ link ~ impairment+ }`
+    pub(super) fn impair_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let link = self.link(children.required(Rule::link, "impair")?)?;
+        let impairments = children
+            .rest()
+            .map(|p| self.impairment(p))
+            .collect::<Built<_>>()?;
+        Ok(StmtKind::Impair { link, impairments })
+    }
+
+    /// `restore_stmt = { "restore" ~ ("link" ~ link)? }`
+    pub(super) fn restore_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let link = match Children::of(pair).optional(Rule::link) {
+            Some(link) => Some(self.link(link)?),
+            None => None,
+        };
+        Ok(StmtKind::Restore(link))
+    }
+
+    /// `link = { ident ~ link_direction ~ ident }`
+    fn link(&mut self, pair: Pair<'s, Rule>) -> Built<Link> {
+        let link_span = span(&pair);
+        let mut children = Children::of(pair);
+        let from = self.ident(children.required(Rule::ident, "a link")?);
+        let both_ways = children.required(Rule::link_direction, "a link")?.as_str() == "<->";
+        let to = self.ident(children.required(Rule::ident, "a link")?);
+        Ok(Link {
+            from,
+            to,
+            both_ways,
+            span: link_span,
+        })
+    }
+
+    /// `impairment = _{ lag | drop | throttle | duplicate | reorder | tamper | bandwidth }`
+    fn impairment(&mut self, pair: Pair<'s, Rule>) -> Built<Impairment> {
+        let impairment_span = span(&pair);
+        let rule = pair.as_rule();
+        let mut children = Children::of(pair);
+        let kind = match rule {
+            Rule::lag => {
+                let delay = self.duration(children.required(Rule::duration, "lag")?);
+                let jitter = match children.optional(Rule::jitter) {
+                    Some(j) => {
+                        Some(self.duration(Children::of(j).required(Rule::duration, "jitter")?))
+                    }
+                    None => None,
+                };
+                ImpairmentKind::Lag { delay, jitter }
+            }
+            Rule::drop => {
+                ImpairmentKind::Drop(self.percent(children.required(Rule::percent, "drop")?))
+            }
+            Rule::throttle => ImpairmentKind::Throttle(
+                self.duration(children.required(Rule::duration, "throttle")?),
+            ),
+            Rule::duplicate => ImpairmentKind::Duplicate(
+                self.percent(children.required(Rule::percent, "duplicate")?),
+            ),
+            Rule::reorder => {
+                ImpairmentKind::Reorder(self.percent(children.required(Rule::percent, "reorder")?))
+            }
+            Rule::tamper => {
+                ImpairmentKind::Tamper(self.percent(children.required(Rule::percent, "tamper")?))
+            }
+            Rule::bandwidth => {
+                ImpairmentKind::Bandwidth(self.rate(children.required(Rule::rate, "bandwidth")?))
+            }
+            _ => return Err(Bug::rule(rule, impairment_span, "an impairment")),
+        };
+        Ok(Impairment {
+            kind,
+            span: impairment_span,
+        })
+    }
+
+    /// `process_stmt = { process_action ~ (database ~ ws)? ~ ident }`
+    pub(super) fn process_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let verb = children.required(Rule::process_action, "a process statement")?;
+        let action = match verb.as_str() {
+            "kill" => ProcessAction::Kill,
+            "stop" => ProcessAction::Stop,
+            "start" => ProcessAction::Start,
+            "restart" => ProcessAction::Restart,
+            "pause" => ProcessAction::Pause,
+            "resume" => ProcessAction::Resume,
+            _ => return Err(self.bug(&verb, "a process action")),
+        };
+        let database = children.optional(Rule::database).is_some();
+        let target = self.ident(children.required(Rule::ident, "a process statement")?);
+        Ok(StmtKind::Process {
+            action,
+            database,
+            target,
+        })
+    }
+}
