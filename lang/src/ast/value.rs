@@ -31,6 +31,16 @@ pub struct Interp {
     pub span: Span,
 }
 
+impl Interp {
+    /// The interpolation as written: `${name}` or `${name.field}`.
+    pub fn written(&self) -> String {
+        match &self.field {
+            Some(field) => format!("${{{}.{}}}", self.name.text, field.text),
+            None => format!("${{{}}}", self.name.text),
+        }
+    }
+}
+
 impl Str {
     /// The span of the text between the quotes.
     pub fn content_span(&self) -> Span {
@@ -59,15 +69,7 @@ impl Str {
         for part in &self.parts {
             match part {
                 StrPart::Text(text) => out.push_str(text),
-                StrPart::Interp(interp) => {
-                    out.push_str("${");
-                    out.push_str(&interp.name.text);
-                    if let Some(field) = &interp.field {
-                        out.push('.');
-                        out.push_str(&field.text);
-                    }
-                    out.push('}');
-                }
+                StrPart::Interp(interp) => out.push_str(&interp.written()),
             }
         }
         out

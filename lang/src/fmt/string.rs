@@ -103,15 +103,7 @@ fn quoted(s: &Str) -> String {
                     }
                 }
             }
-            StrPart::Interp(interp) => {
-                out.push_str("${");
-                out.push_str(&interp.name.text);
-                if let Some(field) = &interp.field {
-                    out.push('.');
-                    out.push_str(&field.text);
-                }
-                out.push('}');
-            }
+            StrPart::Interp(interp) => out.push_str(&interp.written()),
         }
     }
     out.push('"');
