@@ -36,7 +36,7 @@ pub(crate) mod exit {
     name = "jspec",
     version,
     about = "Readable XMPP resilience scenarios, run against real servers, reported to TestRail",
-    after_help = "Examples:\n  jspec check specs/\n  jspec fmt --check specs/ tests/examples/\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library)."
+    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files).\nRUST_LOG=debug shows what the lab and the sessions do."
 )]
 struct Cli {
     /// When to colour diagnostics (NO_COLOR in the environment means never).
@@ -61,7 +61,7 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Run cases against the built-in local lab and report (console, events.jsonl, junit.xml).
+    /// Run cases on the built-in local lab (or --env FILE) and report (console, events.jsonl, junit.xml).
     #[command(
         after_help = "Exit status: 0 no case failed (blocked cases are listed; --fail-on-blocked makes them fail), 1 some case failed, 2 spec or usage errors (nothing was run), 3 the lab or other infrastructure failed, 130 interrupted (Ctrl-C; teardown ran, the lab was stopped)."
     )]
