@@ -5,6 +5,7 @@
 pub mod env;
 pub mod event;
 pub mod exec;
+pub mod fault;
 pub mod lab;
 pub mod plan;
 pub mod report;

@@ -105,6 +105,7 @@ impl Lab {
                 ca_file: ca_file.clone(),
                 s2s_secure_auth: spec.s2s_secure_auth,
                 programs: spec.programs.clone(),
+                netns: None,
             })
             .collect();
         let hosts: String = specs

@@ -66,6 +66,8 @@ pub struct ProsodySpec {
     /// Refuse s2s peers whose certificate does not verify (no dialback fallback).
     pub s2s_secure_auth: bool,
     pub programs: super::Programs,
+    /// The network namespace to run in (the packet plane), entered with `ip netns exec`.
+    pub netns: Option<String>,
 }
 
 impl ProsodySpec {
@@ -145,6 +147,31 @@ Component {muc} "muc"
     )
 }
 
+/// The command that runs `program args` inside `netns` (`ip netns exec` execs it, so the PID is
+/// the program's own), or as is.
+pub(crate) fn in_namespace(
+    netns: Option<&str>,
+    program: &str,
+    args: &[&str],
+) -> (String, Vec<String>) {
+    match netns {
+        Some(netns) => {
+            let mut all = vec![
+                "netns".to_string(),
+                "exec".to_string(),
+                netns.to_string(),
+                program.to_string(),
+            ];
+            all.extend(args.iter().map(|a| a.to_string()));
+            ("ip".to_string(), all)
+        }
+        None => (
+            program.to_string(),
+            args.iter().map(|a| a.to_string()).collect(),
+        ),
+    }
+}
+
 /// A Lua string literal.
 fn lua_string(text: &str) -> String {
     format!("{:?}", text)
@@ -186,10 +213,13 @@ impl Prosody {
         let config = dir.join("prosody.cfg.lua");
         write(config.clone(), &render_config(&spec, dir))?;
         let config_arg = config.display().to_string();
+        let prosody_args = ["--config", config_arg.as_str(), "-F"];
+        let (program, args) =
+            in_namespace(spec.netns.as_deref(), &spec.programs.prosody, &prosody_args);
         let process = ManagedProcess::spawn(
             &spec.role,
-            &spec.programs.prosody.clone(),
-            &["--config", &config_arg, "-F"],
+            &program,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
             &dir.join("prosody.stdout.log"),
             &[],
         )?;

@@ -49,6 +49,9 @@ pub struct ConnectConfig {
     /// After this much silence from the server the session pings it; after as much again
     /// without any data the connection counts as broken (like a real client's dead-link check).
     pub keepalive: Duration,
+    /// The local address to connect from (the packet plane gives each user its own); `None`
+    /// lets the system choose.
+    pub bind: Option<std::net::IpAddr>,
 }
 
 impl ConnectConfig {
@@ -73,6 +76,7 @@ impl ConnectConfig {
             crls: Vec::new(),
             timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(60),
+            bind: None,
         }
     }
 }

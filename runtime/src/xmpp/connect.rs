@@ -117,7 +117,7 @@ pub(crate) async fn establish(
 
 async fn tcp_connect(config: &ConnectConfig, bound: &Bound) -> Result<TcpStream, ConnectError> {
     let tcp = bound
-        .run("connecting TCP", TcpStream::connect(config.addr))
+        .run("connecting TCP", open_tcp(config.addr, config.bind))
         .await?
         .map_err(|e| {
             // Refused, unreachable, reset: all mean nobody accepted us at that address.
@@ -129,6 +129,22 @@ async fn tcp_connect(config: &ConnectConfig, bound: &Bound) -> Result<TcpStream,
     // Stanzas are small and latency is what tests measure.
     let _ = tcp.set_nodelay(true);
     Ok(tcp)
+}
+
+/// A TCP connection to `addr`, from `bind` when given.
+async fn open_tcp(
+    addr: std::net::SocketAddr,
+    bind: Option<std::net::IpAddr>,
+) -> std::io::Result<TcpStream> {
+    let Some(local) = bind else {
+        return TcpStream::connect(addr).await;
+    };
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.bind(std::net::SocketAddr::new(local, 0))?;
+    socket.connect(addr).await
 }
 
 /// Plain stream, `<starttls/>`, `<proceed/>`; returns the TCP stream ready for the handshake.
