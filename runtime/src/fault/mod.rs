@@ -4,3 +4,5 @@
 
 pub mod model;
 pub mod packet;
+pub mod proxy;
+pub mod rng;

@@ -1,0 +1,164 @@
+//! The proxy plane: a TCP proxy for every link of the lab. Clients reach their server through
+//! their own proxy; each server reaches each other server through a proxy of that directed pair
+//! (its hosts file names the proxy's address). Cuts and impairments act on live connections.
+
+mod bucket;
+mod conn;
+mod listener;
+mod pump;
+mod state;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::model::{CutMode, Flow, Impairment, Link, TcpTimeouts};
+use conn::Route;
+use state::{Active, FlowState, LinkState, UpstreamState};
+
+/// All the proxies of a run.
+#[derive(Debug)]
+pub struct ProxyPlane {
+    timeouts: TcpTimeouts,
+    links: Mutex<BTreeMap<Link, Arc<LinkState>>>,
+    flows: Mutex<BTreeMap<Flow, Arc<FlowState>>>,
+    /// By upstream address: whether the server there is up.
+    upstreams: Mutex<BTreeMap<SocketAddr, Arc<UpstreamState>>>,
+    /// Listening addresses by (link, upstream), so a link's proxy is made once.
+    listeners: Mutex<BTreeMap<(Link, SocketAddr), SocketAddr>>,
+    cancel: CancellationToken,
+}
+
+impl ProxyPlane {
+    pub fn new(timeouts: TcpTimeouts) -> ProxyPlane {
+        ProxyPlane {
+            timeouts,
+            links: Mutex::default(),
+            flows: Mutex::default(),
+            upstreams: Mutex::default(),
+            listeners: Mutex::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    pub fn timeouts(&self) -> TcpTimeouts {
+        self.timeouts
+    }
+
+    /// The address where `link`'s connections to `upstream` enter the proxy, listening on
+    /// `listen` (port 0: any free port). Made on first use; later calls return the same address.
+    pub async fn route(
+        &self,
+        link: &Link,
+        listen: SocketAddr,
+        upstream: SocketAddr,
+    ) -> std::io::Result<SocketAddr> {
+        if let Some(addr) = lock(&self.listeners).get(&(link.clone(), upstream)) {
+            return Ok(*addr);
+        }
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let route = Route {
+            name: format!("{link} via {addr} to {upstream}"),
+            upstream,
+            link: self.link(link),
+            upstream_flow: self.flow(&link.upstream()),
+            downstream_flow: self.flow(&link.downstream()),
+            server: lock(&self.upstreams)
+                .entry(upstream)
+                .or_insert_with(UpstreamState::new)
+                .clone(),
+            timeouts: self.timeouts,
+        };
+        lock(&self.listeners).insert((link.clone(), upstream), addr);
+        tokio::spawn(listener::run(listener, addr, route, self.cancel.clone()));
+        Ok(addr)
+    }
+
+    fn link(&self, link: &Link) -> Arc<LinkState> {
+        lock(&self.links)
+            .entry(link.clone())
+            .or_insert_with(LinkState::new)
+            .clone()
+    }
+
+    fn flow(&self, flow: &Flow) -> Arc<FlowState> {
+        lock(&self.flows)
+            .entry(flow.clone())
+            .or_insert_with(FlowState::new)
+            .clone()
+    }
+
+    pub fn cut(&self, link: &Link, mode: CutMode) {
+        self.link(link).cut.send_replace(Some(mode));
+    }
+
+    pub fn uncut(&self, link: &Link) {
+        self.link(link).cut.send_replace(None);
+    }
+
+    /// Impairs `flow` (replacing what was in force there); `seed` drives its random choices.
+    pub fn impair(&self, flow: &Flow, impairment: &Impairment, seed: u64) {
+        let state = self.flow(flow);
+        lock(&state.bucket).set_rate(impairment.bandwidth);
+        state.active.send_replace(Some(Arc::new(Active {
+            impairment: impairment.clone(),
+            since: Instant::now(),
+            seed,
+        })));
+    }
+
+    pub fn restore(&self, flow: &Flow) {
+        let state = self.flow(flow);
+        lock(&state.bucket).set_rate(None);
+        state.active.send_replace(None);
+    }
+
+    /// Every link up, every flow unimpaired.
+    pub fn heal_all(&self) {
+        for link in lock(&self.links).values() {
+            link.cut.send_replace(None);
+        }
+        for flow in lock(&self.flows).values() {
+            lock(&flow.bucket).set_rate(None);
+            flow.active.send_replace(None);
+        }
+    }
+
+    /// The links cut now, with how.
+    pub fn cuts(&self) -> Vec<(Link, CutMode)> {
+        lock(&self.links)
+            .iter()
+            .filter_map(|(link, state)| (*state.cut.borrow()).map(|mode| (link.clone(), mode)))
+            .collect()
+    }
+
+    /// Tells the proxies in front of `upstream` whether the server there is up (the process
+    /// plane knows before any connection fails).
+    pub fn set_upstream_up(&self, upstream: SocketAddr, up: bool) {
+        if let Some(state) = lock(&self.upstreams).get(&upstream) {
+            state.up.send_replace(up);
+        }
+    }
+
+    /// Stops every proxy and its connections.
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for ProxyPlane {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,269 @@
+//! One direction of a proxied connection: a reader that takes bytes off the source socket as they
+//! come (so lag pipelines, as on a wire) and a writer that releases them to the destination when
+//! the link is up, the lag has passed and the bandwidth allows.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::bucket::PIECE;
+use super::state::{Active, FlowState, LinkState};
+use crate::fault::model::{CutMode, TcpTimeouts};
+use crate::fault::rng::Rng;
+
+/// Bytes read at once from a socket.
+const CHUNK: usize = 64 * 1024;
+/// Chunks in flight per direction: with the kernel's buffers, what a link holds before the
+/// sender has to wait.
+const IN_FLIGHT: usize = 32;
+/// Linux's minimum retransmission timeout: the delay a lost segment costs a TCP stream.
+const RETRANSMIT: Duration = Duration::from_millis(200);
+
+/// How a direction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// The source closed (FIN), passed on to the destination.
+    Eof,
+    /// Reset: a peer reset, a `reject` cut, or a cut that outlived TCP's patience.
+    Reset,
+    /// A `close` cut: FIN sent to the destination.
+    Closed,
+    /// The proxy is shutting down, or the other direction reset the connection.
+    Cancelled,
+}
+
+/// What a direction obeys.
+#[derive(Clone, Debug)]
+pub(crate) struct Rules {
+    pub(crate) link: Arc<LinkState>,
+    pub(crate) flow: Arc<FlowState>,
+    pub(crate) timeouts: TcpTimeouts,
+    /// Varies the random choices of connections on the same flow.
+    pub(crate) salt: u64,
+}
+
+enum Item {
+    Data(Vec<u8>, Instant),
+    Eof,
+    Reset,
+}
+
+/// Moves bytes from `src` to `dst` under `rules` until one side ends. On a reset both sockets
+/// are set to reset when dropped and `conn` is cancelled, which ends the other direction too.
+pub(crate) async fn pump(
+    mut src: OwnedReadHalf,
+    dst: OwnedWriteHalf,
+    rules: Rules,
+    conn: CancellationToken,
+) -> End {
+    let (tx, rx) = mpsc::channel(IN_FLIGHT);
+    // Ends the reader once the writer is done, even if the source stays silent.
+    let stop = conn.child_token();
+    let reader = async {
+        let mut buffer = vec![0u8; CHUNK];
+        loop {
+            let item = tokio::select! {
+                _ = stop.cancelled() => return,
+                read = src.read(&mut buffer) => match read {
+                    Ok(0) => Item::Eof,
+                    Ok(n) => Item::Data(buffer[..n].to_vec(), Instant::now()),
+                    Err(_) => Item::Reset,
+                },
+            };
+            let last = !matches!(item, Item::Data(..));
+            if tx.send(item).await.is_err() || last {
+                return;
+            }
+        }
+    };
+    let mut writer = Writer {
+        dst,
+        rules,
+        conn: conn.clone(),
+        last_due: Instant::now(),
+        rng: None,
+    };
+    let write = async {
+        let end = writer.run(rx).await;
+        stop.cancel();
+        end
+    };
+    let (_, end) = tokio::join!(reader, write);
+    match end {
+        End::Reset => {
+            let _ = src.as_ref().set_zero_linger();
+            let _ = writer.dst.as_ref().set_zero_linger();
+            conn.cancel();
+            // Dropping a write half sends a FIN; a reset must not.
+            writer.dst.forget();
+        }
+        End::Cancelled => writer.dst.forget(),
+        End::Closed => {
+            let _ = writer.dst.shutdown().await;
+        }
+        End::Eof => {}
+    }
+    end
+}
+
+struct Writer {
+    dst: OwnedWriteHalf,
+    rules: Rules,
+    conn: CancellationToken,
+    /// Bytes never overtake earlier bytes, whatever the jitter.
+    last_due: Instant,
+    rng: Option<(u64, Rng)>,
+}
+
+impl Writer {
+    async fn run(&mut self, mut rx: mpsc::Receiver<Item>) -> End {
+        let mut cut = self.rules.link.cut.subscribe();
+        loop {
+            let item = tokio::select! {
+                _ = self.conn.cancelled() => return End::Cancelled,
+                item = rx.recv() => item,
+                // A reject or close acts on idle connections at once.
+                Ok(()) = cut.changed() => {
+                    match self.hard_cut(&cut) {
+                        Some(end) => return end,
+                        None => continue,
+                    }
+                }
+            };
+            match item {
+                None => return End::Cancelled,
+                Some(Item::Reset) => return End::Reset,
+                Some(Item::Eof) => {
+                    if let Err(end) = self.wait_up(&mut cut).await {
+                        return end;
+                    }
+                    let _ = self.dst.shutdown().await;
+                    return End::Eof;
+                }
+                Some(Item::Data(bytes, at)) => {
+                    if let Err(end) = self.deliver(&bytes, at, &mut cut).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The end a reject or close cut means for this connection now, if one is in force.
+    fn hard_cut(&mut self, cut: &watch::Receiver<Option<CutMode>>) -> Option<End> {
+        match *cut.borrow() {
+            Some(CutMode::Reject) => Some(End::Reset),
+            Some(CutMode::Close) => Some(End::Closed),
+            _ => None,
+        }
+    }
+
+    async fn deliver(
+        &mut self,
+        bytes: &[u8],
+        at: Instant,
+        cut: &mut watch::Receiver<Option<CutMode>>,
+    ) -> Result<(), End> {
+        let due = self.due(at, bytes.len());
+        if due > Instant::now() {
+            tokio::select! {
+                _ = self.conn.cancelled() => return Err(End::Cancelled),
+                _ = tokio::time::sleep_until(due) => {}
+            }
+        }
+        // Bytes in flight when a cut begins are lost and retransmitted: they wait for the heal.
+        self.wait_up(cut).await?;
+        let limited = lock(&self.rules.flow.bucket).is_limited();
+        let pieces: Vec<&[u8]> = if limited {
+            bytes.chunks(PIECE).collect()
+        } else {
+            vec![bytes]
+        };
+        for piece in pieces {
+            if limited {
+                let free =
+                    lock(&self.rules.flow.bucket).reserve(piece.len(), Instant::now().into_std());
+                tokio::select! {
+                    _ = self.conn.cancelled() => return Err(End::Cancelled),
+                    _ = tokio::time::sleep_until(free.into()) => {}
+                }
+            }
+            tokio::select! {
+                _ = self.conn.cancelled() => return Err(End::Cancelled),
+                written = self.dst.write_all(piece) => if written.is_err() { return Err(End::Reset) },
+            }
+        }
+        Ok(())
+    }
+
+    /// When bytes that arrived at `at` may leave: after the lag (with jitter), after a
+    /// retransmission for a lost packet, at the end of the throttle window.
+    fn due(&mut self, at: Instant, len: usize) -> Instant {
+        let Some(active) = self.rules.flow.active.borrow().clone() else {
+            self.last_due = at;
+            return at;
+        };
+        let rng = self.rng_for(&active);
+        let imp = &active.impairment;
+        let mut due = at;
+        if let Some((lag, jitter)) = imp.lag {
+            let spread = jitter.as_secs_f64() * (rng.f64() * 2.0 - 1.0);
+            due += Duration::from_secs_f64((lag.as_secs_f64() + spread).max(0.0));
+        }
+        // A lost or corrupted segment costs TCP a retransmission; the bytes still arrive intact.
+        let lost = imp.drop + imp.tamper;
+        if lost > 0.0 && len > 0 && rng.f64() * 100.0 < lost {
+            due += RETRANSMIT;
+        }
+        due = due.max(self.last_due);
+        if let Some(window) = imp.throttle.filter(|w| !w.is_zero()) {
+            let since: Instant = active.since.into();
+            let elapsed = due.saturating_duration_since(since).as_secs_f64();
+            let windows = (elapsed / window.as_secs_f64()).ceil().max(1.0);
+            due = since + Duration::from_secs_f64(windows * window.as_secs_f64());
+        }
+        self.last_due = due;
+        due
+    }
+
+    fn rng_for(&mut self, active: &Active) -> &mut Rng {
+        let seed = active.seed ^ self.rules.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if self.rng.as_ref().is_none_or(|(s, _)| *s != seed) {
+            self.rng = Some((seed, Rng::seeded(seed)));
+        }
+        &mut self.rng.as_mut().expect("set above").1
+    }
+
+    /// Waits while the link is cut. A held cut that outlasts TCP's retransmissions resets the
+    /// connection, as the kernel would.
+    async fn wait_up(&mut self, cut: &mut watch::Receiver<Option<CutMode>>) -> Result<(), End> {
+        let give_up = Instant::now() + self.rules.timeouts.established;
+        loop {
+            match *cut.borrow_and_update() {
+                None => return Ok(()),
+                Some(CutMode::Reject) => return Err(End::Reset),
+                Some(CutMode::Close) => return Err(End::Closed),
+                Some(CutMode::Hold) => {}
+            }
+            tokio::select! {
+                _ = self.conn.cancelled() => return Err(End::Cancelled),
+                changed = cut.changed() => if changed.is_err() { return Err(End::Cancelled) },
+                _ = tokio::time::sleep_until(give_up) => {
+                    tracing::debug!("a connection stayed cut longer than TCP retries: reset");
+                    return Err(End::Reset);
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
