@@ -11,9 +11,14 @@ use jspec_runtime::env::Environment;
 use jspec_runtime::event::{RunEvent, Status};
 use jspec_runtime::exec::binding::{bind, roles_of};
 use jspec_runtime::exec::{RunOptions, run_cases};
+use jspec_runtime::fault::control::FaultControl;
+use jspec_runtime::fault::model::{Plane, TcpTimeouts};
+use jspec_runtime::fault::proxy::ProxyPlane;
 use jspec_runtime::lab::Lab;
 use jspec_runtime::plan::{Selection, plan};
-use jspec_runtime::report::{ConsoleReporter, Fanout, JsonlReporter, JunitReporter, Verbosity};
+use jspec_runtime::report::{
+    ConsoleReporter, Fanout, FaultTraceReporter, JsonlReporter, JunitReporter, Verbosity,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit;
@@ -41,6 +46,15 @@ pub(crate) struct RunArgs {
     /// Run only these cases (C123); may be repeated.
     #[arg(long = "case", value_name = "C123", value_parser = parse_case_id)]
     cases: Vec<u64>,
+    /// Where network faults are injected: `proxy` (a TCP proxy per link, no privileges) or
+    /// `packet` (network namespaces, nftables, NFQUEUE, tc; root). Default: the environment's,
+    /// else proxy. See docs/faults.md.
+    #[arg(long, value_name = "PLANE")]
+    plane: Option<Plane>,
+    /// A connection held by a cut longer than this is reset, as TCP gives up retransmitting
+    /// (Linux: tcp_retries2 = 15, about 15m25s).
+    #[arg(long, default_value = "924600ms", value_name = "DURATION", value_parser = jspec_runtime::env::parse_duration)]
+    cut_timeout: Duration,
     /// Run only cases with this tag; may be repeated.
     #[arg(long = "tag", value_name = "NAME")]
     tags: Vec<String>,
@@ -129,6 +143,11 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         case_timeout: args.case_timeout,
         seed,
         run_tag: format!("{:04x}", seed % 0xffff),
+        plane: args.plane.unwrap_or(environment.defaults.plane),
+        tcp_timeouts: TcpTimeouts {
+            established: args.cut_timeout,
+            ..TcpTimeouts::default()
+        },
     };
     let verbosity = if args.verbose {
         Verbosity::Verbose
@@ -173,6 +192,16 @@ async fn run_async(
             return exit::INFRASTRUCTURE;
         }
     }
+    match FaultTraceReporter::create(&options.out_dir) {
+        Ok(trace) => reporters.push("faults.jsonl", trace),
+        Err(error) => {
+            eprintln!(
+                "error: cannot write faults.jsonl in {}: {error}",
+                options.out_dir.display()
+            );
+            return exit::INFRASTRUCTURE;
+        }
+    }
     reporters.push("junit.xml", JunitReporter::new(&options.out_dir));
     let (events, mut receiver) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
     let reporting = tokio::spawn(async move {
@@ -205,8 +234,22 @@ async fn run_async(
         .map(String::as_str)
         .filter(|r| environment.server(r).is_some())
         .collect();
+    let proxy = match options.plane {
+        Plane::Proxy => Some(Arc::new(ProxyPlane::new(options.tcp_timeouts))),
+        Plane::Packet => {
+            eprintln!(
+                "error: the packet plane is not available in this build yet; use --plane proxy"
+            );
+            drop(events);
+            let _ = reporting.await;
+            return exit::INFRASTRUCTURE;
+        }
+    };
     let spec = match environment.lab_spec(&known) {
-        Ok(spec) => spec,
+        Ok(mut spec) => {
+            spec.proxy = proxy.clone();
+            spec
+        }
         Err(error) => {
             eprint!("{}", error.render(style.render_options()));
             drop(events);
@@ -244,6 +287,22 @@ async fn run_async(
             return exit::INFRASTRUCTURE;
         }
     };
+    let (mut view, trust) = (view, trust);
+    let commands = known
+        .iter()
+        .filter_map(|role| match environment.server(role) {
+            Some(jspec_runtime::env::ServerEnv::External(server)) => {
+                Some((role.clone(), server.commands.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    view.faults = Some(Arc::new(FaultControl::new(
+        options.plane,
+        lab.clone(),
+        proxy.clone(),
+        commands,
+    )));
     let _ = events.send(RunEvent::LabReady {
         servers: view.lab_servers(),
         elapsed: started.elapsed(),

@@ -195,6 +195,24 @@ pub enum RunEvent {
         direction: Direction,
         xml: String,
     },
+    /// A fault applied or healed: the run's fault trace (also written to faults.jsonl).
+    Fault {
+        case: CaseRef,
+        /// Since the case started.
+        #[serde(rename = "at_ms", with = "millis")]
+        at: Duration,
+        /// `partition`, `heal`, `kill`, `impair`, ...
+        action: String,
+        /// What it acts on: `a | b`, `alice -> a`, `c1`.
+        target: String,
+        /// Who did it: `line 27`, `chaos seed 7`, `heal before the case`, ...
+        origin: String,
+    },
+    /// The findings of a `check delivery`.
+    Delivery {
+        case: CaseRef,
+        report: crate::exec::delivery::DeliveryReport,
+    },
     StepFinished {
         case: CaseRef,
         index: usize,

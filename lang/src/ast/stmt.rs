@@ -171,6 +171,26 @@ pub struct Cut {
     pub one_way: bool,
     pub right: Side,
     pub span: Span,
+    /// `reject` or `close` after a partition; `None` holds packets (a real cut).
+    pub mode: Option<(CutStyle, Span)>,
+}
+
+/// How a partition treats connections, when not by holding their packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutStyle {
+    /// Reset connections at once and refuse new ones.
+    Reject,
+    /// Close connections with a FIN at once.
+    Close,
+}
+
+impl CutStyle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CutStyle::Reject => "reject",
+            CutStyle::Close => "close",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

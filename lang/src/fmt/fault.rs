@@ -12,6 +12,10 @@ use crate::ast::{
 pub(crate) fn partition(p: &mut Printer<'_>, c: &Cut) {
     p.text("partition ");
     cut(p, c);
+    if let Some((mode, _)) = c.mode {
+        p.text(" ");
+        p.text(mode.as_str());
+    }
 }
 
 /// `isolate c1`

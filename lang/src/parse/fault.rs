@@ -6,6 +6,7 @@ use pest::iterators::Pair;
 use super::Rule;
 use super::builder::{Bug, Builder, Built, Children, span};
 use crate::ast::*;
+use crate::span::Span;
 
 impl<'s> Builder<'s> {
     /// `set_certificate_stmt = { "set" ~ "certificate" ~ "of" ~ ident ~ "to" ~ certificate_state }`
@@ -35,10 +36,24 @@ impl<'s> Builder<'s> {
         Ok(StmtKind::RevokeCertificate { target })
     }
 
-    /// `partition_stmt = { "partition" ~ ws ~ cut }`
+    /// `partition_stmt = { "partition" ~ ws ~ cut ~ (ws ~ cut_mode)? }`
     pub(super) fn partition_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
-        let cut = self.cut(Children::of(pair).required(Rule::cut, "partition")?)?;
+        let mut children = Children::of(pair);
+        let mut cut = self.cut(children.required(Rule::cut, "partition")?)?;
+        cut.mode = children
+            .optional(Rule::cut_mode)
+            .map(|mode| self.cut_mode(mode));
         Ok(StmtKind::Partition(cut))
+    }
+
+    /// `cut_mode = { "reject" | "close" }`
+    fn cut_mode(&mut self, pair: Pair<'s, Rule>) -> (CutStyle, Span) {
+        let style = if pair.as_str() == "reject" {
+            CutStyle::Reject
+        } else {
+            CutStyle::Close
+        };
+        (style, span(&pair))
     }
 
     /// `cut = { side ~ cut_direction ~ side }`
@@ -53,6 +68,7 @@ impl<'s> Builder<'s> {
             one_way,
             right,
             span: cut_span,
+            mode: None,
         })
     }
 

@@ -35,29 +35,7 @@ impl Default for Defaults {
     }
 }
 
-/// The fault plane: a TCP proxy per link (no root), or packets in network namespaces (root).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Plane {
-    #[default]
-    Proxy,
-    Packet,
-}
-
-impl Plane {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plane::Proxy => "proxy",
-            Plane::Packet => "packet",
-        }
-    }
-}
-
-impl fmt::Display for Plane {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::fault::model::Plane;
 
 /// The `software` of a server: the first two are started by jspec, the others are reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]

@@ -33,6 +33,7 @@ pub async fn bind(
             lab: None,
             accounts: BTreeMap::new(),
             registration: BTreeMap::new(),
+            faults: None,
         },
     };
     let mut system_roots_added = false;

@@ -24,6 +24,7 @@ use crate::plan::PlannedCase;
 const TEARDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub(crate) struct CaseRun<'a, 'p> {
+    pub(crate) gate: &'a tokio::sync::RwLock<()>,
     pub(crate) program: &'p Program,
     pub(crate) planned: &'a PlannedCase<'p>,
     pub(crate) index: usize,
@@ -42,9 +43,19 @@ impl CaseRun<'_, '_> {
         let _ = self.events.send(RunEvent::CaseStarted {
             case: case_ref.clone(),
         });
+        let procedures = self.program.visible_procedures(self.planned.file);
+        let alone = super::faults::disturbs(case, &procedures);
         let result = match self.blocked_reason(case) {
             Some(reason) => blocked(case, case_ref.clone(), reason),
-            None => self.run_blocks(case, case_ref.clone(), started).await,
+            None if alone => {
+                let _alone = self.gate.write().await;
+                self.run_blocks(case, case_ref.clone(), started, true).await
+            }
+            None => {
+                let _shared = self.gate.read().await;
+                self.run_blocks(case, case_ref.clone(), started, false)
+                    .await
+            }
         };
         let result = CaseResult {
             elapsed: started.elapsed(),
@@ -121,7 +132,13 @@ impl CaseRun<'_, '_> {
         None
     }
 
-    async fn run_blocks(&self, case: &Case, case_ref: CaseRef, started: Instant) -> CaseResult {
+    async fn run_blocks(
+        &self,
+        case: &Case,
+        case_ref: CaseRef,
+        started: Instant,
+        faulty: bool,
+    ) -> CaseResult {
         let tag = format!("{}{}", self.options.run_tag, self.index);
         let scope = CaseScope::new(
             case,
@@ -148,7 +165,7 @@ impl CaseRun<'_, '_> {
                 cancel.cancel();
             })
         };
-        let ctx = CaseContext::new(
+        let mut ctx = CaseContext::new(
             self.program,
             case_ref.clone(),
             scope,
@@ -158,6 +175,18 @@ impl CaseRun<'_, '_> {
             cancel.clone(),
             self.events.clone(),
         );
+        ctx.faults = self.lab.faults.clone();
+        ctx.seed = self.options.seed;
+        if faulty && let Err(reason) = heal(&ctx, "heal before the case").await {
+            timeout_guard.abort();
+            let mut result = blocked(
+                case,
+                case_ref,
+                format!("setup could not reach the lab: {reason}"),
+            );
+            result.elapsed = started.elapsed();
+            return result;
+        }
         let mut steps = Vec::new();
         let mut stopped: Option<Status> = None;
         for entry in &case.entries {
@@ -258,6 +287,9 @@ impl CaseRun<'_, '_> {
                 session.abort().await;
             }
         }
+        if faulty && let Err(reason) = heal(&ctx, "heal after the case").await {
+            tracing::error!(case = case_ref.title, %reason, "the lab could not be healed after the case");
+        }
         let history = lock(&ctx.history).clone();
         write_transcripts(
             &self
@@ -280,6 +312,18 @@ impl CaseRun<'_, '_> {
             reason,
         }
     }
+}
+
+/// Heals every fault in the lab (network and processes), tracing what was still in force.
+async fn heal(ctx: &CaseContext<'_>, origin: &str) -> Result<(), String> {
+    let Some(faults) = &ctx.faults else {
+        return Ok(());
+    };
+    let healed = faults.heal_all().await.map_err(|e| e.to_string())?;
+    if !healed.is_empty() {
+        ctx.trace_fault("heal", &healed.join("; "), origin);
+    }
+    Ok(())
 }
 
 /// The case's status from its blocks: failed beats blocked beats retest beats passed.

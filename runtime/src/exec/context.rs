@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jspec_lang::ast::{Procedure, Str, StrPart};
 use jspec_lang::load::Program;
@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::scope::CaseScope;
 use crate::event::{CaseRef, RunEvent};
+use crate::fault::control::FaultControl;
 use crate::xmpp::Session;
 
 /// What a procedure parameter stands for at one call.
@@ -73,6 +74,13 @@ pub(crate) struct CaseContext<'p> {
     /// Every session this case opened, also the closed ones, for the transcripts.
     pub(crate) history: Mutex<Vec<(String, Arc<Session>)>>,
     next_id: Mutex<u64>,
+    /// Faults of the run (none when the lab offers no fault control).
+    pub(crate) faults: Option<Arc<FaultControl>>,
+    /// The run's master seed; fault seeds derive from it.
+    pub(crate) seed: u64,
+    pub(crate) started: Instant,
+    /// Messages sent to rooms and who was there, for `check delivery`.
+    pub(crate) delivery: Mutex<super::delivery::DeliveryLog>,
 }
 
 impl<'p> CaseContext<'p> {
@@ -101,7 +109,22 @@ impl<'p> CaseContext<'p> {
             captures: Mutex::default(),
             history: Mutex::default(),
             next_id: Mutex::new(0),
+            faults: None,
+            seed: 0,
+            started: Instant::now(),
+            delivery: Mutex::default(),
         }
+    }
+
+    /// Emits a fault of the trace.
+    pub(crate) fn trace_fault(&self, action: &str, target: &str, origin: &str) {
+        self.emit(RunEvent::Fault {
+            case: self.case.clone(),
+            at: self.started.elapsed(),
+            action: action.to_string(),
+            target: target.to_string(),
+            origin: origin.to_string(),
+        });
     }
 
     /// The token that cancels the case's waits.

@@ -178,14 +178,27 @@ impl CaseContext<'_> {
                 | StmtKind::Isolate(_)
                 | StmtKind::Heal(_)
                 | StmtKind::Impair { .. }
-                | StmtKind::Restore(_) => Err(blocked("network faults", "the fault planes")),
-                StmtKind::Process { .. } => Err(blocked("process faults", "the fault planes")),
-                StmtKind::Chaos(_) => Err(blocked("chaos schedules", "the fault planes")),
-                StmtKind::CheckDelivery { .. } => {
-                    Err(blocked("`check delivery`", "the fault planes"))
+                | StmtKind::Restore(_)
+                | StmtKind::Process { .. } => {
+                    let origin = format!("line {}", self.line_of(stmt, frame));
+                    self.fault(&stmt.kind, frame, &origin).await
+                }
+                StmtKind::Chaos(chaos) => self.chaos(chaos, frame, self.line_of(stmt, frame)).await,
+                StmtKind::CheckDelivery { room, properties } => {
+                    let properties: Vec<_> = properties.iter().map(|(p, _)| *p).collect();
+                    self.check_delivery(&frame.name(&room.text), &properties)
                 }
             }
         })
+    }
+
+    /// The line of `stmt` in its file (the call site's, inside a procedure).
+    fn line_of(&self, stmt: &Stmt, frame: &Frame) -> usize {
+        let (file, span) = frame
+            .calls
+            .first()
+            .map_or((frame.file, stmt.span), |(file, span, _)| (*file, *span));
+        self.program.sources.get(file).line_col(span.start).0
     }
 
     /// Sleeps, unless the case is cancelled first.
@@ -205,7 +218,19 @@ impl CaseContext<'_> {
         options: &ConnectOptions,
         timeout: Option<Duration>,
     ) -> Result<Result<(), ConnectError>, StmtError> {
-        let config = self.connect_config(user, options, timeout)?;
+        let mut config = self.connect_config(user, options, timeout)?;
+        if let Some(faults) = &self.faults {
+            let role = self
+                .scope
+                .users
+                .get(user)
+                .map(|u| u.server.clone())
+                .unwrap_or_default();
+            config.addr = faults
+                .client_route(user, &role, config.addr)
+                .await
+                .map_err(super::faults::fault_error)?;
+        }
         let attempt = Session::connect(config, self.cancel().child_token()).await;
         if self.cancel().is_cancelled() {
             return Err(StmtError::Interrupted);
@@ -345,7 +370,10 @@ impl CaseContext<'_> {
                 "{user} could not join {room} as \"{nick}\": {}",
                 error_condition(presence)
             ))),
-            Some(_) => Ok(()),
+            Some(_) => {
+                self.record_join(room, user);
+                Ok(())
+            }
             None => Err(fail(format!(
                 "{user} got no answer from {room} within {}s when joining",
                 self.default_timeout.as_secs()
@@ -385,7 +413,9 @@ impl CaseContext<'_> {
         session
             .send(presence)
             .await
-            .map_err(|e| fail(format!("{user} could not leave {room}: {e}")))
+            .map_err(|e| fail(format!("{user} could not leave {room}: {e}")))?;
+        self.record_leave(room, user);
+        Ok(())
     }
 
     async fn send_message(&self, from: &str, to: &str, body: &str) -> StmtResult {
@@ -401,6 +431,9 @@ impl CaseContext<'_> {
             .attr(xml_ncname!("id").into(), self.next_id().as_str())
             .append(Element::builder("body", NS_CLIENT).append(body).build())
             .build();
+        if kind == "groupchat" {
+            self.record_sent(to, from, body);
+        }
         session
             .send(message)
             .await
@@ -447,7 +480,7 @@ fn blocked(what: &str, feature: &str) -> StmtError {
     ))
 }
 
-fn worst(a: StmtResult, b: StmtResult) -> StmtResult {
+pub(crate) fn worst(a: StmtResult, b: StmtResult) -> StmtResult {
     let rank = |r: &StmtResult| match r {
         Ok(()) => 0,
         Err(StmtError::Blocked(_)) => 1,

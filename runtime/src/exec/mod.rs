@@ -4,8 +4,11 @@
 
 pub mod binding;
 mod case;
+mod chaos;
 mod context;
+pub mod delivery;
 mod expect;
+mod faults;
 mod interp;
 pub mod matcher;
 mod outcome;
@@ -24,6 +27,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::{CaseResult, LabServer, RunEvent, Summary};
+use crate::fault::control::FaultControl;
 use crate::lab::Lab;
 use crate::plan::PlannedCase;
 use scope::{CaseScope, ServerInfo};
@@ -43,6 +47,10 @@ pub struct RunOptions {
     pub seed: u64,
     /// Short text that makes this run's user and room names unique.
     pub run_tag: String,
+    /// Where network faults are injected.
+    pub plane: crate::fault::model::Plane,
+    /// How long TCP keeps a cut connection.
+    pub tcp_timeouts: crate::fault::model::TcpTimeouts,
 }
 
 /// The servers cases run against, as the executor sees them.
@@ -58,6 +66,8 @@ pub struct LabView {
     pub accounts: BTreeMap<(String, String), (String, String)>,
     /// External roles that allow in-band registration.
     pub registration: BTreeMap<String, bool>,
+    /// Fault injection for this run's lab.
+    pub faults: Option<Arc<FaultControl>>,
 }
 
 impl LabView {
@@ -88,6 +98,7 @@ impl LabView {
             lab: Some(lab),
             accounts: BTreeMap::new(),
             registration: BTreeMap::new(),
+            faults: None,
         }
     }
 
@@ -163,8 +174,12 @@ pub async fn run_cases(
     cancel: CancellationToken,
 ) -> (Vec<CaseResult>, Summary) {
     let started = Instant::now();
+    // Cases that inject faults run alone; the others share the lab.
+    let gate = tokio::sync::RwLock::new(());
+    let gate = &gate;
     let runs = plan.iter().enumerate().map(|(index, planned)| {
         case::CaseRun {
+            gate,
             program,
             planned,
             index,

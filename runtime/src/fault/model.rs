@@ -218,7 +218,8 @@ impl Default for TcpTimeouts {
 }
 
 /// Which plane network faults run on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Plane {
     /// A TCP proxy per link (no privileges).
     #[default]
@@ -233,6 +234,12 @@ impl Plane {
             Plane::Proxy => "proxy",
             Plane::Packet => "packet",
         }
+    }
+}
+
+impl fmt::Display for Plane {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -11,8 +11,15 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jspec_lang::ast::ProcessAction;
 use pki::{CertificateKind, LabCa, PkiError};
-use prosody::{Prosody, ProsodyError, ProsodySpec};
+use prosody::{Prosody, ProsodyError, ProsodySpec, ServerState};
+
+use crate::fault::model::{Endpoint, Link};
+use crate::fault::proxy::ProxyPlane;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -23,6 +30,15 @@ pub enum LabError {
         role: String,
         #[source]
         source: Box<ProsodyError>,
+    },
+    #[error("the lab manages no server `{0}`")]
+    UnknownServer(String),
+    #[error("cannot start the proxy of {link} on {listen}: {source}")]
+    Proxy {
+        link: String,
+        listen: SocketAddr,
+        #[source]
+        source: std::io::Error,
     },
     #[error("cannot prepare the lab folder {path}: {source}")]
     Folder {
@@ -45,6 +61,8 @@ pub struct LabSpec {
     pub s2s_secure_auth: bool,
     /// The programs to run (found on PATH unless given as paths).
     pub programs: Programs,
+    /// The proxy plane: each server reaches each other server through a proxy of that pair.
+    pub proxy: Option<Arc<ProxyPlane>>,
 }
 
 /// Where the lab's server programs are.
@@ -71,6 +89,9 @@ pub struct Lab {
     pub ca_file: PathBuf,
     servers: BTreeMap<String, Prosody>,
     registry: PathBuf,
+    proxy: Option<Arc<ProxyPlane>>,
+    /// Where client proxies listen (the proxy plane).
+    client_ip: Ipv4Addr,
 }
 
 impl Lab {
@@ -91,31 +112,75 @@ impl Lab {
             path: ca_file.clone(),
             source,
         })?;
-        let addresses = free_addresses(spec.servers.len())?;
-        let hosts_file = dir.join("hosts");
+        let n = spec.servers.len();
+        // Servers first, then one proxy address per ordered pair of servers, then the clients'.
+        let proxied = spec.proxy.is_some();
+        let wanted = if proxied {
+            n + n * n.saturating_sub(1) + 1
+        } else {
+            n
+        };
+        let addresses = free_addresses(wanted)?;
+        let (server_addresses, proxy_addresses) = addresses.split_at(n);
+        let client_ip = proxy_addresses
+            .last()
+            .copied()
+            .unwrap_or(server_addresses[0]);
+        let mut pair_addresses = proxy_addresses.iter().copied();
         let specs: Vec<ProsodySpec> = spec
             .servers
             .iter()
-            .zip(addresses)
-            .map(|(role, address)| ProsodySpec {
+            .zip(server_addresses)
+            .map(|(role, &address)| ProsodySpec {
                 role: role.clone(),
                 domain: format!("{role}.test"),
                 address,
-                hosts_file: hosts_file.clone(),
+                hosts_file: dir.join(role).join("hosts"),
                 ca_file: ca_file.clone(),
                 s2s_secure_auth: spec.s2s_secure_auth,
                 programs: spec.programs.clone(),
                 netns: None,
             })
             .collect();
-        let hosts: String = specs
-            .iter()
-            .map(|s| format!("{} {} {}\n", s.address, s.domain, s.muc_domain()))
-            .collect();
-        std::fs::write(&hosts_file, hosts).map_err(|source| LabError::Folder {
-            path: hosts_file.clone(),
-            source,
-        })?;
+        // Each server's own view of the lab: the others' names point at the proxies of its links.
+        let mut views: BTreeMap<String, String> = BTreeMap::new();
+        for from in &specs {
+            let mut hosts = format!("{} {} {}\n", from.address, from.domain, from.muc_domain());
+            for to in specs.iter().filter(|s| s.role != from.role) {
+                let seen_at = match &spec.proxy {
+                    Some(proxy) => {
+                        let listen = pair_addresses.next().unwrap_or(to.address);
+                        let link = Link::new(
+                            Endpoint::Server(from.role.clone()),
+                            Endpoint::Server(to.role.clone()),
+                        );
+                        for port in [prosody::S2S_PORT, prosody::S2S_DIRECT_TLS_PORT] {
+                            let at = SocketAddr::from((listen, port));
+                            proxy
+                                .route(&link, at, SocketAddr::from((to.address, port)))
+                                .await
+                                .map_err(|source| LabError::Proxy {
+                                    link: link.to_string(),
+                                    listen: at,
+                                    source,
+                                })?;
+                        }
+                        listen
+                    }
+                    None => to.address,
+                };
+                hosts.push_str(&format!("{seen_at} {} {}\n", to.domain, to.muc_domain()));
+            }
+            views.insert(from.role.clone(), hosts);
+        }
+        for server in &specs {
+            mkdir(&dir.join(&server.role))?;
+            let hosts = views.get(&server.role).cloned().unwrap_or_default();
+            std::fs::write(&server.hosts_file, hosts).map_err(|source| LabError::Folder {
+                path: server.hosts_file.clone(),
+                source,
+            })?;
+        }
         let registry = registry::registry_dir();
         // Servers a killed jspec left behind would hold the lab's ports: stop them first.
         let cleaned = registry::cleanup(&registry, false).await;
@@ -128,6 +193,8 @@ impl Lab {
             ca_file,
             servers: BTreeMap::new(),
             registry,
+            proxy: spec.proxy.clone(),
+            client_ip,
         };
         for server in specs {
             let role = server.role.clone();
@@ -163,6 +230,81 @@ impl Lab {
         self.servers.values()
     }
 
+    /// Where `user`'s connections to `upstream` (a port of `role`) go: through the user's own
+    /// proxy on the proxy plane, else straight there.
+    pub async fn client_route(
+        &self,
+        user: &str,
+        role: &str,
+        upstream: SocketAddr,
+    ) -> std::io::Result<SocketAddr> {
+        let Some(proxy) = &self.proxy else {
+            return Ok(upstream);
+        };
+        let link = Link::new(Endpoint::User(user.into()), Endpoint::Server(role.into()));
+        proxy
+            .route(&link, SocketAddr::from((self.client_ip, 0)), upstream)
+            .await
+    }
+
+    /// Kills, stops, starts, restarts, pauses or resumes a managed server. The proxies in front
+    /// of it follow, so clients are refused while it is down as they would be without them.
+    pub async fn process(&self, role: &str, action: ProcessAction) -> Result<(), LabError> {
+        let server = self
+            .servers
+            .get(role)
+            .ok_or_else(|| LabError::UnknownServer(role.to_string()))?;
+        let wrap = |source: ProsodyError| LabError::Server {
+            role: role.to_string(),
+            source: Box::new(source),
+        };
+        match action {
+            ProcessAction::Kill => server.kill_process().await,
+            ProcessAction::Stop => server.stop_process().await,
+            ProcessAction::Start => server.start_process().await.map_err(wrap)?,
+            ProcessAction::Restart => {
+                server.stop_process().await;
+                server.start_process().await.map_err(wrap)?;
+            }
+            ProcessAction::Pause => server.pause_process(true).await.map_err(wrap)?,
+            ProcessAction::Resume => server.pause_process(false).await.map_err(wrap)?,
+        }
+        let up = server.state() != ServerState::Down;
+        if let Some(proxy) = &self.proxy {
+            for port in prosody::PORTS {
+                proxy.set_upstream_up(SocketAddr::from((server.spec.address, port)), up);
+            }
+        }
+        if let Err(error) = registry::record(&self.registry, &self.record()) {
+            tracing::warn!(%error, "cannot record the lab's new PIDs");
+        }
+        Ok(())
+    }
+
+    /// Brings every server back to running (started if down, resumed if paused); returns what
+    /// it did, e.g. `started a`.
+    pub async fn restore_servers(&self) -> Result<Vec<String>, LabError> {
+        let mut done = Vec::new();
+        for (role, server) in &self.servers {
+            match server.state() {
+                ServerState::Running => {}
+                ServerState::Paused => {
+                    self.process(role, ProcessAction::Resume).await?;
+                    done.push(format!("resumed {role}"));
+                }
+                ServerState::Down => {
+                    self.process(role, ProcessAction::Start).await?;
+                    done.push(format!("started {role}"));
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    pub fn proxy(&self) -> Option<&Arc<ProxyPlane>> {
+        self.proxy.as_ref()
+    }
+
     /// The lab as recorded for `jspec lab status|down`.
     pub fn record(&self) -> registry::LabRecord {
         registry::LabRecord {
@@ -171,6 +313,7 @@ impl Lab {
             servers: self
                 .servers
                 .values()
+                .filter(|s| s.pid() != 0)
                 .map(|s| registry::ServerRecord {
                     role: s.spec.role.clone(),
                     domain: s.spec.domain.clone(),
@@ -195,6 +338,9 @@ impl Lab {
     /// Stops every server (SIGTERM, grace, SIGKILL), all at once.
     pub async fn stop(self) {
         registry::forget(&self.registry, &self.record());
+        if let Some(proxy) = &self.proxy {
+            proxy.shutdown();
+        }
         let stops = self
             .servers
             .into_values()

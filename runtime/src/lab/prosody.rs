@@ -3,6 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::process::{ManagedProcess, ProcessError, STOP_GRACE};
@@ -12,6 +13,7 @@ pub const C2S_PORT: u16 = 5222;
 pub const C2S_DIRECT_TLS_PORT: u16 = 5223;
 pub const S2S_PORT: u16 = 5269;
 pub const S2S_DIRECT_TLS_PORT: u16 = 5270;
+pub const PORTS: [u16; 4] = [C2S_PORT, C2S_DIRECT_TLS_PORT, S2S_PORT, S2S_DIRECT_TLS_PORT];
 
 /// How long a new Prosody may take to accept client connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -43,6 +45,8 @@ pub enum ProsodyError {
         log: String,
         tail: String,
     },
+    #[error("prosody for {domain} is not running (killed or stopped; `start` it first)")]
+    NotRunning { domain: String },
     #[error("prosodyctl failed to {what} ({status}): {output}")]
     Ctl {
         what: String,
@@ -177,12 +181,25 @@ fn lua_string(text: &str) -> String {
     format!("{:?}", text)
 }
 
-/// A running managed Prosody.
+/// Where a managed Prosody stands, as the process plane changed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerState {
+    Running,
+    /// SIGSTOP: the process exists but does nothing; connections stay open.
+    Paused,
+    /// Killed or stopped.
+    Down,
+}
+
+/// A managed Prosody: its files, and its process while it runs. The process plane kills,
+/// stops, starts and pauses it; its accounts and archives survive in its data folder.
 #[derive(Debug)]
 pub struct Prosody {
     pub spec: ProsodySpec,
     pub dir: PathBuf,
-    process: ManagedProcess,
+    process: tokio::sync::Mutex<Option<ManagedProcess>>,
+    pid: AtomicU32,
+    state: std::sync::Mutex<ServerState>,
 }
 
 impl Prosody {
@@ -210,38 +227,115 @@ impl Prosody {
             dir.join("certs").join(format!("{}.key", spec.domain)),
             key_pem,
         )?;
-        let config = dir.join("prosody.cfg.lua");
-        write(config.clone(), &render_config(&spec, dir))?;
-        let config_arg = config.display().to_string();
-        let prosody_args = ["--config", config_arg.as_str(), "-F"];
-        let (program, args) =
-            in_namespace(spec.netns.as_deref(), &spec.programs.prosody, &prosody_args);
-        let process = ManagedProcess::spawn(
-            &spec.role,
-            &program,
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-            &dir.join("prosody.stdout.log"),
-            &[],
-        )?;
-        let mut prosody = Prosody {
+        write(dir.join("prosody.cfg.lua"), &render_config(&spec, dir))?;
+        let prosody = Prosody {
             spec,
             dir: dir.to_path_buf(),
-            process,
+            process: tokio::sync::Mutex::new(None),
+            pid: AtomicU32::new(0),
+            state: std::sync::Mutex::new(ServerState::Down),
         };
-        prosody.wait_ready().await?;
+        prosody.start_process().await?;
         Ok(prosody)
     }
 
-    async fn wait_ready(&mut self) -> Result<(), ProsodyError> {
+    /// Starts the process again from the same files (after a kill or stop); nothing to do if
+    /// it runs.
+    pub async fn start_process(&self) -> Result<(), ProsodyError> {
+        let mut slot = self.process.lock().await;
+        if let Some(process) = slot.as_mut()
+            && process.exit_status().is_none()
+        {
+            return Ok(());
+        }
+        let config_arg = self.dir.join("prosody.cfg.lua").display().to_string();
+        let prosody_args = ["--config", config_arg.as_str(), "-F"];
+        let (program, args) = in_namespace(
+            self.spec.netns.as_deref(),
+            &self.spec.programs.prosody,
+            &prosody_args,
+        );
+        let mut process = ManagedProcess::spawn(
+            &self.spec.role,
+            &program,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &self.dir.join("prosody.stdout.log"),
+            &[],
+        )?;
+        if let Err(error) = self.wait_ready(&mut process).await {
+            process.stop(STOP_GRACE).await;
+            return Err(error);
+        }
+        self.pid.store(process.pid(), Ordering::SeqCst);
+        *slot = Some(process);
+        self.set_state(ServerState::Running);
+        Ok(())
+    }
+
+    /// SIGKILL, like a crash.
+    pub async fn kill_process(&self) {
+        if let Some(process) = self.process.lock().await.take() {
+            process.kill().await;
+        }
+        self.pid.store(0, Ordering::SeqCst);
+        self.set_state(ServerState::Down);
+    }
+
+    /// SIGTERM, grace, SIGKILL.
+    pub async fn stop_process(&self) {
+        if let Some(process) = self.process.lock().await.take() {
+            process.stop(STOP_GRACE).await;
+        }
+        self.pid.store(0, Ordering::SeqCst);
+        self.set_state(ServerState::Down);
+    }
+
+    /// SIGSTOP (`pause`) or SIGCONT (`resume`).
+    pub async fn pause_process(&self, pause: bool) -> Result<(), ProsodyError> {
+        let slot = self.process.lock().await;
+        let Some(process) = slot.as_ref() else {
+            return Err(ProsodyError::NotRunning {
+                domain: self.spec.domain.clone(),
+            });
+        };
+        let signal = if pause {
+            nix::sys::signal::Signal::SIGSTOP
+        } else {
+            nix::sys::signal::Signal::SIGCONT
+        };
+        process.signal(signal)?;
+        self.set_state(if pause {
+            ServerState::Paused
+        } else {
+            ServerState::Running
+        });
+        Ok(())
+    }
+
+    pub fn state(&self) -> ServerState {
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set_state(&self, state: ServerState) {
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+    }
+
+    async fn wait_ready(&self, process: &mut ManagedProcess) -> Result<(), ProsodyError> {
         let addr = self.spec.c2s_addr();
         let started = Instant::now();
         loop {
-            if let Some(status) = self.process.exit_status() {
+            if let Some(status) = process.exit_status() {
                 return Err(ProsodyError::Exited {
                     domain: self.spec.domain.clone(),
                     status: status.to_string(),
                     log: self.log_path().display().to_string(),
-                    tail: self.log_tail(),
+                    tail: self.log_tail(process),
                 });
             }
             let attempt = tokio::time::timeout(
@@ -263,27 +357,28 @@ impl Prosody {
                     addr,
                     seconds: READY_TIMEOUT.as_secs(),
                     log: self.log_path().display().to_string(),
-                    tail: self.log_tail(),
+                    tail: self.log_tail(process),
                 });
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
+    /// The PID of the running process; 0 while it is down.
     pub fn pid(&self) -> u32 {
-        self.process.pid()
+        self.pid.load(Ordering::SeqCst)
     }
 
     pub fn log_path(&self) -> PathBuf {
         self.dir.join("prosody.log")
     }
 
-    fn log_tail(&self) -> String {
+    fn log_tail(&self, process: &ManagedProcess) -> String {
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(15)..].join("\n");
         if tail.is_empty() {
-            self.process.log_tail(15)
+            process.log_tail(15)
         } else {
             tail
         }
@@ -341,13 +436,13 @@ impl Prosody {
         }
     }
 
-    /// SIGTERM, grace, SIGKILL.
+    /// SIGTERM, grace, SIGKILL (the end of the lab).
     pub async fn stop(self) {
-        self.process.stop(STOP_GRACE).await;
+        self.stop_process().await;
     }
 
-    /// SIGKILL (a crash).
+    /// SIGKILL (a crash at the end of the lab).
     pub async fn kill(self) {
-        self.process.kill().await;
+        self.kill_process().await;
     }
 }

@@ -95,6 +95,19 @@ impl ConsoleReporter {
             RunEvent::Action { line, text, .. } if verbose => {
                 vec![p.dim(&format!("    L{line} {text}"))]
             }
+            RunEvent::Fault {
+                at,
+                action,
+                target,
+                origin,
+                ..
+            } if verbose => vec![p.dim(&format!(
+                "    ⚡ +{:.3}s {action} {target} ({origin})",
+                at.as_secs_f64()
+            ))],
+            RunEvent::Delivery { report, .. } if normal => {
+                vec![p.dim(&format!("    delivery: {}", report.summary()))]
+            }
             RunEvent::StepFinished { result, .. } if normal => self.step_lines(result),
             RunEvent::CaseFinished { result } => self.case_lines(result),
             RunEvent::RunFinished { summary } => self.summary_lines(summary),

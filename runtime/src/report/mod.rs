@@ -2,6 +2,7 @@
 //!
 //! - [`JsonlReporter`]: every event, streamed to `events.jsonl`.
 //! - [`JunitReporter`]: `junit.xml` for TestRail's CLI, written when the run finishes.
+//! - [`FaultTraceReporter`]: the fault trace, streamed to `faults.jsonl`.
 //! - [`ConsoleReporter`]: live progress and the summary for the tester.
 //! - [`Fanout`]: forwards each event to several reporters; one that fails is dropped.
 //!
@@ -11,6 +12,7 @@ mod atomic;
 mod console;
 mod elapsed;
 mod failure;
+mod fault_trace;
 mod jsonl;
 mod junit;
 
@@ -21,6 +23,7 @@ pub use atomic::write_atomic;
 pub use console::{ConsoleReporter, Verbosity};
 pub use elapsed::{format_elapsed, format_elapsed_tenths, testrail_elapsed};
 pub use failure::{case_comment, case_name, failure_details, failure_text, first_failure};
+pub use fault_trace::{FAULTS_FILE, FaultTraceReporter};
 pub use jsonl::{EVENTS_FILE, JsonlReporter, rfc3339_millis};
 pub use junit::{JUNIT_FILE, JunitReporter, render_junit, write_junit};
 

@@ -1,0 +1,251 @@
+//! `check delivery in ROOM: no loss, no duplicates, in order`: from what the case sent to the
+//! room and what each occupant's sessions received, the messages lost, duplicated and out of
+//! order, and delivery latency quantiles.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use jspec_lang::ast::DeliveryProperty;
+use serde::Serialize;
+
+use super::context::{CaseContext, lock};
+use super::outcome::{StmtResult, fail};
+use crate::event::RunEvent;
+
+/// A message the case sent to a room.
+#[derive(Clone, Debug)]
+pub(crate) struct Sent {
+    pub(crate) room: String,
+    pub(crate) from: String,
+    pub(crate) body: String,
+    pub(crate) at: Instant,
+}
+
+/// A user's time in a room.
+#[derive(Clone, Debug)]
+pub(crate) struct Stay {
+    pub(crate) room: String,
+    pub(crate) user: String,
+    pub(crate) joined: Instant,
+    pub(crate) left: Option<Instant>,
+}
+
+/// What the case did in rooms.
+#[derive(Debug, Default)]
+pub(crate) struct DeliveryLog {
+    pub(crate) sent: Vec<Sent>,
+    pub(crate) stays: Vec<Stay>,
+}
+
+/// The findings of one check.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DeliveryReport {
+    pub room: String,
+    /// Messages sent to the room.
+    pub sent: usize,
+    /// Copies that should have arrived (messages × occupants present when each was sent).
+    pub expected: usize,
+    pub delivered: usize,
+    /// `bob: "tick 7"`, one entry per copy missing.
+    pub lost: Vec<String>,
+    pub duplicated: Vec<String>,
+    pub out_of_order: Vec<String>,
+    /// Quantiles of send-to-receive time, in milliseconds: p50, p90, p99, max.
+    pub latency_ms: Option<[f64; 4]>,
+}
+
+impl DeliveryReport {
+    pub fn summary(&self) -> String {
+        let latency = match self.latency_ms {
+            Some([p50, p90, p99, max]) => format!(
+                "; latency p50 {p50:.1} ms, p90 {p90:.1} ms, p99 {p99:.1} ms, max {max:.1} ms"
+            ),
+            None => String::new(),
+        };
+        format!(
+            "{} messages to {}, {} of {} copies delivered, {} lost, {} duplicated, {} out of order{latency}",
+            self.sent,
+            self.room,
+            self.delivered,
+            self.expected,
+            self.lost.len(),
+            self.duplicated.len(),
+            self.out_of_order.len()
+        )
+    }
+}
+
+impl CaseContext<'_> {
+    pub(crate) fn record_sent(&self, room: &str, from: &str, body: &str) {
+        lock(&self.delivery).sent.push(Sent {
+            room: room.into(),
+            from: from.into(),
+            body: body.into(),
+            at: Instant::now(),
+        });
+    }
+
+    pub(crate) fn record_join(&self, room: &str, user: &str) {
+        lock(&self.delivery).stays.push(Stay {
+            room: room.into(),
+            user: user.into(),
+            joined: Instant::now(),
+            left: None,
+        });
+    }
+
+    pub(crate) fn record_leave(&self, room: &str, user: &str) {
+        let now = Instant::now();
+        for stay in lock(&self.delivery).stays.iter_mut() {
+            if stay.room == room && stay.user == user && stay.left.is_none() {
+                stay.left = Some(now);
+            }
+        }
+    }
+
+    pub(crate) fn check_delivery(&self, room: &str, properties: &[DeliveryProperty]) -> StmtResult {
+        let room_jid = self.room_jid(room)?;
+        let report = self.delivery_report(room, &room_jid);
+        self.emit(RunEvent::Delivery {
+            case: self.case.clone(),
+            report: report.clone(),
+        });
+        let mut broken = Vec::new();
+        for property in properties {
+            let (name, found) = match property {
+                DeliveryProperty::NoLoss => ("lost", &report.lost),
+                DeliveryProperty::NoDuplicates => ("duplicated", &report.duplicated),
+                DeliveryProperty::InOrder => ("out of order", &report.out_of_order),
+            };
+            if !found.is_empty() {
+                let shown: Vec<&str> = found.iter().take(10).map(String::as_str).collect();
+                let more = found.len().saturating_sub(shown.len());
+                broken.push(format!(
+                    "{} {name}: {}{}",
+                    found.len(),
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(fail(format!("{}\n{}", broken.join("\n"), report.summary())))
+        }
+    }
+
+    fn delivery_report(&self, room: &str, room_jid: &str) -> DeliveryReport {
+        let log = lock(&self.delivery);
+        let sent: Vec<&Sent> = log.sent.iter().filter(|s| s.room == room).collect();
+        let mut report = DeliveryReport {
+            room: room.into(),
+            sent: sent.len(),
+            ..DeliveryReport::default()
+        };
+        let mut latencies = Vec::new();
+        let occupants: Vec<String> = {
+            let mut users: Vec<String> = log
+                .stays
+                .iter()
+                .filter(|s| s.room == room)
+                .map(|s| s.user.clone())
+                .collect();
+            users.sort();
+            users.dedup();
+            users
+        };
+        let history = lock(&self.history).clone();
+        for user in &occupants {
+            let present = |at: Instant| {
+                log.stays.iter().any(|s| {
+                    s.room == room
+                        && &s.user == user
+                        && s.joined <= at
+                        && s.left.is_none_or(|l| at < l)
+                })
+            };
+            // Live copies of each body, in arrival order, from every session the user had.
+            let mut arrivals: Vec<(Instant, String)> = Vec::new();
+            for (_, session) in history.iter().filter(|(u, _)| u == user) {
+                for received in session.inbox().snapshot() {
+                    let Some(stanza) = received.stanza() else {
+                        continue;
+                    };
+                    let from_room = stanza
+                        .attr("from")
+                        .is_some_and(|f| f.split('/').next() == Some(room_jid));
+                    let delayed = stanza.children().any(|c| c.name() == "delay");
+                    if stanza.name() != "message" || !from_room || delayed {
+                        continue;
+                    }
+                    if let Some(body) = stanza.get_child("body", super::interp::NS_CLIENT) {
+                        arrivals.push((received.at, body.text()));
+                    }
+                }
+            }
+            arrivals.sort_by_key(|(at, _)| *at);
+            let mut copies: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut newest_sent: BTreeMap<&str, usize> = BTreeMap::new();
+            for (at, body) in &arrivals {
+                let Some((index, sent)) = sent.iter().enumerate().find(|(_, s)| &s.body == body)
+                else {
+                    continue;
+                };
+                let count = copies.entry(sent.body.as_str()).or_default();
+                *count += 1;
+                if *count > 1 {
+                    report.duplicated.push(format!("{user}: {:?}", sent.body));
+                    continue;
+                }
+                latencies.push(at.saturating_duration_since(sent.at));
+                // Order is per sender: a message older than one already seen from that sender.
+                let newest = newest_sent.entry(sent.from.as_str()).or_insert(index);
+                if index < *newest {
+                    report.out_of_order.push(format!("{user}: {:?}", sent.body));
+                } else {
+                    *newest = index;
+                }
+            }
+            for message in sent.iter().filter(|s| present(s.at)) {
+                report.expected += 1;
+                if copies.contains_key(message.body.as_str()) {
+                    report.delivered += 1;
+                } else {
+                    report.lost.push(format!("{user}: {:?}", message.body));
+                }
+            }
+        }
+        report.latency_ms = quantiles(&mut latencies);
+        report
+    }
+}
+
+/// p50, p90, p99 and max in milliseconds (nearest rank).
+fn quantiles(values: &mut [Duration]) -> Option<[f64; 4]> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort();
+    let at = |q: f64| {
+        let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+        values[rank - 1].as_secs_f64() * 1000.0
+    };
+    Some([at(0.5), at(0.9), at(0.99), at(1.0)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_use_the_nearest_rank() {
+        let mut values: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(quantiles(&mut values), Some([50.0, 90.0, 99.0, 100.0]));
+        assert_eq!(quantiles(&mut []), None);
+    }
+}

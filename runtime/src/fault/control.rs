@@ -1,0 +1,253 @@
+//! The run's fault control: network faults on the chosen plane, process faults on managed
+//! servers (signals) and external ones (the environment's commands), and what is in force now,
+//! so that everything can be healed before and after each case.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jspec_lang::ast::ProcessAction;
+
+use super::model::{CutMode, Endpoint, Flow, Impairment, Link, Plane};
+use super::proxy::ProxyPlane;
+use crate::env::{Commands, NodeAction};
+use crate::lab::Lab;
+
+/// How long an external fault command may run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Faults of one run.
+#[derive(Debug)]
+pub struct FaultControl {
+    plane: Plane,
+    lab: Option<Arc<Lab>>,
+    proxy: Option<Arc<ProxyPlane>>,
+    /// Process-fault commands of external servers, by role.
+    commands: BTreeMap<String, Commands>,
+    cuts: Mutex<BTreeMap<Link, CutMode>>,
+    impaired: Mutex<BTreeMap<Flow, Impairment>>,
+}
+
+impl FaultControl {
+    pub fn new(
+        plane: Plane,
+        lab: Option<Arc<Lab>>,
+        proxy: Option<Arc<ProxyPlane>>,
+        commands: BTreeMap<String, Commands>,
+    ) -> FaultControl {
+        FaultControl {
+            plane,
+            lab,
+            proxy,
+            commands,
+            cuts: Mutex::default(),
+            impaired: Mutex::default(),
+        }
+    }
+
+    pub fn plane(&self) -> Plane {
+        self.plane
+    }
+
+    /// Where `user` connects to reach `upstream` of `role`: its own proxy on the proxy plane.
+    pub async fn client_route(
+        &self,
+        user: &str,
+        role: &str,
+        upstream: SocketAddr,
+    ) -> Result<SocketAddr, FaultError> {
+        let routed = match (&self.lab, &self.proxy) {
+            (Some(lab), _) if lab.server(role).is_some() => {
+                lab.client_route(user, role, upstream).await
+            }
+            (_, Some(proxy)) => {
+                let link = Link::new(Endpoint::User(user.into()), Endpoint::Server(role.into()));
+                let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                proxy.route(&link, listen, upstream).await
+            }
+            (_, None) => Ok(upstream),
+        };
+        routed.map_err(|e| FaultError::Failed(format!("cannot start {user}'s proxy: {e}")))
+    }
+
+    /// Whether the plane carries `link` (a managed server's s2s, or any client's c2s).
+    fn carries(&self, link: &Link) -> Result<(), FaultError> {
+        let managed = |e: &Endpoint| {
+            self.lab
+                .as_ref()
+                .is_some_and(|lab| lab.server(e.name()).is_some())
+        };
+        match (&link.from, &link.to) {
+            (Endpoint::User(_), Endpoint::Server(_)) => Ok(()),
+            (Endpoint::Server(_), Endpoint::Server(_))
+                if managed(&link.from) && managed(&link.to) =>
+            {
+                Ok(())
+            }
+            (Endpoint::Server(_), Endpoint::Server(_)) => Err(FaultError::Unsupported(format!(
+                "the link {link} joins external servers, whose server-to-server traffic jspec \
+                 does not carry; cut it in the lab's own network"
+            ))),
+            _ => Err(FaultError::Unsupported(format!(
+                "there is no connection {link}: clients open connections to servers, not the \
+                 other way round"
+            ))),
+        }
+    }
+
+    pub fn cut(&self, link: &Link, mode: CutMode) -> Result<(), FaultError> {
+        self.carries(link)?;
+        match (self.plane, &self.proxy) {
+            (Plane::Proxy, Some(proxy)) => proxy.cut(link, mode),
+            _ => return Err(self.no_plane()),
+        }
+        lock(&self.cuts).insert(link.clone(), mode);
+        Ok(())
+    }
+
+    pub fn uncut(&self, link: &Link) -> Result<(), FaultError> {
+        if let Some(proxy) = &self.proxy {
+            proxy.uncut(link);
+        }
+        lock(&self.cuts).remove(link);
+        Ok(())
+    }
+
+    /// Adds `impairment` to what `flow` already suffers.
+    pub fn impair(
+        &self,
+        flow: &Flow,
+        impairment: &Impairment,
+        seed: u64,
+    ) -> Result<Impairment, FaultError> {
+        let link = if flow.from.is_server() && !flow.to.is_server() {
+            Link::new(flow.to.clone(), flow.from.clone())
+        } else {
+            Link::new(flow.from.clone(), flow.to.clone())
+        };
+        self.carries(&link)?;
+        let mut combined = lock(&self.impaired).get(flow).cloned().unwrap_or_default();
+        combined.merge(impairment);
+        match (self.plane, &self.proxy) {
+            (Plane::Proxy, Some(proxy)) => proxy.impair(flow, &combined, seed),
+            _ => return Err(self.no_plane()),
+        }
+        lock(&self.impaired).insert(flow.clone(), combined.clone());
+        Ok(combined)
+    }
+
+    pub fn restore(&self, flow: &Flow) -> Result<(), FaultError> {
+        if let Some(proxy) = &self.proxy {
+            proxy.restore(flow);
+        }
+        lock(&self.impaired).remove(flow);
+        Ok(())
+    }
+
+    /// Every cut healed and every impairment lifted; returns what was in force.
+    pub fn heal_network(&self) -> Vec<String> {
+        let mut healed: Vec<String> = lock(&self.cuts)
+            .iter()
+            .map(|(link, mode)| format!("cut {link} ({})", mode.as_str()))
+            .collect();
+        healed.extend(
+            lock(&self.impaired)
+                .iter()
+                .map(|(flow, imp)| format!("impaired {flow} ({imp})")),
+        );
+        if let Some(proxy) = &self.proxy {
+            proxy.heal_all();
+        }
+        lock(&self.cuts).clear();
+        lock(&self.impaired).clear();
+        healed
+    }
+
+    /// The network healed and every managed server running; returns what it changed.
+    pub async fn heal_all(&self) -> Result<Vec<String>, FaultError> {
+        let mut healed = self.heal_network();
+        if let Some(lab) = &self.lab {
+            let servers = lab
+                .restore_servers()
+                .await
+                .map_err(|e| FaultError::Failed(e.to_string()))?;
+            healed.extend(servers);
+        }
+        Ok(healed)
+    }
+
+    /// A process fault on `role`: signals for a managed server, the environment's command for an
+    /// external one.
+    pub async fn process(&self, role: &str, action: ProcessAction) -> Result<(), FaultError> {
+        if let Some(lab) = self.lab.as_ref().filter(|lab| lab.server(role).is_some()) {
+            return lab
+                .process(role, action)
+                .await
+                .map_err(|e| FaultError::Failed(e.to_string()));
+        }
+        let node_action = match action {
+            ProcessAction::Kill => NodeAction::Kill,
+            ProcessAction::Stop => NodeAction::Stop,
+            ProcessAction::Start => NodeAction::Start,
+            ProcessAction::Restart => NodeAction::Restart,
+            ProcessAction::Pause => NodeAction::Pause,
+            ProcessAction::Resume => NodeAction::Resume,
+        };
+        let Some(command) = self.commands.get(role).and_then(|c| c.get(node_action)) else {
+            return Err(FaultError::Unsupported(format!(
+                "server {role} is external and its environment gives no command to {0} it \
+                 (add `commands.{0} = \"...\"` under [servers.{role}], docs/environment.md)",
+                node_action.as_str()
+            )));
+        };
+        run_command(role, node_action.as_str(), command).await
+    }
+
+    fn no_plane(&self) -> FaultError {
+        FaultError::Unsupported(format!(
+            "network faults on the {} plane are not available in this run",
+            self.plane
+        ))
+    }
+}
+
+/// Runs an environment's fault command with `sh -c`, bounded by a timeout.
+async fn run_command(role: &str, action: &str, command: &str) -> Result<(), FaultError> {
+    let mut child = tokio::process::Command::new("sh");
+    child.arg("-c").arg(command).kill_on_drop(true);
+    let output = tokio::time::timeout(COMMAND_TIMEOUT, child.output())
+        .await
+        .map_err(|_| {
+            FaultError::Failed(format!(
+                "the command to {action} {role} did not finish within {}s: {command}",
+                COMMAND_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| {
+            FaultError::Failed(format!("cannot run the command to {action} {role}: {e}"))
+        })?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(FaultError::Failed(format!(
+            "the command to {action} {role} failed ({}): {command}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
