@@ -43,8 +43,13 @@ async fn two_servers_start_take_accounts_and_stop() {
         users.contains("alice"),
         "admin shell lists the new account: {users}"
     );
-    let hosts = std::fs::read_to_string(dir.path().join("hosts")).expect("hosts file");
+    // Each server has its own view of the lab.
+    let hosts = std::fs::read_to_string(dir.path().join("a").join("hosts")).expect("hosts file");
     assert!(hosts.contains("conference.b.test"));
+    assert!(
+        hosts.contains(&format!("{} b.test", b.spec.address)),
+        "{hosts}"
+    );
 
     let pids: Vec<u32> = lab.servers().map(|s| s.pid()).collect();
     assert!(pids.iter().all(|&pid| alive(pid)));

@@ -59,13 +59,13 @@ async fn a_held_cut_keeps_bytes_and_releases_them_on_heal() {
     let (plane, proxy, _) = plane_to_echo(TcpTimeouts::default()).await;
     let mut stream = TcpStream::connect(proxy).await.unwrap();
     assert_eq!(round_trip(&mut stream, b"before").await, b"before");
-    plane.cut(&link(), CutMode::Hold);
+    plane.cut(&link(), CutMode::Hold).await;
     stream.write_all(b"during").await.unwrap();
     let mut back = [0u8; 6];
     let early =
         tokio::time::timeout(Duration::from_millis(500), stream.read_exact(&mut back)).await;
     assert!(early.is_err(), "bytes crossed a cut link");
-    plane.uncut(&link());
+    plane.uncut(&link()).await;
     tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut back))
         .await
         .expect("held bytes flow after the heal")
@@ -76,14 +76,14 @@ async fn a_held_cut_keeps_bytes_and_releases_them_on_heal() {
 #[tokio::test]
 async fn a_new_connection_waits_for_a_held_link() {
     let (plane, proxy, _) = plane_to_echo(TcpTimeouts::default()).await;
-    plane.cut(&link(), CutMode::Hold);
+    plane.cut(&link(), CutMode::Hold).await;
     let mut stream = TcpStream::connect(proxy).await.unwrap();
     stream.write_all(b"hello").await.unwrap();
     let mut back = [0u8; 5];
     let early =
         tokio::time::timeout(Duration::from_millis(300), stream.read_exact(&mut back)).await;
     assert!(early.is_err());
-    plane.uncut(&link());
+    plane.uncut(&link()).await;
     tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut back))
         .await
         .unwrap()
@@ -100,7 +100,7 @@ async fn a_cut_longer_than_tcp_retries_resets_the_connection() {
     let (plane, proxy, _) = plane_to_echo(timeouts).await;
     let mut stream = TcpStream::connect(proxy).await.unwrap();
     assert_eq!(round_trip(&mut stream, b"x").await, b"x");
-    plane.cut(&link(), CutMode::Hold);
+    plane.cut(&link(), CutMode::Hold).await;
     stream.write_all(b"lost").await.unwrap();
     let mut back = [0u8; 4];
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut back))
@@ -115,7 +115,7 @@ async fn reject_resets_live_connections_and_refuses_new_ones() {
     let (plane, proxy, _) = plane_to_echo(TcpTimeouts::default()).await;
     let mut stream = TcpStream::connect(proxy).await.unwrap();
     assert_eq!(round_trip(&mut stream, b"x").await, b"x");
-    plane.cut(&link(), CutMode::Reject);
+    plane.cut(&link(), CutMode::Reject).await;
     let mut back = [0u8; 1];
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut back))
         .await
@@ -127,7 +127,7 @@ async fn reject_resets_live_connections_and_refuses_new_ones() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let refused = TcpStream::connect(proxy).await.unwrap_err();
     assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
-    plane.uncut(&link());
+    plane.uncut(&link()).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut again = TcpStream::connect(proxy)
         .await
@@ -140,7 +140,7 @@ async fn close_ends_live_connections_with_a_fin() {
     let (plane, proxy, _) = plane_to_echo(TcpTimeouts::default()).await;
     let mut stream = TcpStream::connect(proxy).await.unwrap();
     assert_eq!(round_trip(&mut stream, b"x").await, b"x");
-    plane.cut(&link(), CutMode::Close);
+    plane.cut(&link(), CutMode::Close).await;
     let mut back = [0u8; 1];
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut back))
         .await
@@ -164,7 +164,7 @@ async fn a_dead_upstream_is_refused_as_without_the_proxy() {
         )
         .await
         .unwrap();
-    plane.set_upstream_up(closed, false);
+    plane.set_upstream_up(closed, false).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     let refused = TcpStream::connect(dead).await.unwrap_err();
     assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);

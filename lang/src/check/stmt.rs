@@ -96,7 +96,7 @@ impl Walker<'_, '_> {
                 }
             }
             StmtKind::Isolate(target) => {
-                self.resolve(target, Want::Server);
+                self.resolve(target, Want::Endpoint);
             }
             StmtKind::Impair { link, impairments } => {
                 self.link(link);
@@ -251,18 +251,45 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// Sides are servers, nodes or users; a user can only be cut from their own server.
     fn cut(&mut self, cut: &Cut) {
         let mut seen: Vec<String> = Vec::new();
-        for side in [&cut.left, &cut.right] {
+        let mut sides: [Vec<(String, Entity, crate::span::Span)>; 2] = [Vec::new(), Vec::new()];
+        for (index, side) in [&cut.left, &cut.right].into_iter().enumerate() {
             for name in &side.names {
-                if let Some(resolved) = self.resolve(name, Want::Server) {
+                if let Some(resolved) = self.resolve(name, Want::Endpoint) {
                     if seen.contains(&resolved.text) {
                         self.bad_cut(
                             name.span,
                             &format!("`{}` is on both sides of the cut", resolved.text),
                         );
                     }
-                    seen.push(resolved.text);
+                    seen.push(resolved.text.clone());
+                    sides[index].push((resolved.text, resolved.entity, name.span));
+                }
+            }
+        }
+        let home = |entity: &Entity| match entity {
+            Entity::User { server } => Some(server.clone()),
+            _ => None,
+        };
+        let server_of = |text: &str, entity: &Entity| match entity {
+            Entity::Node { server } => server.clone(),
+            _ => text.to_string(),
+        };
+        for (mine, theirs) in [(0, 1), (1, 0)] {
+            for (user, entity, span) in &sides[mine] {
+                let Some(server) = home(entity) else { continue };
+                let reachable = sides[theirs]
+                    .iter()
+                    .any(|(text, e, _)| home(e).is_none() && server_of(text, e) == server);
+                if !reachable && !sides[theirs].is_empty() {
+                    self.bad_cut(
+                        *span,
+                        &format!(
+                            "`{user}` connects only to `{server}`, which is not on the other side"
+                        ),
+                    );
                 }
             }
         }
@@ -404,7 +431,7 @@ impl Walker<'_, '_> {
         self.report(
             Diagnostic::error(Code::BadCut, self.file, message.to_string())
                 .with_label(span, "no such link")
-                .with_help("partition servers (`partition a | b`); impair a user's link to their server (`alice -> a`) or a link between servers (`a <-> b`)"),
+                .with_help("partition servers (`partition a | b`) or a user from their server (`partition alice | a`); impair a user's link to their server (`alice -> a`) or a link between servers (`a <-> b`)"),
         );
     }
 }

@@ -32,9 +32,10 @@ impl CaseContext<'_> {
         self.trace_fault(
             "chaos",
             &format!(
-                "{} rules for {:?}",
+                "{} rule{} for {}",
                 chaos.rules.len(),
-                chaos.duration.as_std()
+                if chaos.rules.len() == 1 { "" } else { "s" },
+                crate::env::format_duration(chaos.duration.as_std())
             ),
             &format!("chaos seed {seed}"),
         );
@@ -174,7 +175,7 @@ impl CaseContext<'_> {
                     .await
             }
             Undo::Stmt(kind) => self.fault(&kind, frame, origin).await,
-            Undo::Isolation(target) => self.unisolate(&target, frame, origin),
+            Undo::Isolation(target) => self.unisolate(&target, frame, origin).await,
         }
     }
 

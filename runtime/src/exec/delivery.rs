@@ -57,9 +57,9 @@ pub struct DeliveryReport {
 impl DeliveryReport {
     pub fn summary(&self) -> String {
         let latency = match self.latency_ms {
-            Some([p50, p90, p99, max]) => format!(
-                "; latency p50 {p50:.1} ms, p90 {p90:.1} ms, p99 {p99:.1} ms, max {max:.1} ms"
-            ),
+            Some([p50, p90, p99, max]) => {
+                format!("; latency p50 {p50:.1}ms, p90 {p90:.1}ms, p99 {p99:.1}ms, max {max:.1}ms")
+            }
             None => String::new(),
         };
         format!(
@@ -135,7 +135,11 @@ impl CaseContext<'_> {
         if broken.is_empty() {
             Ok(())
         } else {
-            Err(fail(format!("{}\n{}", broken.join("\n"), report.summary())))
+            Err(fail(format!(
+                "{} ({})",
+                broken.join("; "),
+                report.summary()
+            )))
         }
     }
 

@@ -57,13 +57,13 @@ impl CaseContext<'_> {
             Some(from) => Some(self.bare_jid_of(&frame.name(&from.text))?),
             None => None,
         };
-        let seconds = deadline
-            .saturating_duration_since(Instant::now())
-            .as_secs_f64();
+        // As written (`300ms`, `5s`), for messages.
+        let window =
+            crate::env::format_duration(expect.within.map_or(self.default_timeout, |d| d.as_std()));
         let messages = match &expect.expected {
             Expected::Nothing(_) => {
                 return self
-                    .expect_nothing(&user, from.as_deref(), deadline, seconds)
+                    .expect_nothing(&user, from.as_deref(), deadline, &window)
                     .await;
             }
             Expected::Messages(messages) => messages,
@@ -111,7 +111,7 @@ impl CaseContext<'_> {
                         let reason = ended(&session.inbox().end());
                         return Err(fail_expected(
                             format!(
-                                "{user} did not receive \"{}\"{source} within {seconds:.0}s{reason}",
+                                "{user} did not receive \"{}\"{source} within {window}{reason}",
                                 wanted.body
                             ),
                             format!("a message{source} with body \"{}\"", wanted.body),
@@ -180,11 +180,6 @@ impl CaseContext<'_> {
                     .max_by_key(|(score, _)| *score)
                     .map(|(_, s)| String::from(s));
                 let reason = ended(&session.inbox().end());
-                let seconds = deadline
-                    .saturating_duration_since(Instant::now())
-                    .as_secs_f64()
-                    .max(0.0);
-                let _ = seconds;
                 Err(fail_expected(
                     format!("{user} did not receive the expected stanza in time{reason}"),
                     xml,
@@ -199,7 +194,7 @@ impl CaseContext<'_> {
         user: &str,
         from: Option<&str>,
         deadline: Instant,
-        seconds: f64,
+        window: &str,
     ) -> StmtResult {
         let session = self.connected(user)?;
         let unwanted = |r: &Received| {
@@ -221,10 +216,10 @@ impl CaseContext<'_> {
                 let source = from.map(|f| format!(" from {f}")).unwrap_or_default();
                 Err(fail_expected(
                     format!(
-                        "{user} received a message{source} within {seconds:.0}s: \"{}\"",
+                        "{user} received a message{source} within {window}: \"{}\"",
                         body(stanza).unwrap_or_default()
                     ),
-                    format!("no message{source} for {seconds:.0}s"),
+                    format!("no message{source} for {window}"),
                     Some(String::from(stanza)),
                 ))
             }

@@ -25,7 +25,7 @@ impl CaseContext<'_> {
                     Some(CutStyle::Close) => CutMode::Close,
                 };
                 for link in self.cut_links(cut, frame)? {
-                    faults.cut(&link, mode).map_err(fault_error)?;
+                    faults.cut(&link, mode).await.map_err(fault_error)?;
                 }
                 let suffix = cut
                     .mode
@@ -39,18 +39,21 @@ impl CaseContext<'_> {
             }
             StmtKind::Isolate(target) => {
                 for link in self.isolation_links(target, frame)? {
-                    faults.cut(&link, CutMode::Hold).map_err(fault_error)?;
+                    faults
+                        .cut(&link, CutMode::Hold)
+                        .await
+                        .map_err(fault_error)?;
                 }
                 self.trace_fault("isolate", &frame.name(&target.text), origin);
             }
             StmtKind::Heal(Some(cut)) => {
                 for link in self.cut_links(cut, frame)? {
-                    faults.uncut(&link).map_err(fault_error)?;
+                    faults.uncut(&link).await.map_err(fault_error)?;
                 }
                 self.trace_fault("heal", &self.cut_text(cut, frame), origin);
             }
             StmtKind::Heal(None) => {
-                let healed = faults.heal_network();
+                let healed = faults.heal_network().await;
                 self.trace_fault("heal", &everything(&healed), origin);
             }
             StmtKind::Impair { link, impairments } => {
@@ -73,7 +76,7 @@ impl CaseContext<'_> {
                 self.trace_fault("restore", &link_text(link, frame), origin);
             }
             StmtKind::Restore(None) => {
-                let healed = faults.heal_network();
+                let healed = faults.heal_network().await;
                 self.trace_fault("restore", &everything(&healed), origin);
             }
             StmtKind::Process {
@@ -118,10 +121,10 @@ impl CaseContext<'_> {
     }
 
     /// Heals the cuts of an `isolate`.
-    pub(crate) fn unisolate(&self, target: &Name, frame: &Frame, origin: &str) -> StmtResult {
+    pub(crate) async fn unisolate(&self, target: &Name, frame: &Frame, origin: &str) -> StmtResult {
         let faults = self.fault_control()?;
         for link in self.isolation_links(target, frame)? {
-            faults.uncut(&link).map_err(fault_error)?;
+            faults.uncut(&link).await.map_err(fault_error)?;
         }
         self.trace_fault(
             "heal",

@@ -104,19 +104,19 @@ impl FaultControl {
         }
     }
 
-    pub fn cut(&self, link: &Link, mode: CutMode) -> Result<(), FaultError> {
+    pub async fn cut(&self, link: &Link, mode: CutMode) -> Result<(), FaultError> {
         self.carries(link)?;
         match (self.plane, &self.proxy) {
-            (Plane::Proxy, Some(proxy)) => proxy.cut(link, mode),
+            (Plane::Proxy, Some(proxy)) => proxy.cut(link, mode).await,
             _ => return Err(self.no_plane()),
         }
         lock(&self.cuts).insert(link.clone(), mode);
         Ok(())
     }
 
-    pub fn uncut(&self, link: &Link) -> Result<(), FaultError> {
+    pub async fn uncut(&self, link: &Link) -> Result<(), FaultError> {
         if let Some(proxy) = &self.proxy {
-            proxy.uncut(link);
+            proxy.uncut(link).await;
         }
         lock(&self.cuts).remove(link);
         Ok(())
@@ -154,7 +154,7 @@ impl FaultControl {
     }
 
     /// Every cut healed and every impairment lifted; returns what was in force.
-    pub fn heal_network(&self) -> Vec<String> {
+    pub async fn heal_network(&self) -> Vec<String> {
         let mut healed: Vec<String> = lock(&self.cuts)
             .iter()
             .map(|(link, mode)| format!("cut {link} ({})", mode.as_str()))
@@ -164,8 +164,12 @@ impl FaultControl {
                 .iter()
                 .map(|(flow, imp)| format!("impaired {flow} ({imp})")),
         );
+        let cut: Vec<Link> = lock(&self.cuts).keys().cloned().collect();
         if let Some(proxy) = &self.proxy {
             proxy.heal_all();
+            for link in &cut {
+                proxy.uncut(link).await;
+            }
         }
         lock(&self.cuts).clear();
         lock(&self.impaired).clear();
@@ -174,7 +178,7 @@ impl FaultControl {
 
     /// The network healed and every managed server running; returns what it changed.
     pub async fn heal_all(&self) -> Result<Vec<String>, FaultError> {
-        let mut healed = self.heal_network();
+        let mut healed = self.heal_network().await;
         if let Some(lab) = &self.lab {
             let servers = lab
                 .restore_servers()

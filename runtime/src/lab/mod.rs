@@ -219,6 +219,16 @@ impl Lab {
                 }
             }
         }
+        // The s2s proxies were made before their servers ran: tell them the servers are up.
+        if let Some(proxy) = &lab.proxy {
+            for server in lab.servers.values() {
+                for port in prosody::PORTS {
+                    proxy
+                        .set_upstream_up(SocketAddr::from((server.spec.address, port)), true)
+                        .await;
+                }
+            }
+        }
         Ok(lab)
     }
 
@@ -272,7 +282,9 @@ impl Lab {
         let up = server.state() != ServerState::Down;
         if let Some(proxy) = &self.proxy {
             for port in prosody::PORTS {
-                proxy.set_upstream_up(SocketAddr::from((server.spec.address, port)), up);
+                proxy
+                    .set_upstream_up(SocketAddr::from((server.spec.address, port)), up)
+                    .await;
             }
         }
         if let Err(error) = registry::record(&self.registry, &self.record()) {

@@ -52,6 +52,9 @@ pub struct ConnectConfig {
     /// The local address to connect from (the packet plane gives each user its own); `None`
     /// lets the system choose.
     pub bind: Option<std::net::IpAddr>,
+    /// Where TCP really goes when a fault proxy stands in front of `addr` (messages still name
+    /// `addr`, the server).
+    pub route: Option<SocketAddr>,
 }
 
 impl ConnectConfig {
@@ -77,6 +80,7 @@ impl ConnectConfig {
             timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(60),
             bind: None,
+            route: None,
         }
     }
 }

@@ -117,7 +117,10 @@ pub(crate) async fn establish(
 
 async fn tcp_connect(config: &ConnectConfig, bound: &Bound) -> Result<TcpStream, ConnectError> {
     let tcp = bound
-        .run("connecting TCP", open_tcp(config.addr, config.bind))
+        .run(
+            "connecting TCP",
+            open_tcp(config.route.unwrap_or(config.addr), config.bind),
+        )
         .await?
         .map_err(|e| {
             // Refused, unreachable, reset: all mean nobody accepted us at that address.

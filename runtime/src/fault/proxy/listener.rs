@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::conn::{Route, serve};
@@ -18,6 +19,7 @@ pub(crate) async fn run(
     listener: TcpListener,
     addr: SocketAddr,
     route: Route,
+    listening: watch::Sender<bool>,
     cancel: CancellationToken,
 ) {
     let mut cut = route.link.cut.subscribe();
@@ -25,6 +27,9 @@ pub(crate) async fn run(
     let mut listener = Some(listener);
     let mut accepted: u64 = 0;
     loop {
+        listening.send_if_modified(|now| {
+            std::mem::replace(now, listener.is_some()) != listener.is_some()
+        });
         let wanted = *up.borrow_and_update() && *cut.borrow_and_update() != Some(CutMode::Reject);
         match (&listener, wanted) {
             (Some(socket), true) => {

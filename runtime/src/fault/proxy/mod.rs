@@ -14,11 +14,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{CutMode, Flow, Impairment, Link, TcpTimeouts};
 use conn::Route;
 use state::{Active, FlowState, LinkState, UpstreamState};
+
+/// How long a new route waits to learn whether its server is up.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a fault waits for the proxies to act on it.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// All the proxies of a run.
 #[derive(Debug)]
@@ -28,8 +35,9 @@ pub struct ProxyPlane {
     flows: Mutex<BTreeMap<Flow, Arc<FlowState>>>,
     /// By upstream address: whether the server there is up.
     upstreams: Mutex<BTreeMap<SocketAddr, Arc<UpstreamState>>>,
-    /// Listening addresses by (link, upstream), so a link's proxy is made once.
-    listeners: Mutex<BTreeMap<(Link, SocketAddr), SocketAddr>>,
+    /// Listening addresses by (link, upstream), so a link's proxy is made once, and whether
+    /// each listens right now.
+    listeners: Mutex<BTreeMap<(Link, SocketAddr), (SocketAddr, watch::Receiver<bool>)>>,
     cancel: CancellationToken,
 }
 
@@ -57,25 +65,44 @@ impl ProxyPlane {
         listen: SocketAddr,
         upstream: SocketAddr,
     ) -> std::io::Result<SocketAddr> {
-        if let Some(addr) = lock(&self.listeners).get(&(link.clone(), upstream)) {
+        if let Some((addr, _)) = lock(&self.listeners).get(&(link.clone(), upstream)) {
             return Ok(*addr);
         }
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        // A server that is down now is refused from the first connection on, as it would be
+        // without the proxy (an accepted connection could only be reset).
+        let refused = matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(upstream)).await,
+            Ok(Err(_))
+        );
         let route = Route {
             name: format!("{link} via {addr} to {upstream}"),
             upstream,
             link: self.link(link),
             upstream_flow: self.flow(&link.upstream()),
             downstream_flow: self.flow(&link.downstream()),
-            server: lock(&self.upstreams)
-                .entry(upstream)
-                .or_insert_with(UpstreamState::new)
-                .clone(),
+            server: {
+                let state = lock(&self.upstreams)
+                    .entry(upstream)
+                    .or_insert_with(UpstreamState::new)
+                    .clone();
+                if refused {
+                    state.up.send_replace(false);
+                }
+                state
+            },
             timeouts: self.timeouts,
         };
-        lock(&self.listeners).insert((link.clone(), upstream), addr);
-        tokio::spawn(listener::run(listener, addr, route, self.cancel.clone()));
+        let (listening, watch_listening) = watch::channel(true);
+        lock(&self.listeners).insert((link.clone(), upstream), (addr, watch_listening));
+        tokio::spawn(listener::run(
+            listener,
+            addr,
+            route,
+            listening,
+            self.cancel.clone(),
+        ));
         Ok(addr)
     }
 
@@ -93,12 +120,39 @@ impl ProxyPlane {
             .clone()
     }
 
-    pub fn cut(&self, link: &Link, mode: CutMode) {
+    /// Cuts `link`; returns once its proxies act on it (a `reject` has stopped listening).
+    pub async fn cut(&self, link: &Link, mode: CutMode) {
         self.link(link).cut.send_replace(Some(mode));
+        self.settle(|l, _| l == link).await;
     }
 
-    pub fn uncut(&self, link: &Link) {
+    /// Heals `link`; returns once its proxies listen again.
+    pub async fn uncut(&self, link: &Link) {
         self.link(link).cut.send_replace(None);
+        self.settle(|l, _| l == link).await;
+    }
+
+    /// Waits (briefly) until the listeners chosen by `which` listen exactly when they should,
+    /// so that a connection made right after a fault meets the fault.
+    async fn settle(&self, which: impl Fn(&Link, &SocketAddr) -> bool) {
+        let chosen: Vec<(bool, watch::Receiver<bool>)> = {
+            let listeners = lock(&self.listeners);
+            let links = lock(&self.links);
+            let upstreams = lock(&self.upstreams);
+            listeners
+                .iter()
+                .filter(|((link, upstream), _)| which(link, upstream))
+                .map(|((link, upstream), (_, listening))| {
+                    let cut = links.get(link).and_then(|l| *l.cut.borrow());
+                    let up = upstreams.get(upstream).is_none_or(|u| *u.up.borrow());
+                    (up && cut != Some(CutMode::Reject), listening.clone())
+                })
+                .collect()
+        };
+        for (wanted, mut listening) in chosen {
+            let _ = tokio::time::timeout(SETTLE_TIMEOUT, listening.wait_for(|now| *now == wanted))
+                .await;
+        }
     }
 
     /// Impairs `flow` (replacing what was in force there); `seed` drives its random choices.
@@ -139,9 +193,11 @@ impl ProxyPlane {
 
     /// Tells the proxies in front of `upstream` whether the server there is up (the process
     /// plane knows before any connection fails).
-    pub fn set_upstream_up(&self, upstream: SocketAddr, up: bool) {
-        if let Some(state) = lock(&self.upstreams).get(&upstream) {
+    pub async fn set_upstream_up(&self, upstream: SocketAddr, up: bool) {
+        let state = lock(&self.upstreams).get(&upstream).cloned();
+        if let Some(state) = state {
             state.up.send_replace(up);
+            self.settle(|_, u| *u == upstream).await;
         }
     }
 
