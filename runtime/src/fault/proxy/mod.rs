@@ -24,6 +24,9 @@ use state::{Active, FlowState, LinkState, UpstreamState};
 /// How long a new route waits to learn whether its server is up.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// A route's listening address, and whether it listens right now.
+type Listening = (SocketAddr, watch::Receiver<bool>);
+
 /// How long a fault waits for the proxies to act on it.
 const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -37,7 +40,7 @@ pub struct ProxyPlane {
     upstreams: Mutex<BTreeMap<SocketAddr, Arc<UpstreamState>>>,
     /// Listening addresses by (link, upstream), so a link's proxy is made once, and whether
     /// each listens right now.
-    listeners: Mutex<BTreeMap<(Link, SocketAddr), (SocketAddr, watch::Receiver<bool>)>>,
+    listeners: Mutex<BTreeMap<(Link, SocketAddr), Listening>>,
     cancel: CancellationToken,
 }
 
