@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use jspec_lang::check::{CheckOptions, check};
+use jspec_lang::check::{CheckOptions, FaultPlane, check};
 use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
 
 use crate::exit;
 use crate::output::Style;
 
-pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, style: Style) -> u8 {
+pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, plane: FaultPlane, style: Style) -> u8 {
     let files = match crate::paths::expand(paths) {
         Ok(files) => files,
         Err(message) => {
@@ -18,7 +18,8 @@ pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, style: Style) -> u8 {
         }
     };
     let program = Program::load(&files);
-    let report = check(&program, &CheckOptions::default());
+    let options = CheckOptions { plane: Some(plane) };
+    let report = check(&program, &options);
     let rendered = render_all(
         &report.diagnostics,
         &program.sources,

@@ -60,6 +60,10 @@ enum Command {
         /// Treat warnings as errors.
         #[arg(long)]
         deny_warnings: bool,
+        /// The fault plane the specs will run on: faults it can only approximate get a warning
+        /// (`proxy` or `packet`; docs/faults.md).
+        #[arg(long, default_value = "proxy", value_name = "PLANE")]
+        plane: jspec_runtime::fault::model::Plane,
     },
     /// Run cases on the built-in local lab (or --env FILE) and report (console, events.jsonl, junit.xml).
     #[command(
@@ -100,7 +104,14 @@ fn main() -> ExitCode {
         Command::Check {
             paths,
             deny_warnings,
-        } => check_cmd::run(&paths, deny_warnings, style),
+            plane,
+        } => {
+            let plane = match plane {
+                jspec_runtime::fault::model::Plane::Proxy => jspec_lang::check::FaultPlane::Proxy,
+                jspec_runtime::fault::model::Plane::Packet => jspec_lang::check::FaultPlane::Packet,
+            };
+            check_cmd::run(&paths, deny_warnings, plane, style)
+        }
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
         Command::Run(args) => run_cmd::run(args, style),
         Command::Lab(command) => lab_cmd::run(command),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jspec_lang::check::{CheckOptions, check};
+use jspec_lang::check::{CheckOptions, FaultPlane, check, plane_warnings};
 use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
 use jspec_runtime::env::Environment;
@@ -123,6 +123,18 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
             Environment::local(&single)
         }
     };
+    let plane = args.plane.unwrap_or(environment.defaults.plane);
+    let lang_plane = match plane {
+        Plane::Proxy => FaultPlane::Proxy,
+        Plane::Packet => FaultPlane::Packet,
+    };
+    let warnings = plane_warnings(&program, lang_plane);
+    if !warnings.is_empty() && !args.quiet {
+        eprint!(
+            "{}",
+            render_all(&warnings, &program.sources, style.render_options())
+        );
+    }
     let seed = args.seed.unwrap_or_else(random_seed);
     let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
     if let Err(error) = std::fs::create_dir_all(&out_dir) {
@@ -143,7 +155,7 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         case_timeout: args.case_timeout,
         seed,
         run_tag: format!("{:04x}", seed % 0xffff),
-        plane: args.plane.unwrap_or(environment.defaults.plane),
+        plane,
         tcp_timeouts: TcpTimeouts {
             established: args.cut_timeout,
             ..TcpTimeouts::default()

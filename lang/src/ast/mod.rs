@@ -110,6 +110,16 @@ pub enum CaseEntryKind {
 }
 
 impl CaseEntryKind {
+    /// The statements of a setup, step or teardown.
+    pub fn body(&self) -> Option<&Block> {
+        match self {
+            CaseEntryKind::Setup(body)
+            | CaseEntryKind::Teardown(body)
+            | CaseEntryKind::Step { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
     /// The keyword that starts the entry's line.
     pub fn keyword(&self) -> &'static str {
         match self {

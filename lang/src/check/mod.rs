@@ -2,6 +2,7 @@
 //! declarations, procedures, values, raw XML, and case ids across all files.
 
 mod names;
+mod plane;
 mod procedures;
 mod resolve;
 mod scope;
@@ -21,9 +22,22 @@ use crate::span::{SourceId, Span};
 use procedures::Procedures;
 use walk::Walker;
 
+pub use plane::FaultPlane;
+
+/// Warnings for the faults of the program that `plane` can only approximate.
+pub fn plane_warnings(program: &Program, plane: FaultPlane) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    plane::check_plane(program, plane, &mut out);
+    out
+}
+
 /// What the checker should know beyond the source.
 #[derive(Clone, Debug, Default)]
-pub struct CheckOptions {}
+pub struct CheckOptions {
+    /// The plane faults will run on: faults it cannot reproduce faithfully get a warning.
+    /// `None`: no such warnings (see [`plane_warnings`]).
+    pub plane: Option<FaultPlane>,
+}
 
 /// The outcome of checking a program.
 #[derive(Debug, Default)]
@@ -51,8 +65,11 @@ impl Report {
 }
 
 /// Checks every root file of the program.
-pub fn check(program: &Program, _options: &CheckOptions) -> Report {
+pub fn check(program: &Program, options: &CheckOptions) -> Report {
     let mut out = program.diagnostics.clone();
+    if let Some(plane) = options.plane {
+        plane::check_plane(program, plane, &mut out);
+    }
     let mut procedures = Procedures::new(program);
     let mut case_ids: HashMap<u64, (SourceId, Span)> = HashMap::new();
     let mut cases = 0;

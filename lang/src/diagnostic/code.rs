@@ -57,6 +57,7 @@ codes! {
     UnknownInterpolation => "unknown_interpolation": "A `${...}` names nothing in scope, or a field the value does not have.",
     XmlNotWellFormed => "xml_not_well_formed": "Raw XML is not well-formed.",
     OutOfRange => "out_of_range": "A duration, percentage, rate or count is out of range.",
+    UnfaithfulFault => "unfaithful_fault": "A fault that the chosen fault plane can only approximate.",
     UnknownReason => "unknown_reason": "`expect connect ... fails with` names an unknown failure reason.",
     UnknownCapability => "unknown_capability": "`requires` names a capability jspec does not know.",
     BadCut => "bad_cut": "A partition or link names the same side twice, or a link that does not exist.",
