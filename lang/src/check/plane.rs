@@ -2,7 +2,7 @@
 //! impairments on the proxy plane (TCP hides or smooths them), a FIN-closing cut on the packet
 //! plane (packets cannot make a FIN).
 
-use crate::ast::{Block, ChaosAction, CutStyle, ImpairmentKind, ItemKind, Stmt, StmtKind};
+use crate::ast::{Block, ChaosAction, CutStyle, ImpairmentKind, ItemKind, StmtKind};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Program;
 use crate::span::SourceId;
@@ -41,11 +41,11 @@ pub(crate) fn check_plane(program: &Program, plane: FaultPlane, out: &mut Vec<Di
 
 fn block(body: &Block, file: SourceId, plane: FaultPlane, out: &mut Vec<Diagnostic>) {
     for s in &body.stmts {
-        stmt(s, &s.kind, file, plane, out);
+        stmt(&s.kind, file, plane, out);
     }
 }
 
-fn stmt(at: &Stmt, kind: &StmtKind, file: SourceId, plane: FaultPlane, out: &mut Vec<Diagnostic>) {
+fn stmt(kind: &StmtKind, file: SourceId, plane: FaultPlane, out: &mut Vec<Diagnostic>) {
     match kind {
         StmtKind::Parallel(inner) | StmtKind::Repeat { body: inner, .. } => {
             block(inner, file, plane, out)
@@ -53,7 +53,7 @@ fn stmt(at: &Stmt, kind: &StmtKind, file: SourceId, plane: FaultPlane, out: &mut
         StmtKind::Chaos(chaos) => {
             for rule in &chaos.rules {
                 if let ChaosAction::Fault(kind) = &rule.action {
-                    stmt(at, kind, file, plane, out);
+                    stmt(kind, file, plane, out);
                 }
             }
         }
