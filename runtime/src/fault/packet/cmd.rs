@@ -16,7 +16,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 fn package_of(program: &str) -> &'static str {
     match program {
         "nft" => "nftables",
-        "iptables" => "iptables",
+        "iptables" | "iptables-restore" => "iptables",
         _ => "iproute2",
     }
 }

@@ -54,10 +54,25 @@ struct Impaired {
     shaping: Option<Shaping>,
 }
 
+/// An engine and the iptables chain that feeds it.
 #[derive(Debug)]
 struct Queued {
-    chains: Chains,
+    netns: String,
+    chain: String,
+    hook: Hook,
     engine: QueueEngine,
+}
+
+/// Applies an iptables-restore script in `netns`, leaving other rules as they are.
+async fn iptables(netns: &str, script: &str) -> Result<(), PacketError> {
+    run_in(
+        netns,
+        "iptables-restore",
+        &["--noflush", "--wait", "5"],
+        Some(script),
+    )
+    .await
+    .map(drop)
 }
 
 /// Lag, throttle and the per-packet impairments need the engine; bandwidth alone does not.
@@ -180,14 +195,12 @@ impl PacketNet {
                 None => {
                     // Bound before the rule exists, so no packet passes the queue unimpaired.
                     let engine = QueueEngine::start(&netns, id, merged.clone(), seed)?;
-                    let name = format!("imp_{id}");
-                    let script = nft::add_queue(&self.tag, &name, hook, peer, id);
-                    self.nft(&netns, &script).await?;
+                    let chain = format!("jspec_imp_{id}");
+                    iptables(&netns, &nft::add_queue(&chain, hook, peer, id)).await?;
                     impaired.queued = Some(Queued {
-                        chains: Chains {
-                            netns: netns.clone(),
-                            names: vec![name],
-                        },
+                        netns: netns.clone(),
+                        chain,
+                        hook,
                         engine,
                     });
                 }
@@ -235,7 +248,8 @@ impl PacketNet {
         };
         let mut result = Ok(());
         if let Some(mut queued) = impaired.queued {
-            result = self.delete(&queued.chains).await;
+            let script = nft::delete_queue(&queued.chain, queued.hook);
+            result = iptables(&queued.netns, &script).await;
             queued.engine.stop();
         }
         if let Some(shaping) = impaired.shaping {

@@ -77,7 +77,7 @@ impl PacketNet {
         if !cmd::has_net_admin() {
             return Err(PacketError::NotRoot);
         }
-        for program in ["ip", "nft", "tc"] {
+        for program in ["ip", "nft", "tc", "iptables-restore"] {
             cmd::which(program)?;
         }
         for (index, role) in roles.iter().enumerate() {
@@ -90,7 +90,7 @@ impl PacketNet {
         let bridge = net::bridge_name(&tag)?;
         // Names with this tag can only be left by a dead process that had our pid.
         let stale: Vec<String> = roles.iter().map(|r| net::netns_name(&tag, r)).collect();
-        for error in net::remove(&bridge, &stale).await {
+        for error in net::remove(&bridge, &stale, &[]).await {
             tracing::warn!(%error, "cannot remove a stale packet lab");
         }
         let subnet = net::create_bridge(&bridge, &tag).await?;
@@ -173,9 +173,9 @@ impl PacketNet {
         if let Err(error) = self.restore_all().await {
             problems.push(error.to_string());
         }
-        let namespaces: Vec<String> = self.roles.values().map(|r| r.netns.clone()).collect();
+        let (namespaces, veths) = self.names();
         problems.extend(
-            net::remove(&self.bridge, &namespaces)
+            net::remove(&self.bridge, &namespaces, &veths)
                 .await
                 .into_iter()
                 .map(|e| e.to_string()),
@@ -186,6 +186,13 @@ impl PacketNet {
         } else {
             Err(PacketError::Cleanup(problems.join("; ")))
         }
+    }
+
+    /// The namespaces and host-side veths of the lab.
+    fn names(&self) -> (Vec<String>, Vec<String>) {
+        let namespaces = self.roles.values().map(|r| r.netns.clone()).collect();
+        let veths = self.roles.values().map(|r| r.host_veth.clone()).collect();
+        (namespaces, veths)
     }
 
     fn role(&self, role: &str) -> Result<&RoleNet, PacketError> {
@@ -202,15 +209,15 @@ impl Drop for PacketNet {
         }
         // Engine threads live in the namespaces: stop them (releasing held packets) first.
         self.faults.get_mut().stop_engines();
-        let namespaces: Vec<String> = self.roles.values().map(|r| r.netns.clone()).collect();
-        net::remove_blocking(&self.bridge, &namespaces);
+        let (namespaces, veths) = self.names();
+        net::remove_blocking(&self.bridge, &namespaces, &veths);
     }
 }
 
-/// Removes namespaces `jspec-<pid>-*` and bridges `jsbr<pid>*` whose pid is not a running
-/// process; returns what it removed. Nothing else is touched.
+/// Removes namespaces `jspec-<pid>-*`, bridges `jsbr<pid>*` and veths `jsv<pid>x*` whose pid
+/// is not a running process; returns what it removed. Nothing else is touched.
 pub async fn cleanup_orphans() -> Vec<String> {
-    let (namespaces, bridges) = net::orphans();
+    let (namespaces, interfaces) = net::orphans();
     let mut removed = Vec::new();
     for netns in namespaces {
         match cmd::run("ip", &["netns", "del", &netns], None).await {
@@ -218,10 +225,14 @@ pub async fn cleanup_orphans() -> Vec<String> {
             Err(error) => tracing::warn!(%error, "cannot remove an orphaned namespace"),
         }
     }
-    for bridge in bridges {
-        match cmd::run("ip", &["link", "del", &bridge], None).await {
-            Ok(_) => removed.push(bridge),
-            Err(error) => tracing::warn!(%error, "cannot remove an orphaned bridge"),
+    for interface in interfaces {
+        // A veth may have gone with its namespace a moment ago.
+        if !net::interface_exists(&interface) {
+            continue;
+        }
+        match cmd::run("ip", &["link", "del", &interface], None).await {
+            Ok(_) => removed.push(interface),
+            Err(error) => tracing::warn!(%error, "cannot remove an orphaned interface"),
         }
     }
     removed

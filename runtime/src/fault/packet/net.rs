@@ -16,6 +16,7 @@ const FIRST_USER_HOST: u8 = 100;
 pub(crate) const NETNS_DIR: &str = "/var/run/netns";
 const NETNS_PREFIX: &str = "jspec-";
 const BRIDGE_PREFIX: &str = "jsbr";
+const VETH_PREFIX: &str = "jsv";
 /// The interface name inside every namespace (namespaces are private, so it never clashes).
 pub(crate) const INNER_VETH: &str = "eth0";
 
@@ -148,7 +149,7 @@ pub(crate) fn plan_role(tag: &str, role: &str, address: Ipv4Addr) -> Result<Role
     Ok(RoleNet {
         address,
         netns: netns_name(tag, role),
-        host_veth: interface_name(format!("jsv{pid}x{n}"))?,
+        host_veth: interface_name(format!("{VETH_PREFIX}{pid}x{n}"))?,
     })
 }
 
@@ -212,9 +213,20 @@ pub(crate) async fn add_user_address(bridge: &str, address: Ipv4Addr) -> Result<
     Ok(())
 }
 
-/// Removes namespaces (their veths go with them) and the bridge; a missing one is no error.
-pub(crate) async fn remove(bridge: &str, namespaces: &[String]) -> Vec<PacketError> {
+/// Removes the veths, namespaces and the bridge; a missing one is no error. The veths go
+/// first and explicitly: a namespace outlives its name while a socket in it is open (a closing
+/// connection retrying its FIN), and would keep its veth in the root namespace until then.
+pub(crate) async fn remove(
+    bridge: &str,
+    namespaces: &[String],
+    veths: &[String],
+) -> Vec<PacketError> {
     let mut errors = Vec::new();
+    for veth in veths.iter().filter(|v| interface_exists(v)) {
+        if let Err(error) = run("ip", &["link", "del", veth], None).await {
+            errors.push(error);
+        }
+    }
     for netns in namespaces {
         if std::path::Path::new(NETNS_DIR).join(netns).exists()
             && let Err(error) = run("ip", &["netns", "del", netns], None).await
@@ -231,7 +243,10 @@ pub(crate) async fn remove(bridge: &str, namespaces: &[String]) -> Vec<PacketErr
 }
 
 /// [`remove`] for `Drop`, blocking.
-pub(crate) fn remove_blocking(bridge: &str, namespaces: &[String]) {
+pub(crate) fn remove_blocking(bridge: &str, namespaces: &[String], veths: &[String]) {
+    for veth in veths.iter().filter(|v| interface_exists(v)) {
+        run_blocking("ip", &["link", "del", veth]);
+    }
     for netns in namespaces {
         if std::path::Path::new(NETNS_DIR).join(netns).exists() {
             run_blocking("ip", &["netns", "del", netns]);
@@ -242,8 +257,8 @@ pub(crate) fn remove_blocking(bridge: &str, namespaces: &[String]) {
     }
 }
 
-fn interface_exists(name: &str) -> bool {
-    std::path::Path::new("/sys/class/net").join(name).exists()
+pub(crate) fn interface_exists(name: &str) -> bool {
+    !name.is_empty() && std::path::Path::new("/sys/class/net").join(name).exists()
 }
 
 /// The owner pid of a name with our prefix: the digits right after it.
@@ -262,7 +277,8 @@ fn pid_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Namespaces `jspec-<pid>-*` and bridges `jsbr<pid>*` whose pid is not a running process.
+/// Namespaces `jspec-<pid>-*`, and bridges `jsbr<pid>*` and veths `jsv<pid>x*`, whose pid is
+/// not a running process.
 pub(crate) fn orphans() -> (Vec<String>, Vec<String>) {
     let names = |dir: &str| -> Vec<String> {
         std::fs::read_dir(dir)
@@ -279,11 +295,11 @@ pub(crate) fn orphans() -> (Vec<String>, Vec<String>) {
         .into_iter()
         .filter(|n| dead(n, NETNS_PREFIX))
         .collect();
-    let bridges = names("/sys/class/net")
-        .into_iter()
-        .filter(|n| dead(n, BRIDGE_PREFIX))
-        .collect();
-    (namespaces, bridges)
+    // Bridges first: removing one frees its ports, then the veths.
+    let mut interfaces: Vec<String> = names("/sys/class/net");
+    interfaces.retain(|n| dead(n, BRIDGE_PREFIX) || dead(n, VETH_PREFIX));
+    interfaces.sort_by_key(|n| !n.starts_with(BRIDGE_PREFIX));
+    (namespaces, interfaces)
 }
 
 #[cfg(test)]
@@ -297,6 +313,7 @@ mod tests {
         assert_eq!(owner_pid("jsbr99", BRIDGE_PREFIX), Some(99));
         assert_eq!(owner_pid("jsbr99x2", BRIDGE_PREFIX), Some(99));
         assert_eq!(owner_pid("jsbr99z", BRIDGE_PREFIX), None);
+        assert_eq!(owner_pid("jsv99x3", VETH_PREFIX), Some(99));
         assert_eq!(owner_pid("jspec-abc-a", NETNS_PREFIX), None);
         assert_eq!(owner_pid("docker0", BRIDGE_PREFIX), None);
     }

@@ -1,6 +1,7 @@
-//! nftables rule sets for cuts and impairments. Each server namespace has one table named with
-//! the owner tag; every cut and every impairment owns base chains of its own, so that removing
-//! one is deleting exactly its chains, in one transaction.
+//! Rule sets for cuts (nftables) and impairment queues (iptables' NFQUEUE target). Each server
+//! namespace has one nftables table named with the owner tag; every cut and every impairment
+//! owns chains of its own, so that removing one is deleting exactly its chains, in one
+//! transaction.
 
 use std::net::Ipv4Addr;
 
@@ -58,22 +59,21 @@ pub(crate) fn add_cut(tag: &str, name: &str, opener: Ipv4Addr, mode: CutMode) ->
         let matcher = format!("{} ct direction {direction}", hook.peer_match(opener));
         let mut rules = Vec::new();
         if mode == CutMode::Reject {
+            if hook == Hook::Output {
+                // The resets the input rule sends back carry the connection's conntrack
+                // entry (reply direction): they must not be stopped here.
+                rules.push(format!("{matcher} tcp flags & rst == rst accept"));
+            }
             rules.push(format!("{matcher} meta l4proto tcp reject with tcp reset"));
         }
         // Hold (and Reject's non-TCP packets): they vanish.
         rules.push(format!("{matcher} drop"));
-        text.push_str(&base_chain(
-            &table,
-            &chain_name(name, hook),
-            hook,
-            0,
-            &rules,
-        ));
+        text.push_str(&base_chain(&table, &chain_name(name, hook), hook, &rules));
     }
     text
 }
 
-/// Removes the chains of [`add_cut`] or [`add_queue`].
+/// Removes the chains of [`add_cut`].
 pub(crate) fn delete_chains(tag: &str, chains: &[String]) -> String {
     let table = table(tag);
     chains
@@ -92,15 +92,30 @@ pub(crate) fn cut_chains(name: &str) -> Vec<String> {
     ]
 }
 
-/// A base chain `name` sending the packets between this server and `peer` (seen at `hook`) to
-/// NFQUEUE `queue`. `bypass`: while no engine listens (jspec crashed) packets pass untouched.
-pub(crate) fn add_queue(tag: &str, name: &str, hook: Hook, peer: Ipv4Addr, queue: u16) -> String {
-    let rules = [
-        format!("meta mark {INJECTED_MARK:#x} accept"),
-        format!("{} queue num {queue} bypass", hook.peer_match(peer)),
-    ];
-    // After the cut chains (priority 0): a cut packet is never queued.
-    base_chain(&table(tag), name, hook, 10, &rules)
+/// The iptables-restore input that sends the packets between this server and `peer` (seen at
+/// `hook`) to NFQUEUE `queue`, through a chain of its own. iptables (its NFQUEUE target) rather
+/// than nft's `queue`, which this kind of kernel lacks (no nft_queue). `--queue-bypass`: while
+/// no engine listens (jspec crashed) packets pass untouched.
+pub(crate) fn add_queue(chain: &str, hook: Hook, peer: Ipv4Addr, queue: u16) -> String {
+    let (base, matcher) = match hook {
+        Hook::Input => ("INPUT", format!("-s {peer}/32")),
+        Hook::Output => ("OUTPUT", format!("-d {peer}/32")),
+    };
+    format!(
+        "*filter\n:{chain} - [0:0]\n\
+         -A {chain} -m mark --mark {INJECTED_MARK:#x} -j RETURN\n\
+         -A {chain} {matcher} -j NFQUEUE --queue-num {queue} --queue-bypass\n\
+         -A {base} -j {chain}\nCOMMIT\n"
+    )
+}
+
+/// Removes what [`add_queue`] added, in one transaction.
+pub(crate) fn delete_queue(chain: &str, hook: Hook) -> String {
+    let base = match hook {
+        Hook::Input => "INPUT",
+        Hook::Output => "OUTPUT",
+    };
+    format!("*filter\n-D {base} -j {chain}\n-F {chain}\n-X {chain}\nCOMMIT\n")
 }
 
 fn chain_name(name: &str, hook: Hook) -> String {
@@ -110,9 +125,9 @@ fn chain_name(name: &str, hook: Hook) -> String {
     }
 }
 
-fn base_chain(table: &str, chain: &str, hook: Hook, priority: i32, rules: &[String]) -> String {
+fn base_chain(table: &str, chain: &str, hook: Hook, rules: &[String]) -> String {
     let mut text = format!(
-        "add chain inet {table} {chain} {{ type filter hook {} priority {priority}; policy accept; }}\n",
+        "add chain inet {table} {chain} {{ type filter hook {} priority 0; policy accept; }}\n",
         hook.name()
     );
     for rule in rules {
@@ -143,18 +158,20 @@ mod tests {
         let text = add_cut("42", "cut_1", Ipv4Addr::new(10, 213, 1, 2), CutMode::Reject);
         assert_eq!(text.matches("reject with tcp reset").count(), 2);
         assert_eq!(text.matches(" drop\n").count(), 2);
+        assert!(text.contains(
+            "cut_1_out ip daddr 10.213.1.2 ct direction reply tcp flags & rst == rst accept"
+        ));
     }
 
     #[test]
     fn a_queue_lets_injected_copies_pass() {
-        let text = add_queue("42", "imp_3", Hook::Output, Ipv4Addr::new(10, 0, 0, 9), 3);
-        let mark = text.find("meta mark 0x6a73 accept").expect("mark rule");
+        let text = add_queue("jspec_imp_3", Hook::Output, Ipv4Addr::new(10, 0, 0, 9), 3);
+        let mark = text.find("--mark 0x6a73 -j RETURN").expect("mark rule");
         let queue = text
-            .find("ip daddr 10.0.0.9 queue num 3 bypass")
+            .find("-d 10.0.0.9/32 -j NFQUEUE --queue-num 3 --queue-bypass")
             .expect("queue rule");
         assert!(mark < queue);
-        assert!(
-            delete_chains("42", &["imp_3".into()]).contains("delete chain inet jspec_42 imp_3")
-        );
+        assert!(text.contains("-A OUTPUT -j jspec_imp_3\nCOMMIT"));
+        assert!(delete_queue("jspec_imp_3", Hook::Output).contains("-X jspec_imp_3"));
     }
 }

@@ -31,6 +31,13 @@ async fn tc(point: &ShapePoint, args: &[&str]) -> Result<String, PacketError> {
     }
 }
 
+async fn ip(point: &ShapePoint, args: &[&str]) -> Result<String, PacketError> {
+    match &point.netns {
+        Some(netns) => run_in(netns, "ip", args, None).await,
+        None => run("ip", args, None).await,
+    }
+}
+
 /// Limits the flow to `bits_per_second`, or changes the limit of an existing class.
 pub(crate) async fn shape(
     point: &ShapePoint,
@@ -60,6 +67,10 @@ pub(crate) async fn shape(
                 &["qdisc", "add", "dev", device, "root", "handle", "1:", "htb"],
             )
             .await?;
+            // htb lets a packet out whenever its class has tokens left and charges it after: a
+            // 64 KB TCP segmentation-offload packet would leave as one burst (8 s of a 64kbit
+            // limit). One segment per packet keeps the rate even.
+            ip(point, &["link", "set", "dev", device, "gso_max_segs", "1"]).await?;
         }
         tc(
             point,
