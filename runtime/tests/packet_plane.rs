@@ -7,36 +7,16 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use jspec_runtime::fault::model::{CutMode, Endpoint, Flow, Impairment, Link};
+use jspec_runtime::fault::model::{CutMode, Endpoint, Impairment};
 use jspec_runtime::fault::packet::{PacketError, cleanup_orphans};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use support::packet::{
-    can_run, connect_as, connect_from, echo_in, lab, median_rtt, read_exact_within, round_trip,
-    sink_in, udp_at, udp_in, udp_sequence,
+    can_run, connect_as, connect_from, echo_in, flow, lab, link, median_rtt, ms, prosody_in,
+    read_exact_within, round_trip, server, sink_in, udp_at, udp_in, udp_sequence, user,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
-
-fn server(name: &str) -> Endpoint {
-    Endpoint::Server(name.into())
-}
-
-fn user(name: &str) -> Endpoint {
-    Endpoint::User(name.into())
-}
-
-fn link(from: Endpoint, to: Endpoint) -> Link {
-    Link::new(from, to)
-}
-
-fn flow(from: Endpoint, to: Endpoint) -> Flow {
-    Flow { from, to }
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_holds_bytes_and_uncut_delivers_them_on_the_same_connection() {
@@ -221,6 +201,33 @@ async fn lag_adds_to_the_round_trip_and_restore_removes_it() {
     assert!(after < ms(50), "restored: {after:?}");
     eprintln!(
         "round trip: {before:?} plain, {lagged:?} with lag 100ms, {both:?} with 50±20ms back, {after:?} restored"
+    );
+    net.destroy().await.expect("destroy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_releases_what_the_engine_holds() {
+    if !can_run("restore releases") {
+        return;
+    }
+    let net = lab(&["a", "b"]).await;
+    let echo = echo_in(&net, "b").await;
+    let mut stream = connect_from(&net, "a", echo, SECOND).expect("connect");
+    let a_to_b = flow(server("a"), server("b"));
+    let long = Impairment {
+        lag: Some((Duration::from_secs(30), Duration::ZERO)),
+        ..Impairment::default()
+    };
+    net.impair(&a_to_b, &long, 1).await.expect("impair");
+    stream.write_all(b"held").await.expect("write");
+    assert_eq!(read_exact_within(&mut stream, 4, ms(500)).await, None);
+    let started = Instant::now();
+    net.restore(&a_to_b).await.expect("restore");
+    let back = read_exact_within(&mut stream, 4, ms(5000)).await;
+    assert_eq!(back.as_deref(), Some(&b"held"[..]));
+    eprintln!(
+        "restore: held bytes back {:?} after restore",
+        started.elapsed()
     );
     net.destroy().await.expect("destroy");
 }
@@ -494,4 +501,90 @@ async fn cleanup_orphans_removes_only_what_dead_owners_left() {
     assert!(!exists(&orphan_ns));
     assert!(alive_kept, "a namespace of a living owner stays");
     assert!(!removed.contains(&alive_ns));
+}
+
+/// A real Prosody inside a namespace, clients in the root namespace on their own addresses:
+/// cutting alice's link holds her message; after uncut it is delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prosody_in_a_namespace_holds_a_cut_clients_message_until_uncut() {
+    use jspec_runtime::xmpp::{ConnectConfig, Session};
+    use tokio_util::sync::CancellationToken;
+
+    if !can_run("prosody in a namespace") {
+        return;
+    }
+    let net = lab(&["a"]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (prosody, trust) = prosody_in(&net, "a", dir.path()).await;
+    let mut sessions = Vec::new();
+    for name in ["alice", "bob"] {
+        prosody.register(name, "pw").await.expect("register");
+        let mut config =
+            ConnectConfig::new(prosody.spec.c2s_addr(), "a.test", name, "pw", trust.clone());
+        config.resource = "jspec".into();
+        config.bind = Some(net.user_address(name).await.expect("address").into());
+        let session = Session::connect(config, CancellationToken::new())
+            .await
+            .unwrap_or_else(|e| panic!("{name} connects over the bridge: {e}"));
+        sessions.push(session);
+    }
+    let (alice, bob) = (&sessions[0], &sessions[1]);
+    let to = bob.jid().to_string();
+    let cancel = CancellationToken::new();
+    let has = |text: &'static str| {
+        move |r: &jspec_runtime::xmpp::Received| {
+            r.stanza().is_some_and(|el| {
+                el.get_child("body", "jabber:client")
+                    .is_some_and(|body| body.text() == text)
+            })
+        }
+    };
+    alice
+        .send_raw(&format!(
+            "<message to='{to}' type='chat'><body>before</body></message>"
+        ))
+        .await
+        .expect("send");
+    let deadline = Instant::now() + ms(5000);
+    assert!(
+        bob.inbox()
+            .wait_for(0, has("before"), deadline, &cancel)
+            .await
+            .is_some()
+    );
+
+    let alice_link = link(user("alice"), server("a"));
+    net.cut(&alice_link, CutMode::Hold).await.expect("cut");
+    alice
+        .send_raw(&format!(
+            "<message to='{to}' type='chat'><body>held</body></message>"
+        ))
+        .await
+        .expect("the send is buffered by TCP");
+    let deadline = Instant::now() + ms(2000);
+    assert!(
+        bob.inbox()
+            .wait_for(0, has("held"), deadline, &cancel)
+            .await
+            .is_none(),
+        "nothing passes alice's cut link"
+    );
+    let started = Instant::now();
+    net.uncut(&alice_link).await.expect("uncut");
+    let deadline = Instant::now() + ms(10_000);
+    let got = bob
+        .inbox()
+        .wait_for(0, has("held"), deadline, &cancel)
+        .await;
+    assert!(got.is_some(), "the held message is delivered after uncut");
+    eprintln!(
+        "prosody: held message delivered {:?} after uncut",
+        started.elapsed()
+    );
+
+    for session in &sessions {
+        session.close().await;
+    }
+    prosody.stop().await;
+    net.destroy().await.expect("destroy");
 }

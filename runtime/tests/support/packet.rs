@@ -4,7 +4,10 @@
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use jspec_runtime::fault::model::{Endpoint, Flow, Link};
 use jspec_runtime::fault::packet::{PacketNet, run_in_netns};
+use jspec_runtime::lab::pki::{CertificateKind, LabCa};
+use jspec_runtime::lab::prosody::{Prosody, ProsodySpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
@@ -183,4 +186,66 @@ pub(crate) fn udp_sequence(
         }
     }
     collector.join().expect("collector")
+}
+
+pub(crate) fn server(name: &str) -> Endpoint {
+    Endpoint::Server(name.into())
+}
+
+pub(crate) fn user(name: &str) -> Endpoint {
+    Endpoint::User(name.into())
+}
+
+pub(crate) fn link(from: Endpoint, to: Endpoint) -> Link {
+    Link::new(from, to)
+}
+
+pub(crate) fn flow(from: Endpoint, to: Endpoint) -> Flow {
+    Flow { from, to }
+}
+
+pub(crate) fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A Prosody for `<role>.test` running inside `role`'s namespace, with its files in `dir`, and
+/// the trust anchors its clients need.
+pub(crate) async fn prosody_in(
+    net: &PacketNet,
+    role: &str,
+    dir: &std::path::Path,
+) -> (Prosody, std::sync::Arc<rustls::RootCertStore>) {
+    let ca = LabCa::generate("jspec packet test CA").expect("ca");
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.cert_pem()).expect("ca file");
+    let address = net.address(role).expect("role address");
+    let domain = format!("{role}.test");
+    let hosts_file = dir.join("hosts");
+    std::fs::write(
+        &hosts_file,
+        format!("{address} {domain} conference.{domain}\n"),
+    )
+    .expect("hosts");
+    let spec = ProsodySpec {
+        role: role.into(),
+        domain,
+        address,
+        hosts_file,
+        ca_file,
+        s2s_secure_auth: false,
+        programs: Default::default(),
+        netns: Some(netns(net, role).to_string()),
+    };
+    let names = vec![spec.domain.clone(), spec.muc_domain()];
+    let cert = ca.issue(&names, CertificateKind::Valid).expect("cert");
+    let server_dir = dir.join(role);
+    std::fs::create_dir_all(&server_dir).expect("server dir");
+    let prosody = Prosody::start(spec, &server_dir, &cert.cert_pem, &cert.key_pem)
+        .await
+        .expect("prosody starts inside the namespace");
+    let mut trust = rustls::RootCertStore::empty();
+    trust
+        .add(rustls::pki_types::CertificateDer::from(ca.cert_der()))
+        .expect("trust anchor");
+    (prosody, std::sync::Arc::new(trust))
 }

@@ -103,24 +103,53 @@ pub(crate) fn which(program: &str) -> Result<(), PacketError> {
     }
 }
 
-/// The same commands, blocking, for `Drop` (no runtime to await on there); errors are only
-/// logged because a drop has no one to report them to.
+/// The same commands, blocking, for `Drop` (no runtime to await on there), with the same
+/// timeout; errors are only logged because a drop has no one to report them to.
 pub(crate) fn run_blocking(program: &str, args: &[&str]) {
     let line = command_line(program, args);
-    match std::process::Command::new(program)
+    let child = std::process::Command::new(program)
         .args(args)
         .stdin(Stdio::null())
-        .output()
-    {
-        Ok(output) if output.status.success() => {
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            tracing::warn!(command = line, %error, "packet plane cleanup failed");
+            return;
+        }
+    };
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() < TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    match status {
+        Some(status) if status.success() => {
             tracing::debug!(command = line, "packet plane cleanup")
         }
-        Ok(output) => tracing::warn!(
-            command = line,
-            stderr = %String::from_utf8_lossy(&output.stderr).trim(),
-            "packet plane cleanup failed"
-        ),
-        Err(error) => tracing::warn!(command = line, %error, "packet plane cleanup failed"),
+        _ => {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            tracing::warn!(
+                command = line,
+                ?status,
+                stderr = stderr.trim(),
+                "packet plane cleanup failed"
+            );
+        }
     }
 }
 

@@ -63,6 +63,15 @@ struct Queued {
     engine: QueueEngine,
 }
 
+/// Where an impaired flow's packets are seen and shaped.
+struct Placement {
+    netns: String,
+    hook: Hook,
+    peer: Ipv4Addr,
+    point: ShapePoint,
+    id: u16,
+}
+
 /// Applies an iptables-restore script in `netns`, leaving other rules as they are.
 async fn iptables(netns: &str, script: &str) -> Result<(), PacketError> {
     run_in(
@@ -182,25 +191,58 @@ impl PacketNet {
         let point = self.shape_point(flow).await?;
         let mut faults = self.faults.lock().await;
         let id = faults.next_id()?;
-        let impaired = faults.flows.entry(flow.clone()).or_insert(Impaired {
+        let mut impaired = faults.flows.remove(flow).unwrap_or(Impaired {
             impairment: Impairment::default(),
             queued: None,
             shaping: None,
         });
         let mut merged = impaired.impairment.clone();
         merged.merge(imp);
-        if needs_engine(&merged) {
+        let placed = Placement {
+            netns,
+            hook,
+            peer,
+            point,
+            id,
+        };
+        let result = self.apply(&mut impaired, &merged, &placed, seed).await;
+        if result.is_ok() {
+            tracing::debug!(%flow, impairment = %merged, netns = placed.netns, seed, "impair");
+            impaired.impairment = merged;
+        }
+        // Whatever was set up stays recorded, so that restore() removes it.
+        if impaired.queued.is_some() || impaired.shaping.is_some() {
+            faults.flows.insert(flow.clone(), impaired);
+        }
+        result
+    }
+
+    async fn apply(
+        &self,
+        impaired: &mut Impaired,
+        merged: &Impairment,
+        placed: &Placement,
+        seed: u64,
+    ) -> Result<(), PacketError> {
+        let Placement {
+            netns,
+            hook,
+            peer,
+            point,
+            id,
+        } = placed;
+        if needs_engine(merged) {
             match &impaired.queued {
                 Some(queued) => queued.engine.update(merged.clone()),
                 None => {
                     // Bound before the rule exists, so no packet passes the queue unimpaired.
-                    let engine = QueueEngine::start(&netns, id, merged.clone(), seed)?;
+                    let engine = QueueEngine::start(netns, *id, merged.clone(), seed)?;
                     let chain = format!("jspec_imp_{id}");
-                    iptables(&netns, &nft::add_queue(&chain, hook, peer, id)).await?;
+                    iptables(netns, &nft::add_queue(&chain, *hook, *peer, *id)).await?;
                     impaired.queued = Some(Queued {
                         netns: netns.clone(),
                         chain,
-                        hook,
+                        hook: *hook,
                         engine,
                     });
                 }
@@ -209,11 +251,9 @@ impl PacketNet {
         if let Some(bits) = merged.bandwidth {
             let existing = impaired.shaping.as_ref().map(|s| s.id);
             let shaping =
-                tc::shape(&point, existing.unwrap_or(id), bits, existing.is_some()).await?;
+                tc::shape(point, existing.unwrap_or(*id), bits, existing.is_some()).await?;
             impaired.shaping = Some(shaping);
         }
-        tracing::debug!(%flow, impairment = %merged, netns, seed, "impair");
-        impaired.impairment = merged;
         Ok(())
     }
 

@@ -237,3 +237,31 @@ pub async fn cleanup_orphans() -> Vec<String> {
     }
     removed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PacketError;
+
+    #[test]
+    fn errors_say_what_to_do() {
+        assert_eq!(
+            PacketError::NotRoot.to_string(),
+            "the packet plane needs root (CAP_NET_ADMIN); run as root or use --plane proxy"
+        );
+        let missing = PacketError::Missing {
+            program: "nft".into(),
+            package: "nftables",
+        };
+        assert_eq!(
+            missing.to_string(),
+            "nft not found: install nftables (scripts/deps.sh)"
+        );
+        let failed = PacketError::Command {
+            command: "ip link add x type bridge".into(),
+            status: "exit status: 2".into(),
+            stderr: "RTNETLINK answers: File exists".into(),
+        };
+        assert!(failed.to_string().contains("ip link add x type bridge"));
+        assert!(failed.to_string().contains("File exists"));
+    }
+}

@@ -159,14 +159,24 @@ fn serve(
 ) {
     let mut engine: Engine<Message> = Engine::new(impairment, seed, Instant::now());
     let mut counts = Counts::default();
+    let mut stopping = false;
     loop {
         match commands.try_recv() {
             Ok(Command::Update(impairment)) => engine.update(impairment),
-            Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
+            Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
+                // What is held goes first, in order, then whatever is still queued.
+                for release in engine.drain() {
+                    let (packet, copy) = (release.packet, release.duplicate);
+                    accept(&mut nfq, &inject, packet, copy, &mut counts);
+                }
+                stopping = true;
+            }
             Err(mpsc::TryRecvError::Empty) => {}
         }
         loop {
             match nfq.recv() {
+                // Unbinding drops what the queue still holds: take it and let it pass.
+                Ok(message) if stopping => accept(&mut nfq, &inject, message, false, &mut counts),
                 Ok(message) => arrive(&mut nfq, &mut engine, message, &mut counts),
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(error) => {
@@ -174,6 +184,9 @@ fn serve(
                     break;
                 }
             }
+        }
+        if stopping {
+            break;
         }
         let now = Instant::now();
         for release in engine.due(now) {
@@ -189,15 +202,6 @@ fn serve(
             due.saturating_duration_since(Instant::now()).min(POLL)
         });
         std::thread::sleep(wait);
-    }
-    for release in engine.drain() {
-        accept(
-            &mut nfq,
-            &inject,
-            release.packet,
-            release.duplicate,
-            &mut counts,
-        );
     }
     let _ = nfq.unbind(queue);
     tracing::debug!(queue, ?counts, "NFQUEUE engine stopped");
