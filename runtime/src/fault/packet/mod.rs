@@ -1,5 +1,6 @@
 //! The packet plane: each managed server in its own network namespace on a lab bridge, cuts in
-//! nftables, per-packet impairments through NFQUEUE, bandwidth with tc.
+//! nftables, per-packet impairments through NFQUEUE (fed by iptables rules: the kernels this
+//! runs on have no nft `queue`), bandwidth with tc htb.
 //!
 //! Clients stay in the root namespace, each bound to its own address on the bridge
 //! ([`PacketNet::user_address`]), so that every link and flow has addresses to match on. Every
