@@ -5,7 +5,7 @@
 # XMPP ports they need.
 set -euo pipefail
 
-packages=(prosody gcc pkg-config)
+packages=(prosody gcc pkg-config nftables iptables iproute2)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

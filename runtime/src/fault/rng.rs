@@ -2,7 +2,7 @@
 //! on every machine and in every version of jspec that keeps this generator.
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_chacha::rand_core::{Rng as _, SeedableRng};
 
 #[derive(Clone, Debug)]
 pub struct Rng(ChaCha8Rng);

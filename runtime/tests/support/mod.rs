@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub(crate) mod client;
+pub(crate) mod packet;
 pub(crate) mod pki;
 pub(crate) mod prosody;
