@@ -248,18 +248,12 @@ async fn run_async(
         .collect();
     let proxy = match options.plane {
         Plane::Proxy => Some(Arc::new(ProxyPlane::new(options.tcp_timeouts))),
-        Plane::Packet => {
-            eprintln!(
-                "error: the packet plane is not available in this build yet; use --plane proxy"
-            );
-            drop(events);
-            let _ = reporting.await;
-            return exit::INFRASTRUCTURE;
-        }
+        Plane::Packet => None,
     };
     let spec = match environment.lab_spec(&known) {
         Ok(mut spec) => {
             spec.proxy = proxy.clone();
+            spec.packet = options.plane == Plane::Packet;
             spec
         }
         Err(error) => {

@@ -166,3 +166,53 @@ fn the_same_seed_gives_the_same_chaos_trace() {
         "chaos heals what it did: {first:#?}"
     );
 }
+
+/// The packet plane needs root (network namespaces, nftables); elsewhere it is skipped.
+fn packet_plane_available() -> bool {
+    if nix::unistd::Uid::effective().is_root() {
+        return true;
+    }
+    eprintln!("skipping: the packet plane needs root");
+    false
+}
+
+#[test]
+fn packet_plane_a_killed_run_leaves_the_next_run_healed() {
+    if packet_plane_available() {
+        killed_during_a_partition_then_the_next_run_is_healed("packet");
+        let left = Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+            .expect("ip netns list");
+        let own = format!("jspec-{}-", std::process::id());
+        assert!(
+            !String::from_utf8_lossy(&left.stdout)
+                .lines()
+                .any(|l| l.starts_with("jspec-") && !l.starts_with(&own)),
+            "no namespace of a finished jspec is left: {}",
+            String::from_utf8_lossy(&left.stdout)
+        );
+    }
+}
+
+#[test]
+fn packet_plane_runs_the_partition_example() {
+    if !packet_plane_available() {
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp dir");
+    let output = jspec(&temp.path().join("state"))
+        .args(["run", "--plane", "packet", "--seed", "1", "--out"])
+        .arg(temp.path().join("run"))
+        .arg(examples().join("s2s-partition.jspec"))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("2 passed"), "{stdout}");
+}

@@ -93,20 +93,43 @@ fn durations(line: &str) -> Vec<(usize, usize)> {
 
 #[test]
 fn runs_against_the_local_lab() {
-    let bless = std::env::var_os("JSPEC_BLESS").is_some();
     let names = cases();
     assert!(
         names.len() >= 15,
         "expected at least 15 end-to-end cases, found {}",
         names.len()
     );
+    check_goldens(&names, &[]);
+}
+
+/// The fault cases give the same results on the packet plane (root only). `close` is a
+/// proxy-plane fault: the packet plane reports it blocked.
+#[test]
+fn fault_cases_hold_on_the_packet_plane() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipping: the packet plane needs root");
+        return;
+    }
+    let names: Vec<String> = cases()
+        .into_iter()
+        .filter(|n| n.starts_with("fault-") && n != "fault-partition-close.jspec")
+        .collect();
+    assert!(names.len() >= 6, "{names:?}");
+    check_goldens(&names, &["--plane", "packet"]);
+}
+
+/// Runs each named case file and compares its output with the golden files.
+fn check_goldens(names: &[String], extra: &[&str]) {
+    let bless = std::env::var_os("JSPEC_BLESS").is_some() && extra.is_empty();
     let mut failures = Vec::new();
-    for name in &names {
+    for name in names {
         let stem = name.trim_end_matches(".jspec");
         let out_dir = tempfile::tempdir().expect("temp dir");
         let mut command = Command::new(env!("CARGO_BIN_EXE_jspec"));
         command
-            .args(["run", name, "--seed", "1", "--timeout", "5s", "--out"])
+            .args(["run", name, "--seed", "1", "--timeout", "5s"])
+            .args(extra)
+            .arg("--out")
             .arg(out_dir.path());
         // NAME.toml beside NAME.jspec: run against that environment instead of the local lab.
         let env_file = format!("{stem}.toml");

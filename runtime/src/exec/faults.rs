@@ -65,13 +65,14 @@ impl CaseContext<'_> {
                 for flow in self.flows(link, frame)? {
                     let now = faults
                         .impair(&flow, &impairment, seed)
+                        .await
                         .map_err(fault_error)?;
                     self.trace_fault("impair", &format!("{flow} {now}"), origin);
                 }
             }
             StmtKind::Restore(Some(link)) => {
                 for flow in self.flows(link, frame)? {
-                    faults.restore(&flow).map_err(fault_error)?;
+                    faults.restore(&flow).await.map_err(fault_error)?;
                 }
                 self.trace_fault("restore", &link_text(link, frame), origin);
             }

@@ -226,12 +226,12 @@ impl CaseContext<'_> {
                 .get(user)
                 .map(|u| u.server.clone())
                 .unwrap_or_default();
-            config.route = Some(
-                faults
-                    .client_route(user, &role, config.addr)
-                    .await
-                    .map_err(super::faults::fault_error)?,
-            );
+            let (route, bind) = faults
+                .client_route(user, &role, config.addr)
+                .await
+                .map_err(super::faults::fault_error)?;
+            config.route = Some(route);
+            config.bind = bind;
         }
         let attempt = Session::connect(config, self.cancel().child_token()).await;
         if self.cancel().is_cancelled() {

@@ -58,13 +58,21 @@ impl FaultControl {
         self.plane
     }
 
-    /// Where `user` connects to reach `upstream` of `role`: its own proxy on the proxy plane.
+    /// How `user` reaches `upstream` of `role`: the address to connect to (its own proxy on the
+    /// proxy plane) and the local address to connect from (its own on the packet plane).
     pub async fn client_route(
         &self,
         user: &str,
         role: &str,
         upstream: SocketAddr,
-    ) -> Result<SocketAddr, FaultError> {
+    ) -> Result<(SocketAddr, Option<std::net::IpAddr>), FaultError> {
+        if let Some(net) = self.packet() {
+            let bind = net
+                .user_address(user)
+                .await
+                .map_err(|e| FaultError::Failed(format!("cannot give {user} an address: {e}")))?;
+            return Ok((upstream, Some(bind.into())));
+        }
         let routed = match (&self.lab, &self.proxy) {
             (Some(lab), _) if lab.server(role).is_some() => {
                 lab.client_route(user, role, upstream).await
@@ -76,7 +84,9 @@ impl FaultControl {
             }
             (_, None) => Ok(upstream),
         };
-        routed.map_err(|e| FaultError::Failed(format!("cannot start {user}'s proxy: {e}")))
+        routed
+            .map(|addr| (addr, None))
+            .map_err(|e| FaultError::Failed(format!("cannot start {user}'s proxy: {e}")))
     }
 
     /// Whether the plane carries `link` (a managed server's s2s, or any client's c2s).
@@ -106,8 +116,9 @@ impl FaultControl {
 
     pub async fn cut(&self, link: &Link, mode: CutMode) -> Result<(), FaultError> {
         self.carries(link)?;
-        match (self.plane, &self.proxy) {
-            (Plane::Proxy, Some(proxy)) => proxy.cut(link, mode).await,
+        match (self.plane, &self.proxy, self.packet()) {
+            (Plane::Proxy, Some(proxy), _) => proxy.cut(link, mode).await,
+            (Plane::Packet, _, Some(net)) => net.cut(link, mode).await.map_err(packet_error)?,
             _ => return Err(self.no_plane()),
         }
         lock(&self.cuts).insert(link.clone(), mode);
@@ -118,12 +129,15 @@ impl FaultControl {
         if let Some(proxy) = &self.proxy {
             proxy.uncut(link).await;
         }
+        if let Some(net) = self.packet() {
+            net.uncut(link).await.map_err(packet_error)?;
+        }
         lock(&self.cuts).remove(link);
         Ok(())
     }
 
     /// Adds `impairment` to what `flow` already suffers.
-    pub fn impair(
+    pub async fn impair(
         &self,
         flow: &Flow,
         impairment: &Impairment,
@@ -137,17 +151,26 @@ impl FaultControl {
         self.carries(&link)?;
         let mut combined = lock(&self.impaired).get(flow).cloned().unwrap_or_default();
         combined.merge(impairment);
-        match (self.plane, &self.proxy) {
-            (Plane::Proxy, Some(proxy)) => proxy.impair(flow, &combined, seed),
+        match (self.plane, &self.proxy, self.packet()) {
+            (Plane::Proxy, Some(proxy), _) => proxy.impair(flow, &combined, seed),
+            (Plane::Packet, _, Some(net)) => {
+                // The engine merges a second impairment of a flow itself.
+                net.impair(flow, impairment, seed)
+                    .await
+                    .map_err(packet_error)?
+            }
             _ => return Err(self.no_plane()),
         }
         lock(&self.impaired).insert(flow.clone(), combined.clone());
         Ok(combined)
     }
 
-    pub fn restore(&self, flow: &Flow) -> Result<(), FaultError> {
+    pub async fn restore(&self, flow: &Flow) -> Result<(), FaultError> {
         if let Some(proxy) = &self.proxy {
             proxy.restore(flow);
+        }
+        if let Some(net) = self.packet() {
+            net.restore(flow).await.map_err(packet_error)?;
         }
         lock(&self.impaired).remove(flow);
         Ok(())
@@ -165,6 +188,13 @@ impl FaultControl {
                 .map(|(flow, imp)| format!("impaired {flow} ({imp})")),
         );
         let cut: Vec<Link> = lock(&self.cuts).keys().cloned().collect();
+        if let Some(net) = self.packet() {
+            for result in [net.heal_all().await, net.restore_all().await] {
+                if let Err(error) = result {
+                    healed.push(format!("(could not heal the packet lab: {error})"));
+                }
+            }
+        }
         if let Some(proxy) = &self.proxy {
             proxy.heal_all();
             for link in &cut {
@@ -216,11 +246,24 @@ impl FaultControl {
         run_command(role, node_action.as_str(), command).await
     }
 
+    fn packet(&self) -> Option<&crate::fault::packet::PacketNet> {
+        self.lab.as_ref().and_then(|lab| lab.packet())
+    }
+
     fn no_plane(&self) -> FaultError {
         FaultError::Unsupported(format!(
             "network faults on the {} plane are not available in this run",
             self.plane
         ))
+    }
+}
+
+fn packet_error(error: crate::fault::packet::PacketError) -> FaultError {
+    match error {
+        crate::fault::packet::PacketError::CloseNeedsProxy { .. } => {
+            FaultError::Unsupported(error.to_string())
+        }
+        other => FaultError::Failed(other.to_string()),
     }
 }
 

@@ -19,6 +19,7 @@ use pki::{CertificateKind, LabCa, PkiError};
 use prosody::{Prosody, ProsodyError, ProsodySpec, ServerState};
 
 use crate::fault::model::{Endpoint, Link};
+use crate::fault::packet::{PacketError, PacketNet};
 use crate::fault::proxy::ProxyPlane;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,8 @@ pub enum LabError {
         #[source]
         source: Box<ProsodyError>,
     },
+    #[error("the packet plane: {0}")]
+    Packet(#[from] PacketError),
     #[error("the lab manages no server `{0}`")]
     UnknownServer(String),
     #[error("cannot start the proxy of {link} on {listen}: {source}")]
@@ -63,6 +66,8 @@ pub struct LabSpec {
     pub programs: Programs,
     /// The proxy plane: each server reaches each other server through a proxy of that pair.
     pub proxy: Option<Arc<ProxyPlane>>,
+    /// The packet plane: each server in its own network namespace on a lab bridge.
+    pub packet: bool,
 }
 
 /// Where the lab's server programs are.
@@ -92,6 +97,7 @@ pub struct Lab {
     proxy: Option<Arc<ProxyPlane>>,
     /// Where client proxies listen (the proxy plane).
     client_ip: Ipv4Addr,
+    packet: Option<PacketNet>,
 }
 
 impl Lab {
@@ -113,14 +119,37 @@ impl Lab {
             source,
         })?;
         let n = spec.servers.len();
+        // Namespaces, bridges and rules a killed jspec left behind go first.
+        if nix::unistd::Uid::effective().is_root() {
+            let removed = crate::fault::packet::cleanup_orphans().await;
+            if !removed.is_empty() {
+                tracing::warn!(
+                    ?removed,
+                    "removed a packet lab left behind by an earlier jspec"
+                );
+            }
+        }
+        let packet = match spec.packet {
+            true => Some(PacketNet::create(&spec.servers).await?),
+            false => None,
+        };
         // Servers first, then one proxy address per ordered pair of servers, then the clients'.
         let proxied = spec.proxy.is_some();
-        let wanted = if proxied {
-            n + n * n.saturating_sub(1) + 1
-        } else {
-            n
+        let addresses = match &packet {
+            Some(net) => spec
+                .servers
+                .iter()
+                .map(|role| net.address(role).unwrap_or(Ipv4Addr::LOCALHOST))
+                .collect(),
+            None => {
+                let wanted = if proxied {
+                    n + n * n.saturating_sub(1) + 1
+                } else {
+                    n
+                };
+                free_addresses(wanted)?
+            }
         };
-        let addresses = free_addresses(wanted)?;
         let (server_addresses, proxy_addresses) = addresses.split_at(n);
         let client_ip = proxy_addresses
             .last()
@@ -139,7 +168,10 @@ impl Lab {
                 ca_file: ca_file.clone(),
                 s2s_secure_auth: spec.s2s_secure_auth,
                 programs: spec.programs.clone(),
-                netns: None,
+                netns: packet
+                    .as_ref()
+                    .and_then(|net| net.netns(role))
+                    .map(str::to_string),
             })
             .collect();
         // Each server's own view of the lab: the others' names point at the proxies of its links.
@@ -195,6 +227,7 @@ impl Lab {
             registry,
             proxy: spec.proxy.clone(),
             client_ip,
+            packet,
         };
         for server in specs {
             let role = server.role.clone();
@@ -317,6 +350,11 @@ impl Lab {
         self.proxy.as_ref()
     }
 
+    /// The packet plane's network, when the lab runs on it.
+    pub fn packet(&self) -> Option<&PacketNet> {
+        self.packet.as_ref()
+    }
+
     /// The lab as recorded for `jspec lab status|down`.
     pub fn record(&self) -> registry::LabRecord {
         registry::LabRecord {
@@ -359,6 +397,12 @@ impl Lab {
             .map(|server| tokio::spawn(server.stop()));
         for stop in stops {
             let _ = stop.await;
+        }
+        // After the servers: a namespace with live sockets lingers.
+        if let Some(net) = self.packet
+            && let Err(error) = net.destroy().await
+        {
+            tracing::warn!(%error, "the packet lab was not removed completely");
         }
     }
 }

@@ -38,6 +38,10 @@ async fn ip(point: &ShapePoint, args: &[&str]) -> Result<String, PacketError> {
     }
 }
 
+/// The bucket of a limited class: one full-size packet, so that a limit holds from the first
+/// bytes on (htb's default bucket lets several kilobytes through at line rate first).
+const BURST: &str = "1600b";
+
 /// Limits the flow to `bits_per_second`, or changes the limit of an existing class.
 pub(crate) async fn shape(
     point: &ShapePoint,
@@ -53,7 +57,16 @@ pub(crate) async fn shape(
             point,
             &[
                 "class", "change", "dev", device, "parent", "1:", "classid", &class, "htb", "rate",
-                &rate, "ceil", &rate,
+                &rate, "ceil", &rate, "burst", BURST, "cburst", BURST,
+            ],
+        )
+        .await?;
+        let leaf = format!("{}:", id + 1);
+        tc(
+            point,
+            &[
+                "qdisc", "change", "dev", device, "parent", &class, "handle", &leaf, "tbf", "rate",
+                &rate, "burst", BURST, "latency", "60s",
             ],
         )
         .await?;
@@ -76,7 +89,18 @@ pub(crate) async fn shape(
             point,
             &[
                 "class", "add", "dev", device, "parent", "1:", "classid", &class, "htb", "rate",
-                &rate, "ceil", &rate,
+                &rate, "ceil", &rate, "burst", BURST, "cburst", BURST,
+            ],
+        )
+        .await?;
+        // htb charges a class after a packet has left, so a short burst of full-size packets
+        // leaves at line rate; a tbf under the class holds each packet until it is paid for.
+        let leaf = format!("{}:", id + 1);
+        tc(
+            point,
+            &[
+                "qdisc", "add", "dev", device, "parent", &class, "handle", &leaf, "tbf", "rate",
+                &rate, "burst", BURST, "latency", "60s",
             ],
         )
         .await?;
