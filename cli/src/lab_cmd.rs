@@ -131,6 +131,13 @@ async fn down(all: bool) -> u8 {
             done.records
         );
     }
+    // Network namespaces and bridges of packet-plane runs whose jspec is gone (root only).
+    if nix::unistd::geteuid().is_root() {
+        let removed = jspec_runtime::fault::packet::cleanup_orphans().await;
+        if !removed.is_empty() {
+            println!("removed the packet lab left behind: {}", removed.join(", "));
+        }
+    }
     exit::OK
 }
 
