@@ -285,10 +285,21 @@ async fn run_command(role: &str, action: &str, command: &str) -> Result<(), Faul
     if output.status.success() {
         Ok(())
     } else {
+        // One line: it also goes into the summary and TestRail's comment.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let said: Vec<&str> = stderr
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         Err(FaultError::Failed(format!(
-            "the command to {action} {role} failed ({}): {command}\n{}",
+            "the command to {action} {role} failed ({}): `{command}` said: {}",
             output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
+            if said.is_empty() {
+                "nothing".to_string()
+            } else {
+                said.join("; ")
+            }
         )))
     }
 }
