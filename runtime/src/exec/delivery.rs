@@ -103,9 +103,19 @@ impl CaseContext<'_> {
         }
     }
 
-    pub(crate) fn check_delivery(&self, room: &str, properties: &[DeliveryProperty]) -> StmtResult {
+    /// Waits (up to the default deadline) for copies still on their way, then reports.
+    pub(crate) async fn check_delivery(
+        &self,
+        room: &str,
+        properties: &[DeliveryProperty],
+    ) -> StmtResult {
         let room_jid = self.room_jid(room)?;
-        let report = self.delivery_report(room, &room_jid);
+        let deadline = Instant::now() + self.default_timeout;
+        let mut report = self.delivery_report(room, &room_jid);
+        while !report.lost.is_empty() && Instant::now() < deadline {
+            self.sleep(Duration::from_millis(50)).await?;
+            report = self.delivery_report(room, &room_jid);
+        }
         self.emit(RunEvent::Delivery {
             case: self.case.clone(),
             report: report.clone(),

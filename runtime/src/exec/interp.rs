@@ -187,6 +187,7 @@ impl CaseContext<'_> {
                 StmtKind::CheckDelivery { room, properties } => {
                     let properties: Vec<_> = properties.iter().map(|(p, _)| *p).collect();
                     self.check_delivery(&frame.name(&room.text), &properties)
+                        .await
                 }
             }
         })
