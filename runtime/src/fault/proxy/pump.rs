@@ -23,10 +23,10 @@ const CHUNK: usize = 64 * 1024;
 const IN_FLIGHT: usize = 32;
 /// Chunks the reader gets ahead of the writer while the link is up and the flow unimpaired; the
 /// rest of the source's bytes wait in the kernel's buffers, as on a direct connection. Reading
-/// all `IN_FLIGHT` chunks (2 MiB) ahead made a bulk transfer cost 1.4-1.6 times the proxy CPU per
-/// byte of a plain copy proxy (runtime/examples/proxy_bench.rs under perf): each chunk is written
-/// long after it was read, from memory gone cold, and is a fresh allocation. Two ahead cost the
-/// same as the plain proxy. Under a fault the whole `IN_FLIGHT` is in use again.
+/// all `IN_FLIGHT` chunks (2 MiB) ahead made a bulk transfer cost about 1.6 times the CPU per byte
+/// of a plain copy proxy (runtime/examples/proxy_bench.rs, docs/benchmarks-faults.md): a chunk was
+/// written long after it was read, from memory gone cold, and each was a fresh allocation. Two
+/// ahead cost 1.1-1.2 times. Under a fault the whole `IN_FLIGHT` is in use again.
 const AHEAD_UNIMPAIRED: usize = 2;
 /// Linux's minimum retransmission timeout: the delay a lost segment costs a TCP stream.
 const RETRANSMIT: Duration = Duration::from_millis(200);
