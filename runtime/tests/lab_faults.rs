@@ -120,7 +120,16 @@ async fn kill_start_pause_and_resume_a_managed_server() {
 
     lab.process("a", ProcessAction::Pause).await.expect("pause");
     assert_eq!(server.state(), ServerState::Paused);
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
+    // The kernel stops the process when the signal is delivered, a moment after it is sent.
+    let stopped_by = Instant::now() + Duration::from_secs(2);
+    let mut stat = String::new();
+    while Instant::now() < stopped_by {
+        stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
+        if stat.contains(") T ") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(stat.contains(") T "), "stopped by SIGSTOP: {stat}");
     lab.process("a", ProcessAction::Resume)
         .await
