@@ -6,6 +6,7 @@ mod bucket;
 mod conn;
 mod listener;
 mod pump;
+mod splice;
 mod state;
 
 use std::collections::BTreeMap;

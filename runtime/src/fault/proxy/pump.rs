@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::bucket::PIECE;
+use super::splice::{Fast, Splicer};
 use super::state::{Active, FlowState, LinkState};
 use crate::fault::model::{CutMode, TcpTimeouts};
 use crate::fault::rng::Rng;
@@ -58,50 +59,21 @@ enum Item {
     Data(Vec<u8>, Instant),
     Eof,
     Reset,
+    /// Nothing is in force any more and every byte before this one is delivered: the fast path
+    /// goes on.
+    Handback,
 }
 
 /// Moves bytes from `src` to `dst` under `rules` until one side ends. On a reset both sockets
 /// are set to reset when dropped and `conn` is cancelled, which ends the other direction too.
+/// With nothing in force the bytes take the splice fast path (splice.rs); under a fault they go
+/// through the chunk pump below, which applies the rules chunk by chunk.
 pub(crate) async fn pump(
     mut src: OwnedReadHalf,
     dst: OwnedWriteHalf,
     rules: Rules,
     conn: CancellationToken,
 ) -> End {
-    let (tx, rx) = mpsc::channel(IN_FLIGHT);
-    // Ends the reader once the writer is done, even if the source stays silent.
-    let stop = conn.child_token();
-    let (link, flow) = (rules.link.clone(), rules.flow.clone());
-    let reader = async {
-        let mut buffer = vec![0u8; CHUNK];
-        // The queue's slots the reader keeps to itself while nothing is impaired.
-        let mut held = None;
-        loop {
-            if flow.active.borrow().is_some() || link.cut.borrow().is_some() {
-                held = None;
-            } else if held.is_none() {
-                held = tokio::select! {
-                    _ = stop.cancelled() => return,
-                    permits = tx.reserve_many(IN_FLIGHT - AHEAD_UNIMPAIRED) => match permits {
-                        Ok(permits) => Some(permits),
-                        Err(_) => return,
-                    },
-                };
-            }
-            let item = tokio::select! {
-                _ = stop.cancelled() => return,
-                read = src.read(&mut buffer) => match read {
-                    Ok(0) => Item::Eof,
-                    Ok(n) => Item::Data(buffer[..n].to_vec(), Instant::now()),
-                    Err(_) => Item::Reset,
-                },
-            };
-            let last = !matches!(item, Item::Data(..));
-            if tx.send(item).await.is_err() || last {
-                return;
-            }
-        }
-    };
     let mut writer = Writer {
         dst,
         rules,
@@ -109,12 +81,21 @@ pub(crate) async fn pump(
         last_due: Instant::now(),
         rng: None,
     };
-    let write = async {
-        let end = writer.run(rx).await;
-        stop.cancel();
-        end
+    // Without a pipe (out of file descriptors), the chunk pump does it all.
+    let mut fast = Splicer::new().ok();
+    let end = loop {
+        let mut first = None;
+        if let Some(splicer) = fast.as_mut() {
+            match splicer.run(&src, &writer.dst, &writer.rules, &conn).await {
+                Fast::Fault(bytes) => first = Some(bytes).filter(|bytes| !bytes.is_empty()),
+                Fast::Eof => break writer.eof().await,
+                Fast::End(end) => break end,
+            }
+        }
+        if let Some(end) = chunks(&mut src, &mut writer, first, fast.is_some()).await {
+            break end;
+        }
     };
-    let (_, end) = tokio::join!(reader, write);
     match end {
         End::Reset => {
             let _ = src.as_ref().set_zero_linger();
@@ -132,6 +113,85 @@ pub(crate) async fn pump(
     end
 }
 
+/// The chunk pump: runs until the direction ends, or (with `handback`) until nothing is in force
+/// and all it read is delivered (`None`). `first`: bytes the fast path held when a fault began.
+async fn chunks(
+    src: &mut OwnedReadHalf,
+    writer: &mut Writer,
+    first: Option<Vec<u8>>,
+    handback: bool,
+) -> Option<End> {
+    let (tx, rx) = mpsc::channel(IN_FLIGHT);
+    if let Some(bytes) = first {
+        let _ = tx.try_send(Item::Data(bytes, Instant::now()));
+    }
+    // Ends the reader once the writer is done, even if the source stays silent.
+    let stop = writer.conn.child_token();
+    let (link, flow) = (writer.rules.link.clone(), writer.rules.flow.clone());
+    let reader = async {
+        let mut buffer = vec![0u8; CHUNK];
+        // The queue's slots the reader keeps to itself while nothing is impaired.
+        let mut held = None;
+        let (mut cut, mut active) = (link.cut.subscribe(), flow.active.subscribe());
+        loop {
+            let impaired = flow.active.borrow().is_some() || link.cut.borrow().is_some();
+            if handback && !impaired {
+                let _ = tx.send(Item::Handback).await;
+                return;
+            }
+            if impaired {
+                held = None;
+            } else if held.is_none() {
+                held = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    permits = tx.reserve_many(IN_FLIGHT - AHEAD_UNIMPAIRED) => match permits {
+                        Ok(permits) => Some(permits),
+                        Err(_) => return,
+                    },
+                };
+            }
+            let item = tokio::select! {
+                _ = stop.cancelled() => return,
+                // An idle source does not keep the fast path waiting (a read is cancel safe).
+                _ = healed(&mut cut, &mut active), if handback => continue,
+                read = src.read(&mut buffer) => match read {
+                    Ok(0) => Item::Eof,
+                    Ok(n) => Item::Data(buffer[..n].to_vec(), Instant::now()),
+                    Err(_) => Item::Reset,
+                },
+            };
+            let last = !matches!(item, Item::Data(..));
+            if tx.send(item).await.is_err() || last {
+                return;
+            }
+        }
+    };
+    let write = async {
+        let end = writer.run(rx).await;
+        stop.cancel();
+        end
+    };
+    let (_, end) = tokio::join!(reader, write);
+    end
+}
+
+/// Returns once neither a cut nor an impairment is in force.
+async fn healed(
+    cut: &mut watch::Receiver<Option<CutMode>>,
+    active: &mut watch::Receiver<Option<Arc<Active>>>,
+) {
+    loop {
+        if cut.borrow_and_update().is_none() && active.borrow_and_update().is_none() {
+            return;
+        }
+        tokio::select! {
+            Ok(()) = cut.changed() => {}
+            Ok(()) = active.changed() => {}
+            else => std::future::pending().await,
+        }
+    }
+}
+
 struct Writer {
     dst: OwnedWriteHalf,
     rules: Rules,
@@ -142,37 +202,47 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(&mut self, mut rx: mpsc::Receiver<Item>) -> End {
+    /// Delivers what the reader queues; `None` on a handback.
+    async fn run(&mut self, mut rx: mpsc::Receiver<Item>) -> Option<End> {
         let mut cut = self.rules.link.cut.subscribe();
+        // The fast path may hand over to a reject or close already in force.
+        if let Some(end) = self.hard_cut(&cut) {
+            return Some(end);
+        }
         loop {
             let item = tokio::select! {
-                _ = self.conn.cancelled() => return End::Cancelled,
+                _ = self.conn.cancelled() => return Some(End::Cancelled),
                 item = rx.recv() => item,
                 // A reject or close acts on idle connections at once.
                 Ok(()) = cut.changed() => {
                     match self.hard_cut(&cut) {
-                        Some(end) => return end,
+                        Some(end) => return Some(end),
                         None => continue,
                     }
                 }
             };
             match item {
-                None => return End::Cancelled,
-                Some(Item::Reset) => return End::Reset,
-                Some(Item::Eof) => {
-                    if let Err(end) = self.wait_up(&mut cut).await {
-                        return end;
-                    }
-                    let _ = self.dst.shutdown().await;
-                    return End::Eof;
-                }
+                None => return Some(End::Cancelled),
+                Some(Item::Reset) => return Some(End::Reset),
+                Some(Item::Eof) => return Some(self.eof().await),
+                Some(Item::Handback) => return None,
                 Some(Item::Data(bytes, at)) => {
                     if let Err(end) = self.deliver(&bytes, at, &mut cut).await {
-                        return end;
+                        return Some(end);
                     }
                 }
             }
         }
+    }
+
+    /// Passes the source's FIN on once the link is up.
+    async fn eof(&mut self) -> End {
+        let mut cut = self.rules.link.cut.subscribe();
+        if let Err(end) = self.wait_up(&mut cut).await {
+            return end;
+        }
+        let _ = self.dst.shutdown().await;
+        End::Eof
     }
 
     /// The end a reject or close cut means for this connection now, if one is in force.
