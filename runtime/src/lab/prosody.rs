@@ -338,12 +338,21 @@ impl Prosody {
                     tail: self.log_tail(process),
                 });
             }
-            let attempt = tokio::time::timeout(
-                Duration::from_millis(200),
-                tokio::net::TcpStream::connect(addr),
-            )
-            .await;
-            if let Ok(Ok(_)) = attempt {
+            // Ready when every port accepts: s2s peers and proxies connect right after.
+            let mut ready = true;
+            for port in PORTS {
+                let at = SocketAddr::from((self.spec.address, port));
+                let attempt = tokio::time::timeout(
+                    Duration::from_millis(200),
+                    tokio::net::TcpStream::connect(at),
+                )
+                .await;
+                if !matches!(attempt, Ok(Ok(_))) {
+                    ready = false;
+                    break;
+                }
+            }
+            if ready {
                 tracing::debug!(
                     domain = self.spec.domain,
                     elapsed_ms = started.elapsed().as_millis() as u64,
