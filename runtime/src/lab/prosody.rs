@@ -67,11 +67,71 @@ pub struct ProsodySpec {
     pub hosts_file: PathBuf,
     /// PEM of the lab CA the server trusts for s2s.
     pub ca_file: PathBuf,
-    /// Refuse s2s peers whose certificate does not verify (no dialback fallback).
-    pub s2s_secure_auth: bool,
+    /// PEM of the lab CA followed by its current CRL (LuaSec reads both from one file).
+    pub ca_crl_file: PathBuf,
+    /// How the server is configured; the lab changes it per case.
+    pub settings: ServerSettings,
     pub programs: super::Programs,
     /// The network namespace to run in (the packet plane), entered with `ip netns exec`.
     pub netns: Option<String>,
+}
+
+/// What a case may need a managed server to do differently from the lab's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Refuse s2s peers whose certificate does not verify (no dialback fallback). On by
+    /// default: a federation of this kind requires authenticated links.
+    pub s2s_secure_auth: bool,
+    /// Check peer certificates against the lab CRL.
+    pub crl_check: bool,
+    /// Clients log in with certificates (SASL EXTERNAL, prosody-modules' mod_auth_ccert)
+    /// instead of passwords.
+    pub certificate_login: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            s2s_secure_auth: true,
+            crl_check: false,
+            certificate_login: false,
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The settings a case needs from what it `requires`: `dialback` lets unauthenticated peers
+    /// in by dialback, `crl` checks revocation, `external` logs clients in by certificate.
+    pub fn for_requirements<'a>(required: impl IntoIterator<Item = &'a str>) -> ServerSettings {
+        let mut settings = ServerSettings::default();
+        for capability in required {
+            match capability {
+                "dialback" => settings.s2s_secure_auth = false,
+                "crl" => settings.crl_check = true,
+                "external" => settings.certificate_login = true,
+                _ => {}
+            }
+        }
+        settings
+    }
+
+    /// The settings as the server's log of a change shows them.
+    pub fn describe(&self) -> String {
+        format!(
+            "s2s {}, CRL {}, client login by {}",
+            if self.s2s_secure_auth {
+                "secure auth"
+            } else {
+                "dialback allowed"
+            },
+            if self.crl_check { "checked" } else { "not checked" },
+            if self.certificate_login {
+                "certificate"
+            } else {
+                "password"
+            }
+        )
+    }
 }
 
 impl ProsodySpec {
@@ -93,7 +153,22 @@ pub fn render_config(spec: &ProsodySpec, dir: &Path) -> String {
     let path = |name: &str| lua_string(&dir.join(name).display().to_string());
     let address = spec.address;
     let hosts = lua_string(&spec.hosts_file.display().to_string());
-    let ca = lua_string(&spec.ca_file.display().to_string());
+    let settings = &spec.settings;
+    // With crl_check, LuaSec refuses every peer unless the CRL sits in the CA file.
+    let (ca, verifyext) = match settings.crl_check {
+        true => (&spec.ca_crl_file, r#"; verifyext = { "crl_check" }"#),
+        false => (&spec.ca_file, ""),
+    };
+    let ca = lua_string(&ca.display().to_string());
+    let authentication = match settings.certificate_login {
+        true => "ccert",
+        false => "internal_hashed",
+    };
+    // mod_auth_ccert reads the client certificate, which is only asked for when told to.
+    let client_certificates = match settings.certificate_login {
+        true => "certificate_match = \"xmppaddr\"\nc2s_ssl = { verify = { \"peer\", \"client_once\" } }\n",
+        false => "",
+    };
     let domain = lua_string(&spec.domain);
     let muc = lua_string(&spec.muc_domain());
     format!(
@@ -118,8 +193,8 @@ modules_enabled = {{
 }}
 modules_disabled = {{ "posix" }}
 
-authentication = "internal_hashed"
-storage = "internal"
+authentication = "{authentication}"
+{client_certificates}storage = "internal"
 -- Nagle's algorithm adds ~40 ms to every exchange on loopback; a test lab wants it off.
 network_settings = {{ nagle = false }}
 archive_expires_after = "never"
@@ -129,7 +204,7 @@ s2s_require_encryption = true
 s2s_secure_auth = {secure}
 
 certificates = {certs}
-ssl = {{ cafile = {ca}; capath = false }}
+ssl = {{ cafile = {ca}; capath = false{verifyext} }}
 
 -- Lab name resolution: libunbound with the lab's hosts file; `test.` is not reserved here.
 unbound = {{ hoststxt = {hosts}; resolvconf = false; options = {{ ["local-zone:"] = "test. static" }} }}
@@ -146,7 +221,7 @@ Component {muc} "muc"
         data = path("data"),
         socket = path("prosody.sock"),
         log = path("prosody.log"),
-        secure = spec.s2s_secure_auth,
+        secure = settings.s2s_secure_auth,
         certs = path("certs"),
     )
 }
@@ -197,6 +272,8 @@ pub enum ServerState {
 pub struct Prosody {
     pub spec: ProsodySpec,
     pub dir: PathBuf,
+    /// The settings in force (the spec holds the ones it started with).
+    pub(super) settings: std::sync::Mutex<ServerSettings>,
     process: tokio::sync::Mutex<Option<ManagedProcess>>,
     pid: AtomicU32,
     state: std::sync::Mutex<ServerState>,
@@ -229,6 +306,7 @@ impl Prosody {
         )?;
         write(dir.join("prosody.cfg.lua"), &render_config(&spec, dir))?;
         let prosody = Prosody {
+            settings: std::sync::Mutex::new(spec.settings.clone()),
             spec,
             dir: dir.to_path_buf(),
             process: tokio::sync::Mutex::new(None),
@@ -408,7 +486,7 @@ impl Prosody {
         self.ctl(command, &["shell", command]).await
     }
 
-    async fn ctl(&self, what: &str, args: &[&str]) -> Result<String, ProsodyError> {
+    pub(super) async fn ctl(&self, what: &str, args: &[&str]) -> Result<String, ProsodyError> {
         let config = self.dir.join("prosody.cfg.lua").display().to_string();
         let mut command = tokio::process::Command::new(&self.spec.programs.prosodyctl);
         command

@@ -50,6 +50,19 @@ fn choose(
         )
     };
     match config.auth {
+        AuthMechanism::External => {
+            if config.client_certificate.is_none() {
+                return Err(ConnectError::new(
+                    FailureReason::AuthFailed,
+                    "EXTERNAL needs a client certificate, and none was given",
+                ));
+            }
+            if offered.contains("EXTERNAL") {
+                Ok(Box::new(External))
+            } else {
+                Err(unavailable("EXTERNAL"))
+            }
+        }
         AuthMechanism::Plain => {
             if offered.contains("PLAIN") {
                 Ok(Box::new(Plain::new(user, pass)))
@@ -93,6 +106,20 @@ fn choose(
     }
 }
 
+/// SASL EXTERNAL with an empty authorization identity: the server takes the identity from the
+/// TLS client certificate (the `sasl` crate has no client side of it).
+struct External;
+
+impl Mechanism for External {
+    fn name(&self) -> &str {
+        "EXTERNAL"
+    }
+
+    fn from_credentials(_: sasl::common::Credentials) -> Result<External, sasl::client::MechanismError> {
+        Ok(External)
+    }
+}
+
 /// Runs the exchange; on success returns the mechanism name that was used. The caller resets
 /// the stream afterwards.
 pub(crate) async fn authenticate(
@@ -108,11 +135,18 @@ pub(crate) async fn authenticate(
         ConnectError::new(FailureReason::MechanismUnavailable, format!("{name}: {e}"))
     })?;
     tracing::debug!(mechanism = %name, "SASL start");
-    let auth = Auth {
+    let initial = mechanism.initial();
+    let empty_initial = initial.is_empty() && name == "EXTERNAL";
+    let mut auth = Element::from(Auth {
         mechanism: xmpp_name,
-        data: mechanism.initial(),
-    };
-    wire::send(stream, &Element::from(auth), "authenticating", bound).await?;
+        data: initial,
+    });
+    if empty_initial {
+        // A zero-length initial response is sent as "=" (RFC 6120 6.4.2); an empty element
+        // would mean "no initial response".
+        auth.append_text("=");
+    }
+    wire::send(stream, &auth, "authenticating", bound).await?;
     loop {
         let el = wire::next_element(stream, "authenticating", bound).await?;
         if el.ns() != NS_SASL {

@@ -232,7 +232,7 @@ pub(crate) async fn prosody_in(
         address,
         hosts_file,
         ca_file,
-        s2s_secure_auth: false,
+        settings: Default::default(),
         programs: Default::default(),
         netns: Some(netns(net, role).to_string()),
     };
