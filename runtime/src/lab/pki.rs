@@ -157,7 +157,12 @@ impl LabCa {
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
         ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        // OpenSSL (in Prosody's LuaSec) checks a client certificate for the server purpose
+        // too ("unsuitable certificate purpose"), so both are granted.
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ClientAuth,
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ];
         self.sign(params, kind, wrap)
     }
 

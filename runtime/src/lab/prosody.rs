@@ -166,7 +166,11 @@ pub fn render_config(spec: &ProsodySpec, dir: &Path) -> String {
     };
     // mod_auth_ccert reads the client certificate, which is only asked for when told to.
     let client_certificates = match settings.certificate_login {
-        true => "certificate_match = \"xmppaddr\"\nc2s_ssl = { verify = { \"peer\", \"client_once\" } }\n",
+        true => concat!(
+            "certificate_match = \"xmppaddr\"\n",
+            "c2s_ssl = { verify = { \"peer\", \"client_once\" } }\n",
+            "c2s_direct_tls_ssl = { verify = { \"peer\", \"client_once\" } }\n",
+        ),
         false => "",
     };
     let domain = lua_string(&spec.domain);

@@ -31,8 +31,8 @@ pub struct S2sLink {
     pub auth: S2sAuth,
 }
 
-/// Columns asked of `s2s:show`, in this order.
-const COLUMNS: &str = "dir remote port secure s2s_sasl dialback";
+/// Columns asked of `s2s:show`, in this order (with `host`, the table is not grouped by host).
+const COLUMNS: &str = "host dir remote port secure s2s_sasl dialback";
 
 impl Prosody {
     /// Writes a new certificate and key, then reloads so that new connections present it.
@@ -88,7 +88,7 @@ impl Prosody {
     /// The server's server-to-server sessions.
     pub async fn s2s_links(&self) -> Result<Vec<S2sLink>, ProsodyError> {
         let output = self
-            .shell(&format!("s2s:show(nil, nil, {COLUMNS:?})"))
+            .shell(&format!("s2s:show(nil, {COLUMNS:?})"))
             .await?;
         Ok(parse_s2s_show(&output))
     }
@@ -122,13 +122,14 @@ fn write(path: PathBuf, text: &str) -> Result<(), ProsodyError> {
     std::fs::write(&path, text).map_err(|source| ProsodyError::Write { path, source })
 }
 
-/// Rows of `s2s:show` with [`COLUMNS`]: `--> | b.test | 5269 | TLSv1.3 | Succeeded | Not used`.
+/// Rows of `s2s:show` with [`COLUMNS`]:
+/// `a.test | --> | b.test | 5269 | TLSv1.3 | Succeeded | Not used`.
 fn parse_s2s_show(output: &str) -> Vec<S2sLink> {
     output
         .lines()
         .filter_map(|line| {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            let [dir, remote, port, security, sasl, dialback] = cells.as_slice() else {
+            let [_host, dir, remote, port, security, sasl, dialback] = cells.as_slice() else {
                 return None;
             };
             let outgoing = match *dir {
@@ -161,10 +162,10 @@ mod tests {
     #[test]
     fn parses_the_admin_shell_table() {
         let output = "\
-Dir | Remote                 | Port  | Security | SASL       | Dialback     
---> | b.test                 |  5270 | TLSv1.3  | Succeeded  | Not used     
-<-- | b.test                 |  5269 | TLSv1.3  |            | Completed    
---> | c.test                 |  5269 | insecure |            | Initiated    
+Host   | Dir | Remote                 | Port  | Security | SASL       | Dialback     
+a.test | --> | b.test                 |  5270 | TLSv1.3  | Succeeded  | Not used     
+a.test | <-- | b.test                 |  5269 | TLSv1.3  |            | Completed    
+a.test | --> | c.test                 |  5269 | insecure |            | Initiated    
 OK: 3 s2s connections shown";
         let links = parse_s2s_show(output);
         assert_eq!(links.len(), 3);

@@ -131,21 +131,25 @@ pub(crate) async fn authenticate(
 ) -> Result<String, ConnectError> {
     let mut mechanism = choose(config, offered, binding)?;
     let name = mechanism.name().to_owned();
-    let xmpp_name: XmppMechanism = name.parse().map_err(|e| {
-        ConnectError::new(FailureReason::MechanismUnavailable, format!("{name}: {e}"))
-    })?;
-    tracing::debug!(mechanism = %name, "SASL start");
     let initial = mechanism.initial();
-    let empty_initial = initial.is_empty() && name == "EXTERNAL";
-    let mut auth = Element::from(Auth {
-        mechanism: xmpp_name,
-        data: initial,
-    });
-    if empty_initial {
-        // A zero-length initial response is sent as "=" (RFC 6120 6.4.2); an empty element
-        // would mean "no initial response".
-        auth.append_text("=");
-    }
+    let auth = if name == "EXTERNAL" {
+        // xmpp-parsers knows no EXTERNAL. Its initial response is the empty authorization
+        // identity (the server takes the certificate's), sent as "=" (RFC 6120 6.4.2): an
+        // empty element would mean "no initial response".
+        Element::builder("auth", NS_SASL)
+            .attr(minidom::rxml::xml_ncname!("mechanism").to_owned(), "EXTERNAL")
+            .append("=")
+            .build()
+    } else {
+        let xmpp_name: XmppMechanism = name.parse().map_err(|e| {
+            ConnectError::new(FailureReason::MechanismUnavailable, format!("{name}: {e}"))
+        })?;
+        Element::from(Auth {
+            mechanism: xmpp_name,
+            data: initial,
+        })
+    };
+    tracing::debug!(mechanism = %name, "SASL start");
     wire::send(stream, &auth, "authenticating", bound).await?;
     loop {
         let el = wire::next_element(stream, "authenticating", bound).await?;
@@ -179,9 +183,13 @@ pub(crate) async fn authenticate(
             }
             "failure" => return Err(failure(&name, &el)),
             other => {
+                // Still a refusal: Prosody 0.12 answers an expired EXTERNAL certificate with
+                // <false/>. Named as the protocol violation it is.
                 return Err(ConnectError::new(
-                    FailureReason::StreamError,
-                    format!("unexpected SASL element <{other}/>"),
+                    FailureReason::AuthFailed,
+                    format!(
+                        "{name} refused with <{other}/>, which is not an RFC 6120 answer (a server bug)"
+                    ),
                 ));
             }
         }

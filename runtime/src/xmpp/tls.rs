@@ -185,11 +185,12 @@ pub(crate) fn classify_handshake_error(
 
 fn certificate_reason(err: &CertificateError) -> FailureReason {
     match err {
-        // "Not yet valid" is the same operator problem as expired: the validity window is wrong.
-        CertificateError::Expired
-        | CertificateError::ExpiredContext { .. }
-        | CertificateError::NotValidYet
-        | CertificateError::NotValidYetContext { .. } => FailureReason::CertificateExpired,
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            FailureReason::CertificateExpired
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            FailureReason::CertificateNotYetValid
+        }
         CertificateError::Revoked => FailureReason::CertificateRevoked,
         CertificateError::UnknownIssuer => FailureReason::CertificateUnknownIssuer,
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
