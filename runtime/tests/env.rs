@@ -340,9 +340,11 @@ fn the_local_lab_offers_what_prosody_offers() {
         offered,
         [
             "carbons",
+            "crl",
             "dialback",
             "direct-tls",
             "disco",
+            "external",
             "mam",
             "muc",
             "smacks",

@@ -75,6 +75,7 @@ impl CaseContext<'_> {
             }
             return lab
                 .set_user_certificate(&user.jid(), state)
+                .await
                 .map_err(lab_error);
         }
         if lab.server(name).is_none() {

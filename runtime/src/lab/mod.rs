@@ -2,6 +2,7 @@
 //! address with its own domain, trusting one lab CA, finding each other through a lab hosts
 //! file. Everything lives in one folder (normally inside the run folder) and is stopped by PID.
 
+mod dns;
 pub mod pki;
 pub mod process;
 pub mod prosody;
@@ -45,6 +46,12 @@ pub enum LabError {
     Proxy {
         link: String,
         listen: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the lab DNS on {ip}: {source}")]
+    Dns {
+        ip: Ipv4Addr,
         #[source]
         source: std::io::Error,
     },
@@ -101,6 +108,8 @@ pub struct Lab {
     pub ca_crl_file: PathBuf,
     servers: BTreeMap<String, Prosody>,
     security: security::SecurityState,
+    /// SRV records for the servers (where they offer STARTTLS and Direct TLS).
+    dns: dns::LabDns,
     registry: PathBuf,
     proxy: Option<Arc<ProxyPlane>>,
     /// Where client proxies listen (the proxy plane).
@@ -165,6 +174,15 @@ impl Lab {
             .copied()
             .unwrap_or(server_addresses[0]);
         let mut pair_addresses = proxy_addresses.iter().copied();
+        // The DNS listens where every server can reach it: on loopback, or on the packet
+        // plane's bridge.
+        let dns_ip = match &packet {
+            Some(net) => net.user_address("lab-dns").await?,
+            None => server_addresses[0],
+        };
+        let dns = dns::LabDns::start(dns_ip)
+            .await
+            .map_err(|source| LabError::Dns { ip: dns_ip, source })?;
         let specs: Vec<ProsodySpec> = spec
             .servers
             .iter()
@@ -177,6 +195,7 @@ impl Lab {
                 ca_file: ca_file.clone(),
                 ca_crl_file: ca_crl_file.clone(),
                 settings: spec.settings.clone(),
+                dns: Some(dns.addr()),
                 programs: spec.programs.clone(),
                 netns: packet
                     .as_ref()
@@ -236,11 +255,15 @@ impl Lab {
             ca_crl_file,
             servers: BTreeMap::new(),
             security: security::SecurityState::default(),
+            dns,
             registry,
             proxy: spec.proxy.clone(),
             client_ip,
             packet,
         };
+        for server in &specs {
+            lab.publish_srv(server, &server.settings);
+        }
         // An empty CRL from the start: LuaSec with crl_check refuses everyone without one.
         lab.publish_crl().await?;
         for server in specs {

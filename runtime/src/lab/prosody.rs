@@ -71,6 +71,8 @@ pub struct ProsodySpec {
     pub ca_crl_file: PathBuf,
     /// How the server is configured; the lab changes it per case.
     pub settings: ServerSettings,
+    /// The lab DNS that answers SRV queries (none: the hosts file alone, STARTTLS on 5269).
+    pub dns: Option<SocketAddr>,
     pub programs: super::Programs,
     /// The network namespace to run in (the packet plane), entered with `ip netns exec`.
     pub netns: Option<String>,
@@ -87,6 +89,9 @@ pub struct ServerSettings {
     /// Clients log in with certificates (SASL EXTERNAL, prosody-modules' mod_auth_ccert)
     /// instead of passwords.
     pub certificate_login: bool,
+    /// Peers find the server's Direct TLS port (XEP-0368): the lab DNS publishes its
+    /// `_xmpps-server._tcp` record, so server-to-server links to it start with TLS.
+    pub s2s_direct_tls: bool,
 }
 
 impl Default for ServerSettings {
@@ -95,6 +100,7 @@ impl Default for ServerSettings {
             s2s_secure_auth: true,
             crl_check: false,
             certificate_login: false,
+            s2s_direct_tls: false,
         }
     }
 }
@@ -109,6 +115,7 @@ impl ServerSettings {
                 "dialback" => settings.s2s_secure_auth = false,
                 "crl" => settings.crl_check = true,
                 "external" => settings.certificate_login = true,
+                "direct-tls" => settings.s2s_direct_tls = true,
                 _ => {}
             }
         }
@@ -129,8 +136,12 @@ impl ServerSettings {
                 "certificate"
             } else {
                 "password"
-            }
-        )
+            },
+        ) + if self.s2s_direct_tls {
+            ", s2s Direct TLS published"
+        } else {
+            ""
+        }
     }
 }
 
@@ -211,7 +222,7 @@ certificates = {certs}
 ssl = {{ cafile = {ca}; capath = false{verifyext} }}
 
 -- Lab name resolution: libunbound with the lab's hosts file; `test.` is not reserved here.
-unbound = {{ hoststxt = {hosts}; resolvconf = false; options = {{ ["local-zone:"] = "test. static" }} }}
+{unbound}
 
 VirtualHost {domain}
 
@@ -226,8 +237,24 @@ Component {muc} "muc"
         socket = path("prosody.sock"),
         log = path("prosody.log"),
         secure = settings.s2s_secure_auth,
+        unbound = unbound_config(&hosts, spec.dns),
         certs = path("certs"),
     )
+}
+
+/// Prosody's resolver: addresses from the server's hosts file; with a lab DNS, the other names
+/// of `test.` (SRV records) are forwarded to it (`forward` takes a port, resolv.conf does not).
+fn unbound_config(hosts: &str, dns: Option<SocketAddr>) -> String {
+    match dns {
+        Some(dns) => format!(
+            r#"unbound = {{ hoststxt = {hosts}; resolvconf = false; forward = "{ip}@{port}"; options = {{ ["local-zone:"] = "test. transparent"; ["do-not-query-localhost:"] = "no" }} }}"#,
+            ip = dns.ip(),
+            port = dns.port(),
+        ),
+        None => format!(
+            r#"unbound = {{ hoststxt = {hosts}; resolvconf = false; options = {{ ["local-zone:"] = "test. static" }} }}"#
+        ),
+    }
 }
 
 /// The command that runs `program args` inside `netns` (`ip netns exec` execs it, so the PID is

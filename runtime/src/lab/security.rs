@@ -89,16 +89,15 @@ impl Lab {
         self.close_links_of(role).await
     }
 
-    /// Gives user `jid` a client certificate of `state` (for SASL EXTERNAL).
-    pub fn set_user_certificate(
+    /// Gives user `jid` a client certificate of `state` (for SASL EXTERNAL); a revoked one is
+    /// published in the CRL at once.
+    pub async fn set_user_certificate(
         &self,
         jid: &str,
         state: CertificateState,
     ) -> Result<(), LabError> {
         let issued = self.ca.issue_client(jid, kind_of(state))?;
-        if state == CertificateState::Revoked {
-            self.ca.revoke(issued.serial);
-        }
+        let serial = issued.serial;
         lock(&self.security.users).insert(
             jid.to_string(),
             Held {
@@ -106,6 +105,10 @@ impl Lab {
                 changed: true,
             },
         );
+        if state == CertificateState::Revoked {
+            self.ca.revoke(serial);
+            self.publish_crl().await?;
+        }
         Ok(())
     }
 
@@ -170,6 +173,8 @@ impl Lab {
             let Some(server) = self.servers.get(role) else {
                 continue;
             };
+            // Before the restart: the restarted resolvers ask afresh.
+            self.publish_srv(&server.spec, settings);
             if server
                 .reconfigure(settings)
                 .await
@@ -203,6 +208,18 @@ impl Lab {
         }
         lock(&self.security.users).clear();
         Ok(restored)
+    }
+
+    /// Publishes `server`'s SRV records: STARTTLS always, Direct TLS when its settings say so.
+    pub(super) fn publish_srv(&self, server: &super::prosody::ProsodySpec, settings: &ServerSettings) {
+        use super::dns::Service;
+        use super::prosody::{C2S_PORT, S2S_DIRECT_TLS_PORT, S2S_PORT};
+        for domain in [server.domain.clone(), server.muc_domain()] {
+            self.dns.set(&domain, Service::Server, Some(S2S_PORT));
+            let direct = settings.s2s_direct_tls.then_some(S2S_DIRECT_TLS_PORT);
+            self.dns.set(&domain, Service::ServerDirectTls, direct);
+        }
+        self.dns.set(&server.domain, Service::Client, Some(C2S_PORT));
     }
 
     /// Writes the CA and a fresh CRL into the file servers read, and reloads the servers that

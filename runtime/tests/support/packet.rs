@@ -231,8 +231,10 @@ pub(crate) async fn prosody_in(
         domain,
         address,
         hosts_file,
+        ca_crl_file: ca_file.clone(),
         ca_file,
         settings: Default::default(),
+        dns: None,
         programs: Default::default(),
         netns: Some(netns(net, role).to_string()),
     };

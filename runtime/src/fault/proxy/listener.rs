@@ -14,9 +14,10 @@ use crate::fault::model::CutMode;
 /// How often a proxy whose server is down checks whether it is back.
 const PROBE_EVERY: Duration = Duration::from_millis(100);
 
-/// Accepts connections on `listener` (bound to `addr`) for `route` until `cancel`.
+/// Accepts connections on `listener` (bound to `addr`; `None` while it must not listen) for
+/// `route` until `cancel`.
 pub(crate) async fn run(
-    listener: TcpListener,
+    listener: Option<TcpListener>,
     addr: SocketAddr,
     route: Route,
     listening: watch::Sender<bool>,
@@ -24,7 +25,7 @@ pub(crate) async fn run(
 ) {
     let mut cut = route.link.cut.subscribe();
     let mut up = route.server.up.subscribe();
-    let mut listener = Some(listener);
+    let mut listener = listener;
     let mut accepted: u64 = 0;
     loop {
         listening.send_if_modified(|now| {

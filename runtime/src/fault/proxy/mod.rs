@@ -98,7 +98,10 @@ impl ProxyPlane {
             },
             timeouts: self.timeouts,
         };
-        let (listening, watch_listening) = watch::channel(true);
+        // Not listening at all while the server is down: a connection the kernel accepted
+        // before the proxy task ran would be reset, not refused.
+        let listener = (*route.server.up.borrow()).then_some(listener);
+        let (listening, watch_listening) = watch::channel(listener.is_some());
         lock(&self.listeners).insert((link.clone(), upstream), (addr, watch_listening));
         tokio::spawn(listener::run(
             listener,
