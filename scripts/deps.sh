@@ -2,10 +2,15 @@
 # Installs the Debian packages jspec's lab and tests need (idempotent; root on Debian/Ubuntu).
 # Package scripts are not allowed to start system services: the lab starts its own servers on
 # private loopback addresses, and a system Prosody listening on every address would take the
-# XMPP ports they need.
+# XMPP ports they need; a system KDC would serve a realm the lab does not own (the lab runs its
+# own krb5kdc from private files, see docs/kerberos.md).
 set -euo pipefail
 
-packages=(prosody gcc pkg-config nftables iptables iproute2)
+packages=(prosody gcc pkg-config nftables iptables iproute2
+  # Kerberos single sign-on: the lab KDC, kinit, GSSAPI for the client (libgssapi builds against
+  # libkrb5-dev through bindgen, hence libclang-dev) and Prosody's Cyrus SASL GSSAPI backend.
+  krb5-kdc krb5-admin-server krb5-user libkrb5-dev libclang-dev
+  prosody-modules lua-cyrussasl libsasl2-modules-gssapi-mit)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -28,5 +33,27 @@ fi
 cleanup() { if $created_policy; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
+# krb5-config asks for a default realm and its servers; the lab never uses /etc/krb5.conf (it
+# points KRB5_CONFIG at its own file), so any answer works as long as nothing is asked.
+debconf-set-selections <<'PRESEED'
+krb5-config krb5-config/default_realm string TEST.REALM
+krb5-config krb5-config/kerberos_servers string localhost
+krb5-config krb5-config/admin_server string localhost
+krb5-config krb5-config/add_servers_realm string TEST.REALM
+krb5-config krb5-config/add_servers boolean false
+krb5-config krb5-config/read_conf boolean true
+krb5-admin-server krb5-admin-server/newrealm note
+krb5-admin-server krb5-admin-server/kadmind boolean false
+krb5-kdc krb5-kdc/debconf boolean false
+PRESEED
 apt-get update -qq
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
+# Belt and braces: should a package have started a system KDC anyway (no policy-rc.d honoured),
+# stop it and keep it from starting at boot. The lab's own KDC is not a system service.
+for service in krb5-kdc krb5-admin-server; do
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now "$service" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$service" ]; then
+    "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+  fi
+done

@@ -2,9 +2,11 @@
 //! address with its own domain, trusting one lab CA, finding each other through a lab hosts
 //! file. Everything lives in one folder (normally inside the run folder) and is stopped by PID.
 
+pub mod kdc;
 pub mod pki;
 pub mod process;
 pub mod prosody;
+pub mod prosody_gssapi;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -168,6 +170,7 @@ impl Lab {
                 ca_file: ca_file.clone(),
                 s2s_secure_auth: spec.s2s_secure_auth,
                 programs: spec.programs.clone(),
+                kerberos: None,
                 netns: packet
                     .as_ref()
                     .and_then(|net| net.netns(role))

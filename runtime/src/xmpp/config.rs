@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,22 @@ pub enum AuthMechanism {
     /// advertises that binding, XEP-0440).
     Scram,
     Plain,
+    /// GSSAPI with a Kerberos ticket (RFC 4752): single sign-on, the password is not used.
+    Gssapi,
+}
+
+/// Where a GSSAPI login finds its ticket and realm. Each login runs the `jspec-gssapi` helper
+/// with these as KRB5CCNAME and KRB5_CONFIG (krb5 reads them only from the environment, which
+/// a multi-threaded process cannot change safely per login).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KerberosConfig {
+    /// The credential cache holding the user's tickets; `None`: the environment's default.
+    pub ccache: Option<PathBuf>,
+    /// The realm's krb5.conf; `None`: the environment's (normally /etc/krb5.conf).
+    pub krb5_config: Option<PathBuf>,
+    /// The helper program; `None`: `JSPEC_GSSAPI_HELPER`, else `jspec-gssapi` beside the
+    /// running program, else on PATH.
+    pub helper: Option<PathBuf>,
 }
 
 /// Everything [`Session::connect`](super::Session::connect) needs.
@@ -55,6 +72,8 @@ pub struct ConnectConfig {
     /// Where TCP really goes when a fault proxy stands in front of `addr` (messages still name
     /// `addr`, the server).
     pub route: Option<SocketAddr>,
+    /// Tickets and realm for [`AuthMechanism::Gssapi`].
+    pub kerberos: KerberosConfig,
 }
 
 impl ConnectConfig {
@@ -81,6 +100,7 @@ impl ConnectConfig {
             keepalive: Duration::from_secs(60),
             bind: None,
             route: None,
+            kerberos: KerberosConfig::default(),
         }
     }
 }
@@ -100,6 +120,7 @@ impl fmt::Debug for ConnectConfig {
             .field("crls", &self.crls.len())
             .field("timeout", &self.timeout)
             .field("keepalive", &self.keepalive)
+            .field("kerberos", &self.kerberos)
             .finish()
     }
 }

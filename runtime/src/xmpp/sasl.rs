@@ -90,6 +90,11 @@ fn choose(
                 Err(unavailable("SCRAM-SHA-256 or SCRAM-SHA-1"))
             }
         }
+        // Not a `sasl` crate mechanism: `authenticate` hands it to the GSSAPI module.
+        AuthMechanism::Gssapi => Err(ConnectError::new(
+            FailureReason::AuthFailed,
+            "GSSAPI runs through the Kerberos helper, not the SASL mechanism table",
+        )),
     }
 }
 
@@ -102,6 +107,9 @@ pub(crate) async fn authenticate(
     binding: &Binding,
     bound: &Bound,
 ) -> Result<String, ConnectError> {
+    if config.auth == AuthMechanism::Gssapi {
+        return super::gssapi::authenticate(stream, config, offered, bound).await;
+    }
     let mut mechanism = choose(config, offered, binding)?;
     let name = mechanism.name().to_owned();
     let xmpp_name: XmppMechanism = name.parse().map_err(|e| {
@@ -155,7 +163,7 @@ pub(crate) async fn authenticate(
 }
 
 /// The payload of a challenge or success, decoded by xmpp-parsers.
-fn payload(el: Element) -> Result<Vec<u8>, ConnectError> {
+pub(super) fn payload(el: Element) -> Result<Vec<u8>, ConnectError> {
     let name = el.name().to_owned();
     let bad = |e: &dyn std::fmt::Display| {
         ConnectError::new(
@@ -171,7 +179,7 @@ fn payload(el: Element) -> Result<Vec<u8>, ConnectError> {
 }
 
 /// A `<failure/>`: mechanism problems are `mechanism-unavailable`, the rest `auth-failed`.
-fn failure(mechanism: &str, el: &Element) -> ConnectError {
+pub(super) fn failure(mechanism: &str, el: &Element) -> ConnectError {
     let condition = el
         .children()
         .find(|c| c.name() != "text")
