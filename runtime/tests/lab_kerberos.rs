@@ -216,6 +216,10 @@ async fn gssapi_login_without_a_ticket_says_kinit_first() {
         "{err}"
     );
     eprintln!("without a ticket: {err}");
+    // An empty cache file: the same answer (MIT krb5 1.20 itself would crash on it).
+    std::fs::write(lab.kdc.ccache_path("alice"), b"").expect("empty cache");
+    let err = connect_err(lab.config()).await;
+    assert!(err.message().contains("is empty"), "{err}");
     // Not even a cache file of the right name: the same answer, from the helper this time.
     let mut config = lab.config();
     config.kerberos.ccache = None;

@@ -47,6 +47,12 @@ pub enum KdcError {
         status: String,
         stderr: String,
     },
+    #[error("cannot use {what} {value:?} in the lab realm: {why}")]
+    BadValue {
+        what: &'static str,
+        value: String,
+        why: &'static str,
+    },
     #[error("no free port for the KDC on {address}: {source}")]
     NoPort {
         address: Ipv4Addr,
@@ -152,6 +158,8 @@ impl Kdc {
         password: &str,
         max_life: Option<Duration>,
     ) -> Result<(), KdcError> {
+        check("user name", name)?;
+        check("password", password)?;
         let principal = self.principal(name);
         let mut query = format!("addprinc -pw \"{password}\" ");
         if let Some(life) = max_life {
@@ -164,6 +172,7 @@ impl Kdc {
     /// Adds a service principal (`xmpp/a.test`) with a random key and writes that key into a
     /// keytab of its own, whose path is returned (for the server's KRB5_KTNAME).
     pub async fn add_service(&self, service: &str) -> Result<PathBuf, KdcError> {
+        check("service", service)?;
         let principal = self.principal(service);
         self.kadmin(
             &format!("addprinc -randkey {principal}"),
@@ -187,6 +196,7 @@ impl Kdc {
         password: &str,
         lifetime: Option<Duration>,
     ) -> Result<PathBuf, KdcError> {
+        check("user name", user)?;
         let ccache = self.ccache_path(user);
         let principal = self.principal(user);
         let cache_arg = format!("FILE:{}", ccache.display());
@@ -309,6 +319,30 @@ impl Files {
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
+}
+
+/// Names and passwords travel inside a kadmin.local query (and file names): no quotes, spaces
+/// or control characters, which its parser would split or end the query on.
+fn check(what: &'static str, value: &str) -> Result<(), KdcError> {
+    let why = if value.is_empty() {
+        "it is empty"
+    } else if value
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_whitespace() || c.is_control())
+    {
+        "quotes, backslashes, spaces and control characters are not allowed"
+    } else {
+        return Ok(());
+    };
+    Err(KdcError::BadValue {
+        what,
+        value: if what == "password" {
+            "<redacted>".into()
+        } else {
+            value.into()
+        },
+        why,
+    })
 }
 
 /// Informational stderr lines of kadmin.local and kdb5_util.
@@ -457,6 +491,18 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn kadmin_values_are_checked() {
+        assert!(check("user name", "alice").is_ok());
+        assert!(check("service", "xmpp/a.test").is_ok());
+        let err = check("password", "a \"b")
+            .map(|()| "")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"<redacted>\""), "{err}");
+        assert!(check("user name", "").is_err());
     }
 
     #[test]

@@ -40,13 +40,20 @@ pub(crate) async fn authenticate(
             format!("GSSAPI not offered (server offers: {})", list.join(", ")),
         ));
     }
-    if let Some(ccache) = &config.kerberos.ccache
-        && !ccache.exists()
-    {
-        return Err(no_ticket(
-            config,
-            &format!("no credential cache at {}", ccache.display()),
-        ));
+    if let Some(ccache) = &config.kerberos.ccache {
+        // Checked here for a clear message, and because MIT krb5 1.20 crashes on an empty cache
+        // file (a bad free in krb5_cccol_have_content).
+        match std::fs::metadata(ccache) {
+            Err(_) => {
+                let why = format!("no credential cache at {}", ccache.display());
+                return Err(no_ticket(config, &why));
+            }
+            Ok(meta) if meta.len() == 0 => {
+                let why = format!("the credential cache {} is empty", ccache.display());
+                return Err(no_ticket(config, &why));
+            }
+            Ok(_) => {}
+        }
     }
     let mut helper = Helper::start(config)?;
     let result = exchange(stream, config, &mut helper, bound).await;
@@ -157,8 +164,13 @@ impl Helper {
         let line = bound
             .run("waiting for the GSSAPI helper", self.output.next_line())
             .await?
-            .map_err(|e| helper_broke(&format!("reading its output: {e}")))?
-            .ok_or_else(|| helper_broke("it exited without answering"))?;
+            .map_err(|e| helper_broke(&format!("reading its output: {e}")))?;
+        let Some(line) = line else {
+            let status = self.exit_status().await;
+            return Err(helper_broke(&format!(
+                "it exited without answering ({status})"
+            )));
+        };
         match line.split_once(' ').unwrap_or((line.as_str(), "")) {
             ("token", hex) => decode_hex(hex).ok_or_else(|| helper_broke("a token not in hex")),
             ("error", rest) => Err(helper_failure(config, rest)),
@@ -179,6 +191,15 @@ impl Helper {
             )
             .await?
             .map_err(|e| helper_broke(&format!("writing to it: {e}")))
+    }
+
+    /// How it ended (its output is closed, so it has or is about to).
+    async fn exit_status(&mut self) -> String {
+        match tokio::time::timeout(HELPER_EXIT, self.child.wait()).await {
+            Ok(Ok(status)) => status.to_string(),
+            Ok(Err(e)) => format!("status unknown: {e}"),
+            Err(_) => "still running".to_string(),
+        }
     }
 
     /// Closes its input (it exits then) and reaps it; killed if it lingers.
