@@ -11,11 +11,28 @@ packages=(prosody gcc pkg-config nftables iptables iproute2
   # libkrb5-dev through bindgen, hence libclang-dev) and Prosody's Cyrus SASL GSSAPI backend.
   krb5-kdc krb5-admin-server krb5-user libkrb5-dev libclang-dev
   prosody-modules lua-cyrussasl libsasl2-modules-gssapi-mit)
+# The packages enable krb5-kdc and krb5-admin-server at boot; the lab's KDC is not a system
+# service, so they are disabled, and stopped should one be running (by its init script, which
+# goes by the system PID file, never by name). Idempotent, so it also runs when nothing is new.
+keep_system_kdc_off() {
+  [ "$(id -u)" = 0 ] || return 0
+  for service in krb5-kdc krb5-admin-server; do
+    [ -e "/etc/init.d/$service" ] || [ -e "/lib/systemd/system/$service.service" ] || continue
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      systemctl disable --now "$service" >/dev/null 2>&1 || true
+    else
+      update-rc.d "$service" disable >/dev/null 2>&1 || true
+      "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+    fi
+  done
+}
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  keep_system_kdc_off
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -48,12 +65,4 @@ krb5-kdc krb5-kdc/debconf boolean false
 PRESEED
 apt-get update -qq
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
-# Belt and braces: should a package have started a system KDC anyway (no policy-rc.d honoured),
-# stop it and keep it from starting at boot. The lab's own KDC is not a system service.
-for service in krb5-kdc krb5-admin-server; do
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    systemctl disable --now "$service" >/dev/null 2>&1 || true
-  elif [ -x "/etc/init.d/$service" ]; then
-    "/etc/init.d/$service" stop >/dev/null 2>&1 || true
-  fi
-done
+keep_system_kdc_off
