@@ -70,8 +70,8 @@ fn free_address() -> Ipv4Addr {
     panic!("no free loopback address for the test lab")
 }
 
-/// A KDC and a Prosody for a.test in `dir` (taking GSSAPI if `gssapi`), with user alice
-/// (password alice-pw; her tickets live at most `max_life`).
+/// A KDC and a Prosody for a.test in `dir` (taking GSSAPI if `gssapi`), with users alice and
+/// bob (passwords alice-pw, bob-pw; their tickets live at most `max_life`).
 struct KerberosLab {
     kdc: Kdc,
     server: Prosody,
@@ -88,9 +88,11 @@ impl KerberosLab {
             .await
             .unwrap_or_else(|e| panic!("KDC starts: {e}"));
         let kdc_ready_in = started.elapsed();
-        kdc.add_user("alice", "alice-pw", max_life)
-            .await
-            .unwrap_or_else(|e| panic!("add alice: {e}"));
+        for user in ["alice", "bob"] {
+            kdc.add_user(user, &format!("{user}-pw"), max_life)
+                .await
+                .unwrap_or_else(|e| panic!("add {user}: {e}"));
+        }
         let keytab = kdc
             .add_service(&format!("xmpp/{DOMAIN}"))
             .await
@@ -137,16 +139,20 @@ impl KerberosLab {
 
     /// alice's GSSAPI config, with her own credential cache and the lab realm.
     fn config(&self) -> ConnectConfig {
+        self.config_for("alice")
+    }
+
+    fn config_for(&self, user: &str) -> ConnectConfig {
         let mut config = ConnectConfig::new(
             self.server.spec.c2s_addr(),
             DOMAIN,
-            "alice",
+            user,
             "",
             self.trust.clone(),
         );
         config.auth = AuthMechanism::Gssapi;
         config.resource = "jspec".into();
-        config.kerberos.ccache = Some(self.kdc.ccache_path("alice"));
+        config.kerberos.ccache = Some(self.kdc.ccache_path(user));
         config.kerberos.krb5_config = Some(self.kdc.krb5_conf());
         config.kerberos.helper = Some(env!("CARGO_BIN_EXE_jspec-gssapi").into());
         config
@@ -193,6 +199,20 @@ async fn gssapi_login_with_a_ticket_binds_the_users_jid() {
         again.close().await;
     }
     later.sort();
+    // Two users at once, each with a cache of their own: each helper sees only its user's.
+    lab.kdc
+        .kinit("bob", "bob-pw", None)
+        .await
+        .unwrap_or_else(|e| panic!("kinit bob: {e}"));
+    let (a, b) = tokio::join!(
+        Session::connect(lab.config_for("alice"), CancellationToken::new()),
+        Session::connect(lab.config_for("bob"), CancellationToken::new()),
+    );
+    let (a, b) = (a.expect("alice again"), b.expect("bob"));
+    assert_eq!(a.jid().to_string(), "alice@a.test/jspec");
+    assert_eq!(b.jid().to_string(), "bob@a.test/jspec");
+    a.close().await;
+    b.close().await;
     eprintln!(
         "realm + KDC ready in {:?}, + principals + GSSAPI prosody in {:?}; kinit {:?}; \
          alice GSSAPI bound in {first:?} (first), {:?} (median of 5 more)",
