@@ -2,11 +2,29 @@
 //! realm's private files, each under a timeout, with errors that name the command and its
 //! stderr.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncWriteExt;
 
 use super::{COMMAND_TIMEOUT, KdcError};
+
+/// The krb5 programs the lab runs.
+pub(super) const PROGRAMS: [&str; 4] = ["krb5kdc", "kdb5_util", "kadmin.local", "kinit"];
+
+/// Where `program` is: on PATH, else in the system folders Debian installs the KDC's tools to
+/// (a non-login root shell or a CI runner may lack /usr/sbin on PATH).
+pub(super) fn find(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// `program`'s path when found, else its bare name (the spawn error then says it is missing).
+pub(super) fn locate(program: &str) -> PathBuf {
+    find(program).unwrap_or_else(|| PathBuf::from(program))
+}
 
 /// The realm's private files, passed to each command through the environment.
 pub(super) struct Files {
@@ -49,7 +67,7 @@ impl Files {
         args: &[&str],
         stdin: Option<&[u8]>,
     ) -> Result<String, KdcError> {
-        let mut command = tokio::process::Command::new(program);
+        let mut command = tokio::process::Command::new(locate(program));
         command
             .args(args)
             .envs(self.envs())

@@ -111,9 +111,10 @@ impl Kdc {
         let envs = files.envs();
         let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         // -n: foreground, so the PID is the KDC's own and it dies with the lab.
+        let krb5kdc = command::locate("krb5kdc").display().to_string();
         let mut process = ManagedProcess::spawn(
             "kdc",
-            "krb5kdc",
+            &krb5kdc,
             &["-n", "-r", realm],
             &dir.join("krb5kdc.stdout.log"),
             &envs,
@@ -129,6 +130,15 @@ impl Kdc {
             addr,
             process,
         })
+    }
+
+    /// The krb5 programs the lab KDC needs that are not installed (scripts/deps.sh installs
+    /// them), so a caller can report what is missing before it tries.
+    pub fn missing_programs() -> Vec<&'static str> {
+        command::PROGRAMS
+            .into_iter()
+            .filter(|program| command::find(program).is_none())
+            .collect()
     }
 
     pub fn realm(&self) -> &str {
