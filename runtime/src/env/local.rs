@@ -8,13 +8,17 @@ use super::error::{EnvError, Unsupported};
 use super::model::{Defaults, ManagedServer, ServerEnv, Software};
 use crate::lab::LabSpec;
 
-/// What a managed Prosody of the local lab really offers (its modules, Direct TLS ports and
-/// dialback). Not `fmuc`, `gssapi`, `crl`, `ocsp`, `external` or `cluster`.
+/// What a managed Prosody of the local lab really offers (its modules, Direct TLS ports,
+/// dialback, CRL checking through LuaSec, certificate login through mod_auth_ccert; the lab
+/// configures a server for the last three when a case requires them). Not `fmuc`, `gssapi`,
+/// `ocsp` (no server here consumes OCSP) or `cluster`.
 pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
     "carbons",
+    "crl",
     "dialback",
     "direct-tls",
     "disco",
+    "external",
     "mam",
     "muc",
     "smacks",

@@ -44,16 +44,18 @@ impl CaseRun<'_, '_> {
             case: case_ref.clone(),
         });
         let procedures = self.program.visible_procedures(self.planned.file);
-        let alone = super::faults::disturbs(case, &procedures);
+        let faulty = super::faults::disturbs(case, &procedures);
+        let secure = super::security::changes_security(case, &procedures);
         let result = match self.blocked_reason(case) {
             Some(reason) => blocked(case, case_ref.clone(), reason),
-            None if alone => {
+            None if faulty || secure => {
                 let _alone = self.gate.write().await;
-                self.run_blocks(case, case_ref.clone(), started, true).await
+                self.run_blocks(case, case_ref.clone(), started, faulty, secure)
+                    .await
             }
             None => {
                 let _shared = self.gate.read().await;
-                self.run_blocks(case, case_ref.clone(), started, false)
+                self.run_blocks(case, case_ref.clone(), started, false, false)
                     .await
             }
         };
@@ -138,6 +140,7 @@ impl CaseRun<'_, '_> {
         case_ref: CaseRef,
         started: Instant,
         faulty: bool,
+        secure: bool,
     ) -> CaseResult {
         let tag = format!("{}{}", self.options.run_tag, self.index);
         let scope = CaseScope::new(
@@ -176,7 +179,22 @@ impl CaseRun<'_, '_> {
             self.events.clone(),
         );
         ctx.faults = self.lab.faults.clone();
+        ctx.lab = self.lab.lab.clone();
         ctx.seed = self.options.seed;
+        let prepared = match secure {
+            true => prepare_security(&ctx, case).await,
+            false => Ok(()),
+        };
+        if let Err(reason) = prepared {
+            timeout_guard.abort();
+            let mut result = blocked(
+                case,
+                case_ref,
+                format!("setup could not configure the lab: {reason}"),
+            );
+            result.elapsed = started.elapsed();
+            return result;
+        }
         if faulty && let Err(reason) = heal(&ctx, "heal before the case").await {
             timeout_guard.abort();
             let mut result = blocked(
@@ -290,6 +308,9 @@ impl CaseRun<'_, '_> {
         if faulty && let Err(reason) = heal(&ctx, "heal after the case").await {
             tracing::error!(case = case_ref.title, %reason, "the lab could not be healed after the case");
         }
+        if secure && let Err(reason) = restore_security(&ctx).await {
+            tracing::error!(case = case_ref.title, %reason, "the lab's certificates and settings could not be restored");
+        }
         let history = lock(&ctx.history).clone();
         write_transcripts(
             &self
@@ -322,6 +343,36 @@ async fn heal(ctx: &CaseContext<'_>, origin: &str) -> Result<(), String> {
     let healed = faults.heal_all().await.map_err(|e| e.to_string())?;
     if !healed.is_empty() {
         ctx.trace_fault("heal", &healed.join("; "), origin);
+    }
+    Ok(())
+}
+
+/// Configures the case's managed servers as its `requires` ask (dialback allowed, CRL checked,
+/// certificate login), tracing what changed.
+async fn prepare_security(ctx: &CaseContext<'_>, case: &Case) -> Result<(), String> {
+    let Some(lab) = &ctx.lab else {
+        return Ok(());
+    };
+    let roles: Vec<String> = ctx.scope.servers.keys().cloned().collect();
+    let settings = super::security::case_settings(case);
+    let changed = lab
+        .configure(&roles, &settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !changed.is_empty() {
+        ctx.trace_fault("configure", &changed.join("; "), "the case's requirements");
+    }
+    Ok(())
+}
+
+/// Puts certificates and server settings back to the lab's defaults after a case changed them.
+async fn restore_security(ctx: &CaseContext<'_>) -> Result<(), String> {
+    let Some(lab) = &ctx.lab else {
+        return Ok(());
+    };
+    let restored = lab.restore_security().await.map_err(|e| e.to_string())?;
+    if !restored.is_empty() {
+        ctx.trace_fault("restore", &restored.join("; "), "after the case");
     }
     Ok(())
 }

@@ -76,6 +76,8 @@ pub(crate) struct CaseContext<'p> {
     next_id: Mutex<u64>,
     /// Faults of the run (none when the lab offers no fault control).
     pub(crate) faults: Option<Arc<FaultControl>>,
+    /// The managed lab (certificates, server settings, admin shells), if the run has one.
+    pub(crate) lab: Option<Arc<crate::lab::Lab>>,
     /// The run's master seed; fault seeds derive from it.
     pub(crate) seed: u64,
     pub(crate) started: Instant,
@@ -110,6 +112,7 @@ impl<'p> CaseContext<'p> {
             history: Mutex::default(),
             next_id: Mutex::new(0),
             faults: None,
+            lab: None,
             seed: 0,
             started: Instant::now(),
             delivery: Mutex::default(),

@@ -305,40 +305,52 @@ pub(crate) fn fault_error(error: FaultError) -> StmtError {
     }
 }
 
+type Procedures<'p> = std::collections::HashMap<
+    &'p str,
+    (jspec_lang::span::SourceId, &'p jspec_lang::ast::Procedure),
+>;
+
 /// Whether a case injects faults (directly, in a procedure it calls, or by chaos): such a case
 /// runs alone, since a fault in the shared lab would disturb any case beside it.
-pub(crate) fn disturbs(
+pub(crate) fn disturbs(case: &jspec_lang::ast::Case, procedures: &Procedures<'_>) -> bool {
+    any_stmt(case, procedures, &|kind| {
+        matches!(
+            kind,
+            StmtKind::Partition(_)
+                | StmtKind::Isolate(_)
+                | StmtKind::Heal(_)
+                | StmtKind::Impair { .. }
+                | StmtKind::Restore(_)
+                | StmtKind::Process { .. }
+                | StmtKind::Chaos(_)
+        )
+    })
+}
+
+/// Whether any statement the case runs (in its blocks or the procedures it calls) is one that
+/// `wanted` picks.
+pub(crate) fn any_stmt(
     case: &jspec_lang::ast::Case,
-    procedures: &std::collections::HashMap<
-        &str,
-        (jspec_lang::span::SourceId, &jspec_lang::ast::Procedure),
-    >,
+    procedures: &Procedures<'_>,
+    wanted: &dyn Fn(&StmtKind) -> bool,
 ) -> bool {
     use jspec_lang::ast::{Block, CaseEntryKind};
     fn block(
         body: &Block,
-        procedures: &std::collections::HashMap<
-            &str,
-            (jspec_lang::span::SourceId, &jspec_lang::ast::Procedure),
-        >,
+        procedures: &Procedures<'_>,
+        wanted: &dyn Fn(&StmtKind) -> bool,
         seen: &mut std::collections::HashSet<String>,
     ) -> bool {
         body.stmts.iter().any(|stmt| match &stmt.kind {
-            StmtKind::Partition(_)
-            | StmtKind::Isolate(_)
-            | StmtKind::Heal(_)
-            | StmtKind::Impair { .. }
-            | StmtKind::Restore(_)
-            | StmtKind::Process { .. }
-            | StmtKind::Chaos(_) => true,
+            kind if wanted(kind) => true,
             StmtKind::Parallel(inner) | StmtKind::Repeat { body: inner, .. } => {
-                block(inner, procedures, seen)
+                block(inner, procedures, wanted, seen)
             }
             StmtKind::Call { name, .. } => {
                 seen.insert(name.text.clone())
                     && procedures
                         .get(name.text.as_str())
-                        .is_some_and(|(_, p)| block(&p.body, procedures, seen))
+                        .is_some_and(|(_, p)| block(&p.body, procedures, wanted, seen))
             }
             _ => false,
         })
@@ -347,7 +359,7 @@ pub(crate) fn disturbs(
     case.entries.iter().any(|entry| match &entry.kind {
         CaseEntryKind::Setup(body)
         | CaseEntryKind::Teardown(body)
-        | CaseEntryKind::Step { body, .. } => block(body, procedures, &mut seen),
+        | CaseEntryKind::Step { body, .. } => block(body, procedures, wanted, &mut seen),
         _ => false,
     })
 }

@@ -167,12 +167,29 @@ impl CaseContext<'_> {
                     outcome
                 }
                 StmtKind::Call { name, args } => self.call(name, args, stmt, frame).await,
-                StmtKind::ExpectLink { .. } => Err(blocked(
-                    "`expect link` (server-to-server authentication)",
-                    "PKI and s2s security",
-                )),
-                StmtKind::SetCertificate { .. } | StmtKind::RevokeCertificate { .. } => {
-                    Err(blocked("certificate statements", "the lab PKI statements"))
+                StmtKind::ExpectLink {
+                    from,
+                    to,
+                    auth,
+                    transport,
+                    within,
+                } => {
+                    let within = within.map_or(self.default_timeout, |d| d.as_std());
+                    self.expect_link(
+                        &frame.name(&from.text),
+                        &frame.name(&to.text),
+                        auth.map(|(a, _)| a),
+                        transport.map(|(t, _)| t),
+                        within,
+                    )
+                    .await
+                }
+                StmtKind::SetCertificate { target, state, .. } => {
+                    self.set_certificate(&frame.name(&target.text), *state)
+                        .await
+                }
+                StmtKind::RevokeCertificate { target } => {
+                    self.revoke_certificate(&frame.name(&target.text)).await
                 }
                 StmtKind::Partition(_)
                 | StmtKind::Isolate(_)
@@ -289,12 +306,7 @@ impl CaseContext<'_> {
         let auth = match options.auth.map(|(auth, _)| auth) {
             None | Some(Auth::Scram) => AuthMechanism::Scram,
             Some(Auth::Plain) => AuthMechanism::Plain,
-            Some(Auth::External) => {
-                return Err(blocked(
-                    "`auth external` (SASL EXTERNAL with client certificates)",
-                    "PKI and s2s security",
-                ));
-            }
+            Some(Auth::External) => AuthMechanism::External,
             Some(Auth::Gssapi) => {
                 return Err(blocked(
                     "`auth gssapi` (Kerberos)",
@@ -321,6 +333,28 @@ impl CaseContext<'_> {
         );
         config.tls = tls;
         config.auth = auth;
+        if let Some(lab) = self
+            .lab
+            .as_ref()
+            .filter(|lab| lab.server(&info.server).is_some())
+        {
+            // The lab's clients check revocation as a careful client would.
+            config.crls = lab.crls();
+            // A plain `connect` still reaches a server whose certificate the case broke on
+            // purpose (to test the servers); `expect connect ... fails` checks strictly.
+            if timeout.is_none() {
+                config.accept_certificate = lab.deliberate_certificate(&info.server);
+            }
+            if auth == AuthMechanism::External {
+                let issued = lab
+                    .user_certificate(&info.jid())
+                    .map_err(|e| fail(format!("no client certificate for {user}: {e}")))?;
+                config.client_certificate = Some(crate::xmpp::ClientCertificate {
+                    cert_pem: issued.cert_pem,
+                    key_pem: issued.key_pem,
+                });
+            }
+        }
         config.resource = "jspec".to_string();
         config.timeout = timeout.unwrap_or(self.default_timeout);
         Ok(config)

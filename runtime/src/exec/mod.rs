@@ -13,6 +13,7 @@ mod interp;
 pub mod matcher;
 mod outcome;
 pub mod scope;
+mod security;
 mod transcript;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -7,7 +7,12 @@ pub mod pki;
 pub mod process;
 pub mod prosody;
 pub mod prosody_gssapi;
+mod prosody_tls;
 pub mod registry;
+mod security;
+
+pub use prosody::ServerSettings;
+pub use prosody_tls::{S2sAuth, S2sLink};
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
@@ -62,8 +67,8 @@ pub enum LabError {
 pub struct LabSpec {
     /// Server roles, e.g. `a`, `b`: each gets domain `<role>.test`.
     pub servers: Vec<String>,
-    /// Refuse s2s peers whose certificate does not verify.
-    pub s2s_secure_auth: bool,
+    /// How the servers start (the lab's defaults unless a test wants others).
+    pub settings: ServerSettings,
     /// The programs to run (found on PATH unless given as paths).
     pub programs: Programs,
     /// The proxy plane: each server reaches each other server through a proxy of that pair.
@@ -94,7 +99,10 @@ pub struct Lab {
     pub dir: PathBuf,
     pub ca: LabCa,
     pub ca_file: PathBuf,
+    /// The CA followed by the current CRL, for servers that check revocation.
+    pub ca_crl_file: PathBuf,
     servers: BTreeMap<String, Prosody>,
+    security: security::SecurityState,
     registry: PathBuf,
     proxy: Option<Arc<ProxyPlane>>,
     /// Where client proxies listen (the proxy plane).
@@ -120,6 +128,7 @@ impl Lab {
             path: ca_file.clone(),
             source,
         })?;
+        let ca_crl_file = dir.join("ca-crl.pem");
         let n = spec.servers.len();
         // Namespaces, bridges and rules a killed jspec left behind go first.
         if nix::unistd::Uid::effective().is_root() {
@@ -168,7 +177,8 @@ impl Lab {
                 address,
                 hosts_file: dir.join(role).join("hosts"),
                 ca_file: ca_file.clone(),
-                s2s_secure_auth: spec.s2s_secure_auth,
+                ca_crl_file: ca_crl_file.clone(),
+                settings: spec.settings.clone(),
                 programs: spec.programs.clone(),
                 kerberos: None,
                 netns: packet
@@ -226,12 +236,16 @@ impl Lab {
             dir: dir.to_path_buf(),
             ca,
             ca_file,
+            ca_crl_file,
             servers: BTreeMap::new(),
+            security: security::SecurityState::default(),
             registry,
             proxy: spec.proxy.clone(),
             client_ip,
             packet,
         };
+        // An empty CRL from the start: LuaSec with crl_check refuses everyone without one.
+        lab.publish_crl().await?;
         for server in specs {
             let role = server.role.clone();
             let names = vec![server.domain.clone(), server.muc_domain()];
@@ -240,6 +254,17 @@ impl Lab {
             mkdir(&server_dir)?;
             match Prosody::start(server, &server_dir, &cert.cert_pem, &cert.key_pem).await {
                 Ok(prosody) => {
+                    lab.security
+                        .servers
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(
+                            role.clone(),
+                            security::Held {
+                                issued: cert,
+                                changed: false,
+                            },
+                        );
                     lab.servers.insert(role, prosody);
                     // Recorded after each start, so a crash in between leaves nothing unknown.
                     if let Err(error) = registry::record(&lab.registry, &lab.record()) {

@@ -1,11 +1,18 @@
 //! The lab's PKI, generated in Rust: one CA per lab and, on demand, server and client
 //! certificates that are valid, expired, not yet valid, for the wrong host, or self-signed.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
+    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, OtherNameValue, RevocationReason, RevokedCertParams, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
+
+/// id-on-xmppAddr (RFC 6120 section 13.7.1.4): the JID a client certificate speaks for.
+const XMPP_ADDR_OID: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 8, 5];
 
 /// A failure of certificate generation (rcgen's own errors, which name the bad parameter).
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +21,15 @@ pub struct PkiError {
     subject: String,
     #[source]
     source: rcgen::Error,
+}
+
+impl PkiError {
+    pub(crate) fn new(subject: &str, source: rcgen::Error) -> PkiError {
+        PkiError {
+            subject: subject.to_string(),
+            source,
+        }
+    }
 }
 
 /// What kind of certificate to issue; mirrors `set certificate of X to ...`.
@@ -40,7 +56,10 @@ pub struct IssuedCertificate {
 #[derive(Debug)]
 pub struct LabCa {
     issuer: CertifiedIssuer<'static, KeyPair>,
-    next_serial: std::sync::atomic::AtomicU64,
+    next_serial: AtomicU64,
+    /// Revoked serials and when; every CRL lists them all.
+    revoked: Mutex<Vec<(u64, OffsetDateTime)>>,
+    crl_number: AtomicU64,
 }
 
 impl LabCa {
@@ -65,7 +84,9 @@ impl LabCa {
         let issuer = CertifiedIssuer::self_signed(params, key).map_err(wrap)?;
         Ok(LabCa {
             issuer,
-            next_serial: std::sync::atomic::AtomicU64::new(2),
+            next_serial: AtomicU64::new(2),
+            revoked: Mutex::new(Vec::new()),
+            crl_number: AtomicU64::new(1),
         })
     }
 
@@ -105,9 +126,53 @@ impl LabCa {
             ExtendedKeyUsagePurpose::ServerAuth,
             ExtendedKeyUsagePurpose::ClientAuth,
         ];
-        let serial = self
-            .next_serial
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sign(params, kind, wrap)
+    }
+
+    /// A client certificate for `jid` (its xmppAddr, for SASL EXTERNAL), of the given kind; a
+    /// wrong-host one speaks for another user of the same domain.
+    pub fn issue_client(
+        &self,
+        jid: &str,
+        kind: CertificateKind,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let wrap = |source| PkiError {
+            subject: jid.to_string(),
+            source,
+        };
+        let speaks_for = match kind {
+            CertificateKind::WrongHost => match jid.split_once('@') {
+                Some((_, domain)) => format!("someone-else@{domain}"),
+                None => format!("someone-else.{jid}"),
+            },
+            _ => jid.to_string(),
+        };
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(wrap)?;
+        params.subject_alt_names = vec![SanType::OtherName((
+            XMPP_ADDR_OID.to_vec(),
+            OtherNameValue::Utf8String(speaks_for.clone()),
+        ))];
+        params.distinguished_name = distinguished_name(&speaks_for);
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        // OpenSSL (in Prosody's LuaSec) checks a client certificate for the server purpose
+        // too ("unsuitable certificate purpose"), so both are granted.
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ClientAuth,
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ];
+        self.sign(params, kind, wrap)
+    }
+
+    fn sign(
+        &self,
+        mut params: CertificateParams,
+        kind: CertificateKind,
+        wrap: impl Fn(rcgen::Error) -> PkiError,
+    ) -> Result<IssuedCertificate, PkiError> {
+        let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
         params.serial_number = Some(SerialNumber::from(serial));
         let now = OffsetDateTime::now_utc();
         (params.not_before, params.not_after) = match kind {
@@ -117,7 +182,7 @@ impl LabCa {
                 (now - Duration::days(1), now + Duration::days(365))
             }
         };
-        let key = KeyPair::generate().map_err(wrap)?;
+        let key = KeyPair::generate().map_err(&wrap)?;
         let cert = match kind {
             CertificateKind::SelfSigned => params.self_signed(&key),
             _ => params.signed_by(&key, &self.issuer),
@@ -128,6 +193,58 @@ impl LabCa {
             key_pem: key.serialize_pem(),
             serial,
         })
+    }
+
+    /// Adds `serial` to the revocation list (the next CRL carries it).
+    pub fn revoke(&self, serial: u64) {
+        let mut revoked = self
+            .revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !revoked.iter().any(|(s, _)| *s == serial) {
+            revoked.push((serial, OffsetDateTime::now_utc()));
+        }
+    }
+
+    /// When `serial` was revoked, if it was.
+    pub fn revoked_at(&self, serial: u64) -> Option<OffsetDateTime> {
+        self.revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(s, _)| *s == serial)
+            .map(|(_, at)| *at)
+    }
+
+    /// A fresh CRL (a new number each time) listing every revoked serial, valid for a week.
+    pub fn crl(&self) -> Result<rcgen::CertificateRevocationList, PkiError> {
+        let wrap = |source| PkiError {
+            subject: "the lab CRL".to_string(),
+            source,
+        };
+        let revoked_certs = self
+            .revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(serial, at)| RevokedCertParams {
+                serial_number: SerialNumber::from(*serial),
+                revocation_time: *at,
+                reason_code: Some(RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect();
+        let now = OffsetDateTime::now_utc();
+        let params = CertificateRevocationListParams {
+            // A minute back, so a peer whose clock is a little behind accepts it.
+            this_update: now - Duration::minutes(1),
+            next_update: now + Duration::days(7),
+            crl_number: SerialNumber::from(self.crl_number.fetch_add(1, Ordering::Relaxed)),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&self.issuer).map_err(wrap)
     }
 }
 

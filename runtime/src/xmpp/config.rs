@@ -26,8 +26,26 @@ pub enum AuthMechanism {
     /// advertises that binding, XEP-0440).
     Scram,
     Plain,
+    /// SASL EXTERNAL: the TLS client certificate is the credential (XEP-0178).
+    External,
     /// GSSAPI with a Kerberos ticket (RFC 4752): single sign-on, the password is not used.
     Gssapi,
+}
+
+/// A client certificate and its key, PEM-encoded, presented in the TLS handshake.
+#[derive(Clone)]
+pub struct ClientCertificate {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key stays out of logs.
+        f.debug_struct("ClientCertificate")
+            .field("cert_pem", &self.cert_pem.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where a GSSAPI login finds its ticket and realm. Each login runs the `jspec-gssapi` helper
@@ -59,6 +77,12 @@ pub struct ConnectConfig {
     pub auth: AuthMechanism,
     /// Trust anchors (the lab CA). Verification is always on.
     pub trust: Arc<RootCertStore>,
+    /// A server certificate (DER) accepted even though it does not verify: one the case made
+    /// invalid on purpose, so that its own clients still reach the server. The refusal is
+    /// still logged.
+    pub accept_certificate: Option<Vec<u8>>,
+    /// Presented when the server asks for one (needed by `AuthMechanism::External`).
+    pub client_certificate: Option<ClientCertificate>,
     /// Certificate revocation lists; empty means no revocation checking.
     pub crls: Vec<CertificateRevocationListDer<'static>>,
     /// Bound on the whole connect, on each send and on a clean close.
@@ -95,6 +119,8 @@ impl ConnectConfig {
             tls: TlsMode::StartTls,
             auth: AuthMechanism::Scram,
             trust,
+            accept_certificate: None,
+            client_certificate: None,
             crls: Vec::new(),
             timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(60),
@@ -117,6 +143,7 @@ impl fmt::Debug for ConnectConfig {
             .field("tls", &self.tls)
             .field("auth", &self.auth)
             .field("trust_anchors", &self.trust.len())
+            .field("client_certificate", &self.client_certificate.is_some())
             .field("crls", &self.crls.len())
             .field("timeout", &self.timeout)
             .field("keepalive", &self.keepalive)

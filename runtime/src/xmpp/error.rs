@@ -11,6 +11,8 @@ pub enum FailureReason {
     ConnectionTimeout,
     TlsFailed,
     CertificateExpired,
+    /// The certificate's validity starts in the future (a clock or issuing mistake).
+    CertificateNotYetValid,
     CertificateRevoked,
     CertificateUnknownIssuer,
     CertificateWrongHost,
@@ -21,11 +23,12 @@ pub enum FailureReason {
 
 impl FailureReason {
     /// Every reason, in the order the design lists them.
-    pub const ALL: [FailureReason; 10] = [
+    pub const ALL: [FailureReason; 11] = [
         Self::ConnectionRefused,
         Self::ConnectionTimeout,
         Self::TlsFailed,
         Self::CertificateExpired,
+        Self::CertificateNotYetValid,
         Self::CertificateRevoked,
         Self::CertificateUnknownIssuer,
         Self::CertificateWrongHost,
@@ -41,6 +44,7 @@ impl FailureReason {
             Self::ConnectionTimeout => "connection-timeout",
             Self::TlsFailed => "tls-failed",
             Self::CertificateExpired => "certificate-expired",
+            Self::CertificateNotYetValid => "certificate-not-yet-valid",
             Self::CertificateRevoked => "certificate-revoked",
             Self::CertificateUnknownIssuer => "certificate-unknown-issuer",
             Self::CertificateWrongHost => "certificate-wrong-host",

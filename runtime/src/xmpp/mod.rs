@@ -18,7 +18,7 @@ mod tls;
 mod transcript;
 mod wire;
 
-pub use config::{AuthMechanism, ConnectConfig, KerberosConfig, TlsMode};
+pub use config::{AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, TlsMode};
 pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
 pub use inbox::{Arrival, Inbox, Received, StreamEnd};
 pub use session::{Session, SessionInfo};

@@ -50,6 +50,19 @@ fn choose(
         )
     };
     match config.auth {
+        AuthMechanism::External => {
+            if config.client_certificate.is_none() {
+                return Err(ConnectError::new(
+                    FailureReason::AuthFailed,
+                    "EXTERNAL needs a client certificate, and none was given",
+                ));
+            }
+            if offered.contains("EXTERNAL") {
+                Ok(Box::new(External))
+            } else {
+                Err(unavailable("EXTERNAL"))
+            }
+        }
         AuthMechanism::Plain => {
             if offered.contains("PLAIN") {
                 Ok(Box::new(Plain::new(user, pass)))
@@ -98,6 +111,22 @@ fn choose(
     }
 }
 
+/// SASL EXTERNAL with an empty authorization identity: the server takes the identity from the
+/// TLS client certificate (the `sasl` crate has no client side of it).
+struct External;
+
+impl Mechanism for External {
+    fn name(&self) -> &str {
+        "EXTERNAL"
+    }
+
+    fn from_credentials(
+        _: sasl::common::Credentials,
+    ) -> Result<External, sasl::client::MechanismError> {
+        Ok(External)
+    }
+}
+
 /// Runs the exchange; on success returns the mechanism name that was used. The caller resets
 /// the stream afterwards.
 pub(crate) async fn authenticate(
@@ -112,15 +141,29 @@ pub(crate) async fn authenticate(
     }
     let mut mechanism = choose(config, offered, binding)?;
     let name = mechanism.name().to_owned();
-    let xmpp_name: XmppMechanism = name.parse().map_err(|e| {
-        ConnectError::new(FailureReason::MechanismUnavailable, format!("{name}: {e}"))
-    })?;
-    tracing::debug!(mechanism = %name, "SASL start");
-    let auth = Auth {
-        mechanism: xmpp_name,
-        data: mechanism.initial(),
+    let initial = mechanism.initial();
+    let auth = if name == "EXTERNAL" {
+        // xmpp-parsers knows no EXTERNAL. Its initial response is the empty authorization
+        // identity (the server takes the certificate's), sent as "=" (RFC 6120 6.4.2): an
+        // empty element would mean "no initial response".
+        Element::builder("auth", NS_SASL)
+            .attr(
+                minidom::rxml::xml_ncname!("mechanism").to_owned(),
+                "EXTERNAL",
+            )
+            .append("=")
+            .build()
+    } else {
+        let xmpp_name: XmppMechanism = name.parse().map_err(|e| {
+            ConnectError::new(FailureReason::MechanismUnavailable, format!("{name}: {e}"))
+        })?;
+        Element::from(Auth {
+            mechanism: xmpp_name,
+            data: initial,
+        })
     };
-    wire::send(stream, &Element::from(auth), "authenticating", bound).await?;
+    tracing::debug!(mechanism = %name, "SASL start");
+    wire::send(stream, &auth, "authenticating", bound).await?;
     loop {
         let el = wire::next_element(stream, "authenticating", bound).await?;
         if el.ns() != NS_SASL {
@@ -153,9 +196,13 @@ pub(crate) async fn authenticate(
             }
             "failure" => return Err(failure(&name, &el)),
             other => {
+                // Still a refusal: Prosody 0.12 answers an expired EXTERNAL certificate with
+                // <false/>. Named as the protocol violation it is.
                 return Err(ConnectError::new(
-                    FailureReason::StreamError,
-                    format!("unexpected SASL element <{other}/>"),
+                    FailureReason::AuthFailed,
+                    format!(
+                        "{name} refused with <{other}/>, which is not an RFC 6120 answer (a server bug)"
+                    ),
                 ));
             }
         }

@@ -1,0 +1,228 @@
+//! Certificate statements and `expect link`: what a case does to the lab's PKI and how it
+//! observes the way server-to-server links authenticate.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jspec_lang::ast::{Case, CaseEntryKind, CertificateState, LinkAuth, Transport};
+
+use super::context::CaseContext;
+use super::outcome::{StmtError, StmtResult, fail, fail_expected};
+use crate::lab::prosody::S2S_DIRECT_TLS_PORT;
+use crate::lab::{Lab, S2sAuth, S2sLink, ServerSettings};
+
+/// How often `expect link` reads the server's links.
+const LINK_POLL: Duration = Duration::from_millis(250);
+
+/// The settings a case needs its managed servers to have, from what it `requires`.
+pub(crate) fn case_settings(case: &Case) -> ServerSettings {
+    let required: Vec<&str> = case
+        .entries
+        .iter()
+        .filter_map(|entry| match &entry.kind {
+            CaseEntryKind::Requires(names) => Some(names),
+            _ => None,
+        })
+        .flatten()
+        .map(|name| name.text.as_str())
+        .collect();
+    ServerSettings::for_requirements(required)
+}
+
+/// Whether a case changes the lab's PKI or needs servers configured otherwise than by default:
+/// it then runs alone, and the lab is put back afterwards.
+pub(crate) fn changes_security(
+    case: &Case,
+    procedures: &std::collections::HashMap<
+        &str,
+        (jspec_lang::span::SourceId, &jspec_lang::ast::Procedure),
+    >,
+) -> bool {
+    case_settings(case) != ServerSettings::default()
+        || super::faults::any_stmt(case, procedures, &|kind| {
+            matches!(
+                kind,
+                jspec_lang::ast::StmtKind::SetCertificate { .. }
+                    | jspec_lang::ast::StmtKind::RevokeCertificate { .. }
+            )
+        })
+}
+
+fn needs_managed(what: &str, name: &str) -> StmtError {
+    StmtError::Blocked(format!(
+        "{what} needs {name} to be a server or user of the local lab, which issues its \
+         certificates; for an external server, change them out of band and describe the \
+         state in the case's preconditions"
+    ))
+}
+
+fn lab_error(error: crate::lab::LabError) -> StmtError {
+    fail(format!("the lab could not do it: {error}"))
+}
+
+impl CaseContext<'_> {
+    fn lab_for(&self, what: &str, name: &str) -> Result<&Arc<Lab>, StmtError> {
+        self.lab.as_ref().ok_or_else(|| needs_managed(what, name))
+    }
+
+    /// `set certificate of X to STATE` for a server role or a user.
+    pub(crate) async fn set_certificate(&self, name: &str, state: CertificateState) -> StmtResult {
+        let what = "`set certificate`";
+        let lab = self.lab_for(what, name)?;
+        if let Some(user) = self.scope.users.get(name) {
+            if lab.server(&user.server).is_none() {
+                return Err(needs_managed(what, name));
+            }
+            return lab
+                .set_user_certificate(&user.jid(), state)
+                .map_err(lab_error);
+        }
+        if lab.server(name).is_none() {
+            return Err(needs_managed(what, name));
+        }
+        lab.set_server_certificate(name, state)
+            .await
+            .map_err(lab_error)
+    }
+
+    /// `revoke certificate of X`: the CRL is published and checking servers reload.
+    pub(crate) async fn revoke_certificate(&self, name: &str) -> StmtResult {
+        let what = "`revoke certificate`";
+        let lab = self.lab_for(what, name)?;
+        if let Some(user) = self.scope.users.get(name) {
+            if lab.server(&user.server).is_none() {
+                return Err(needs_managed(what, name));
+            }
+            return lab
+                .revoke_user_certificate(&user.jid())
+                .await
+                .map_err(lab_error);
+        }
+        if lab.server(name).is_none() {
+            return Err(needs_managed(what, name));
+        }
+        lab.revoke_server_certificate(name).await.map_err(lab_error)
+    }
+
+    /// `expect link a -> b authenticated by ... over ...`: reads a's server-to-server sessions
+    /// until its link to b has authenticated (opening one with a ping if there is none), then
+    /// compares.
+    pub(crate) async fn expect_link(
+        &self,
+        from: &str,
+        to: &str,
+        auth: Option<LinkAuth>,
+        transport: Option<Transport>,
+        within: Duration,
+    ) -> StmtResult {
+        let what = "`expect link`";
+        let lab = self.lab_for(what, from)?;
+        let (Some(server), Some(peer)) = (lab.server(from), lab.server(to)) else {
+            return Err(StmtError::Blocked(format!(
+                "{what} reads the links from the servers' admin shells, which only servers of \
+                 the local lab offer ({from} -> {to})"
+            )));
+        };
+        let remote = peer.spec.domain.clone();
+        let wanted = describe_wanted(auth, transport);
+        let deadline = Instant::now() + within;
+        let mut pinged = false;
+        loop {
+            let links = server
+                .s2s_links()
+                .await
+                .map_err(|e| fail(format!("cannot read the links of {from}: {e}")))?;
+            let seen: Vec<S2sLink> = links
+                .into_iter()
+                .filter(|l| l.outgoing && l.remote == remote)
+                .collect();
+            if let Some(link) = seen.iter().find(|l| l.auth != S2sAuth::Pending) {
+                let actual = describe_link(link);
+                let auth_ok = auth.is_none_or(|a| link.auth == expected_auth(a));
+                let transport_ok = transport.is_none_or(|t| over(link) == t);
+                return if auth_ok && transport_ok {
+                    Ok(())
+                } else {
+                    Err(fail_expected(
+                        format!("link {from} -> {to} is {actual}, not {wanted}"),
+                        wanted,
+                        Some(actual),
+                    ))
+                };
+            }
+            if seen.is_empty() && !pinged {
+                // No link yet: the server's own ping opens one, as a tester would from the
+                // server's console.
+                pinged = true;
+                let lab = Arc::clone(lab);
+                let (from, remote) = (from.to_string(), remote.clone());
+                tokio::spawn(async move {
+                    if let Some(server) = lab.server(&from) {
+                        server.ping_remote(&remote).await;
+                    }
+                });
+            }
+            if Instant::now() >= deadline {
+                let actual = match seen.first() {
+                    Some(link) => format!("{} (not authenticated yet)", describe_link(link)),
+                    None => "no link".to_string(),
+                };
+                return Err(fail_expected(
+                    format!(
+                        "no authenticated link {from} -> {to} within {}s ({actual})",
+                        within.as_secs()
+                    ),
+                    wanted,
+                    Some(actual),
+                ));
+            }
+            self.sleep(LINK_POLL).await?;
+        }
+    }
+}
+
+fn expected_auth(auth: LinkAuth) -> S2sAuth {
+    match auth {
+        LinkAuth::Certificate => S2sAuth::Certificate,
+        LinkAuth::Dialback => S2sAuth::Dialback,
+    }
+}
+
+/// Direct TLS links go to the peer's Direct TLS port (XEP-0368); the others start with
+/// STARTTLS.
+fn over(link: &S2sLink) -> Transport {
+    match link.port {
+        Some(S2S_DIRECT_TLS_PORT) => Transport::DirectTls,
+        _ => Transport::StartTls,
+    }
+}
+
+fn describe_wanted(auth: Option<LinkAuth>, transport: Option<Transport>) -> String {
+    let mut text = String::from("authenticated");
+    if let Some(auth) = auth {
+        text.push_str(match auth {
+            LinkAuth::Certificate => " by certificate",
+            LinkAuth::Dialback => " by dialback",
+        });
+    }
+    if let Some(transport) = transport {
+        text.push_str(match transport {
+            Transport::DirectTls => " over direct-tls",
+            Transport::StartTls => " over starttls",
+        });
+    }
+    text
+}
+
+fn describe_link(link: &S2sLink) -> String {
+    let auth = match link.auth {
+        S2sAuth::Certificate => "authenticated by certificate",
+        S2sAuth::Dialback => "authenticated by dialback",
+        S2sAuth::Pending => "not authenticated",
+    };
+    let transport = match over(link) {
+        Transport::DirectTls => "direct-tls",
+        Transport::StartTls => "starttls",
+    };
+    format!("{auth} over {transport} ({})", link.security)
+}
