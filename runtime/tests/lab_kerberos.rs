@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use jspec_runtime::lab::kdc::{DEFAULT_REALM, Kdc};
 use jspec_runtime::lab::pki::{CertificateKind, LabCa};
-use jspec_runtime::lab::prosody::{self, Prosody, ProsodyKerberos, ProsodySpec};
+use jspec_runtime::lab::prosody::{self, Prosody, ProsodySpec};
 use jspec_runtime::lab::prosody_gssapi;
 use jspec_runtime::xmpp::{AuthMechanism, ConnectConfig, ConnectError, FailureReason, Session};
 use tokio_util::sync::CancellationToken;
@@ -94,8 +94,8 @@ impl KerberosLab {
                 .await
                 .unwrap_or_else(|e| panic!("add {user}: {e}"));
         }
-        let keytab = kdc
-            .add_service(&format!("xmpp/{DOMAIN}"))
+        let kerberos = kdc
+            .prosody_kerberos(DOMAIN)
             .await
             .unwrap_or_else(|e| panic!("add the service: {e}"));
         let ca = LabCa::generate("jspec kerberos test CA").expect("CA");
@@ -113,7 +113,7 @@ impl KerberosLab {
             settings: Default::default(),
             programs: Default::default(),
             netns: None,
-            kerberos: gssapi.then(|| ProsodyKerberos::new(keytab, kdc.krb5_conf())),
+            kerberos: gssapi.then_some(kerberos),
         };
         let cert = ca
             .issue(
@@ -154,8 +154,7 @@ impl KerberosLab {
         );
         config.auth = AuthMechanism::Gssapi;
         config.resource = "jspec".into();
-        config.kerberos.ccache = Some(self.kdc.ccache_path(user));
-        config.kerberos.krb5_config = Some(self.kdc.krb5_conf());
+        config.kerberos = self.kdc.client_kerberos(user);
         config.kerberos.helper = Some(env!("CARGO_BIN_EXE_jspec-gssapi").into());
         config
     }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::process::{ManagedProcess, ProcessError, STOP_GRACE};
+use super::prosody::ProsodyKerberos;
+use crate::xmpp::KerberosConfig;
 
 mod command;
 mod config;
@@ -230,6 +232,23 @@ impl Kdc {
     /// Where `user`'s credential cache is (whether or not it holds a ticket yet).
     pub fn ccache_path(&self, user: &str) -> PathBuf {
         self.dir.join("ccache").join(format!("{user}.cc"))
+    }
+
+    /// Makes `xmpp/<domain>` a service of the realm and returns what a Prosody for `domain`
+    /// needs to accept its users' tickets.
+    pub async fn prosody_kerberos(&self, domain: &str) -> Result<ProsodyKerberos, KdcError> {
+        let keytab = self.add_service(&format!("xmpp/{domain}")).await?;
+        Ok(ProsodyKerberos::new(keytab, self.krb5_conf()))
+    }
+
+    /// What `user`'s client needs for a GSSAPI login: their cache (with a ticket once `kinit`
+    /// ran) and the realm's krb5.conf.
+    pub fn client_kerberos(&self, user: &str) -> KerberosConfig {
+        KerberosConfig {
+            ccache: Some(self.ccache_path(user)),
+            krb5_config: Some(self.krb5_conf()),
+            helper: None,
+        }
     }
 
     /// SIGTERM, grace, SIGKILL.
