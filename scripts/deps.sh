@@ -2,15 +2,37 @@
 # Installs the Debian packages jspec's lab and tests need (idempotent; root on Debian/Ubuntu).
 # Package scripts are not allowed to start system services: the lab starts its own servers on
 # private loopback addresses, and a system Prosody listening on every address would take the
-# XMPP ports they need.
+# XMPP ports they need; a system KDC would serve a realm the lab does not own (the lab runs its
+# own krb5kdc from private files, see docs/kerberos.md).
 set -euo pipefail
 
-packages=(prosody gcc pkg-config nftables iptables iproute2)
+packages=(prosody gcc pkg-config nftables iptables iproute2
+  # Kerberos single sign-on: the lab KDC, kinit, GSSAPI for the client (libgssapi builds against
+  # libkrb5-dev through bindgen, hence libclang-dev) and Prosody's Cyrus SASL GSSAPI backend.
+  krb5-kdc krb5-admin-server krb5-user libkrb5-dev libclang-dev
+  prosody-modules lua-cyrussasl libsasl2-modules-gssapi-mit)
+# The packages enable krb5-kdc and krb5-admin-server at boot; the lab's KDC is not a system
+# service, so they are disabled, and stopped should one be running (by its init script, which
+# goes by the system PID file, never by name). Idempotent, so it also runs when nothing is new.
+keep_system_kdc_off() {
+  [ "$(id -u)" = 0 ] || return 0
+  for service in krb5-kdc krb5-admin-server; do
+    [ -e "/etc/init.d/$service" ] || [ -e "/lib/systemd/system/$service.service" ] || continue
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      systemctl disable --now "$service" >/dev/null 2>&1 || true
+    else
+      update-rc.d "$service" disable >/dev/null 2>&1 || true
+      "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+    fi
+  done
+}
+
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  keep_system_kdc_off
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -28,5 +50,19 @@ fi
 cleanup() { if $created_policy; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
+# krb5-config asks for a default realm and its servers; the lab never uses /etc/krb5.conf (it
+# points KRB5_CONFIG at its own file), so any answer works as long as nothing is asked.
+debconf-set-selections <<'PRESEED'
+krb5-config krb5-config/default_realm string TEST.REALM
+krb5-config krb5-config/kerberos_servers string localhost
+krb5-config krb5-config/admin_server string localhost
+krb5-config krb5-config/add_servers_realm string TEST.REALM
+krb5-config krb5-config/add_servers boolean false
+krb5-config krb5-config/read_conf boolean true
+krb5-admin-server krb5-admin-server/newrealm note
+krb5-admin-server krb5-admin-server/kadmind boolean false
+krb5-kdc krb5-kdc/debconf boolean false
+PRESEED
 apt-get update -qq
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
+keep_system_kdc_off

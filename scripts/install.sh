@@ -18,6 +18,8 @@ step "Installing system packages (scripts/deps.sh: prosody, gcc, pkg-config)"
 
 step "Building and installing jspec (cargo install --path cli)"
 cargo install --locked --path cli --quiet
+# Kerberos logins (`auth gssapi`) run this helper, found beside jspec (docs/kerberos.md).
+cargo install --locked --path runtime --bin jspec-gssapi --quiet
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 echo "installed: $(command -v jspec) ($(jspec --version))"
 

@@ -333,7 +333,11 @@ impl CaseContext<'_> {
         );
         config.tls = tls;
         config.auth = auth;
-        if let Some(lab) = self.lab.as_ref().filter(|lab| lab.server(&info.server).is_some()) {
+        if let Some(lab) = self
+            .lab
+            .as_ref()
+            .filter(|lab| lab.server(&info.server).is_some())
+        {
             // The lab's clients check revocation as a careful client would.
             config.crls = lab.crls();
             // A plain `connect` still reaches a server whose certificate the case broke on

@@ -102,9 +102,7 @@ impl CaseContext<'_> {
         if lab.server(name).is_none() {
             return Err(needs_managed(what, name));
         }
-        lab.revoke_server_certificate(name)
-            .await
-            .map_err(lab_error)
+        lab.revoke_server_certificate(name).await.map_err(lab_error)
     }
 
     /// `expect link a -> b authenticated by ... over ...`: reads a's server-to-server sessions

@@ -3,9 +3,11 @@
 //! file. Everything lives in one folder (normally inside the run folder) and is stopped by PID.
 
 mod dns;
+pub mod kdc;
 pub mod pki;
 pub mod process;
 pub mod prosody;
+pub mod prosody_gssapi;
 mod prosody_tls;
 pub mod registry;
 mod security;
@@ -197,6 +199,7 @@ impl Lab {
                 settings: spec.settings.clone(),
                 dns: Some(dns.addr()),
                 programs: spec.programs.clone(),
+                kerberos: None,
                 netns: packet
                     .as_ref()
                     .and_then(|net| net.netns(role))
@@ -274,13 +277,17 @@ impl Lab {
             mkdir(&server_dir)?;
             match Prosody::start(server, &server_dir, &cert.cert_pem, &cert.key_pem).await {
                 Ok(prosody) => {
-                    lab.security.servers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(
-                        role.clone(),
-                        security::Held {
-                            issued: cert,
-                            changed: false,
-                        },
-                    );
+                    lab.security
+                        .servers
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(
+                            role.clone(),
+                            security::Held {
+                                issued: cert,
+                                changed: false,
+                            },
+                        );
                     lab.servers.insert(role, prosody);
                     // Recorded after each start, so a crash in between leaves nothing unknown.
                     if let Err(error) = registry::record(&lab.registry, &lab.record()) {

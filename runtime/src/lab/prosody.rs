@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::process::{ManagedProcess, ProcessError, STOP_GRACE};
+pub use super::prosody_gssapi::ProsodyKerberos;
 
 /// Ports Prosody listens on, on the server's own loopback address.
 pub const C2S_PORT: u16 = 5222;
@@ -76,6 +77,8 @@ pub struct ProsodySpec {
     pub programs: super::Programs,
     /// The network namespace to run in (the packet plane), entered with `ip netns exec`.
     pub netns: Option<String>,
+    /// Kerberos single sign-on (SASL GSSAPI only) instead of the internal accounts.
+    pub kerberos: Option<ProsodyKerberos>,
 }
 
 /// What a case may need a managed server to do differently from the lab's defaults.
@@ -131,7 +134,11 @@ impl ServerSettings {
             } else {
                 "dialback allowed"
             },
-            if self.crl_check { "checked" } else { "not checked" },
+            if self.crl_check {
+                "checked"
+            } else {
+                "not checked"
+            },
             if self.certificate_login {
                 "certificate"
             } else {
@@ -171,9 +178,10 @@ pub fn render_config(spec: &ProsodySpec, dir: &Path) -> String {
         false => (&spec.ca_file, ""),
     };
     let ca = lua_string(&ca.display().to_string());
-    let authentication = match settings.certificate_login {
-        true => "ccert",
-        false => "internal_hashed",
+    let authentication = match (&spec.kerberos, settings.certificate_login) {
+        (Some(kerberos), _) => kerberos.config_lines(&spec.domain),
+        (None, true) => "authentication = \"ccert\"".to_string(),
+        (None, false) => "authentication = \"internal_hashed\"".to_string(),
     };
     // mod_auth_ccert reads the client certificate, which is only asked for when told to.
     let client_certificates = match settings.certificate_login {
@@ -208,7 +216,7 @@ modules_enabled = {{
 }}
 modules_disabled = {{ "posix" }}
 
-authentication = "{authentication}"
+{authentication}
 {client_certificates}storage = "internal"
 -- Nagle's algorithm adds ~40 ms to every exchange on loopback; a test lab wants it off.
 network_settings = {{ nagle = false }}
@@ -336,6 +344,14 @@ impl Prosody {
             key_pem,
         )?;
         write(dir.join("prosody.cfg.lua"), &render_config(&spec, dir))?;
+        if let Some(kerberos) = &spec.kerberos {
+            kerberos
+                .write_sasl_conf(dir)
+                .map_err(|source| ProsodyError::Write {
+                    path: dir.join("sasl"),
+                    source,
+                })?;
+        }
         let prosody = Prosody {
             settings: std::sync::Mutex::new(spec.settings.clone()),
             spec,
@@ -364,12 +380,17 @@ impl Prosody {
             &self.spec.programs.prosody,
             &prosody_args,
         );
+        let envs = match &self.spec.kerberos {
+            Some(kerberos) => kerberos.envs(&self.dir),
+            None => Vec::new(),
+        };
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut process = ManagedProcess::spawn(
             &self.spec.role,
             &program,
             &args.iter().map(String::as_str).collect::<Vec<_>>(),
             &self.dir.join("prosody.stdout.log"),
-            &[],
+            &envs,
         )?;
         if let Err(error) = self.wait_ready(&mut process).await {
             process.stop(STOP_GRACE).await;

@@ -87,9 +87,7 @@ impl Prosody {
 
     /// The server's server-to-server sessions.
     pub async fn s2s_links(&self) -> Result<Vec<S2sLink>, ProsodyError> {
-        let output = self
-            .shell(&format!("s2s:show(nil, {COLUMNS:?})"))
-            .await?;
+        let output = self.shell(&format!("s2s:show(nil, {COLUMNS:?})")).await?;
         Ok(parse_s2s_show(&output))
     }
 

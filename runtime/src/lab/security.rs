@@ -28,7 +28,9 @@ pub(crate) struct SecurityState {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The kind to issue for a state; `revoked` is a valid certificate whose serial is then revoked.
@@ -226,9 +228,9 @@ impl Lab {
     /// check revocation (live links keep their old verdict until closed).
     pub(super) async fn publish_crl(&self) -> Result<(), LabError> {
         let crl = self.ca.crl()?;
-        let pem = crl.pem().map_err(|source| {
-            LabError::Pki(super::pki::PkiError::new("the lab CRL", source))
-        })?;
+        let pem = crl
+            .pem()
+            .map_err(|source| LabError::Pki(super::pki::PkiError::new("the lab CRL", source)))?;
         let bundle = format!("{}{pem}", self.ca.cert_pem());
         std::fs::write(&self.ca_crl_file, bundle).map_err(|source| LabError::Folder {
             path: self.ca_crl_file.clone(),
@@ -271,7 +273,11 @@ impl Lab {
             .ok_or_else(|| LabError::UnknownServer(role.to_string()))
     }
 
-    pub(super) fn server_error(&self, role: &str, source: super::prosody::ProsodyError) -> LabError {
+    pub(super) fn server_error(
+        &self,
+        role: &str,
+        source: super::prosody::ProsodyError,
+    ) -> LabError {
         LabError::Server {
             role: role.to_string(),
             source: Box::new(source),

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub enum AuthMechanism {
     Plain,
     /// SASL EXTERNAL: the TLS client certificate is the credential (XEP-0178).
     External,
+    /// GSSAPI with a Kerberos ticket (RFC 4752): single sign-on, the password is not used.
+    Gssapi,
 }
 
 /// A client certificate and its key, PEM-encoded, presented in the TLS handshake.
@@ -43,6 +46,20 @@ impl fmt::Debug for ClientCertificate {
             .field("cert_pem", &self.cert_pem.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Where a GSSAPI login finds its ticket and realm. Each login runs the `jspec-gssapi` helper
+/// with these as KRB5CCNAME and KRB5_CONFIG (krb5 reads them only from the environment, which
+/// a multi-threaded process cannot change safely per login).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KerberosConfig {
+    /// The credential cache holding the user's tickets; `None`: the environment's default.
+    pub ccache: Option<PathBuf>,
+    /// The realm's krb5.conf; `None`: the environment's (normally /etc/krb5.conf).
+    pub krb5_config: Option<PathBuf>,
+    /// The helper program; `None`: `JSPEC_GSSAPI_HELPER`, else `jspec-gssapi` beside the
+    /// running program, else on PATH.
+    pub helper: Option<PathBuf>,
 }
 
 /// Everything [`Session::connect`](super::Session::connect) needs.
@@ -79,6 +96,8 @@ pub struct ConnectConfig {
     /// Where TCP really goes when a fault proxy stands in front of `addr` (messages still name
     /// `addr`, the server).
     pub route: Option<SocketAddr>,
+    /// Tickets and realm for [`AuthMechanism::Gssapi`].
+    pub kerberos: KerberosConfig,
 }
 
 impl ConnectConfig {
@@ -107,6 +126,7 @@ impl ConnectConfig {
             keepalive: Duration::from_secs(60),
             bind: None,
             route: None,
+            kerberos: KerberosConfig::default(),
         }
     }
 }
@@ -127,6 +147,7 @@ impl fmt::Debug for ConnectConfig {
             .field("crls", &self.crls.len())
             .field("timeout", &self.timeout)
             .field("keepalive", &self.keepalive)
+            .field("kerberos", &self.kerberos)
             .finish()
     }
 }

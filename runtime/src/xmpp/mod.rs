@@ -2,13 +2,14 @@
 //! which retries forever, hides failures and rewrites stanzas).
 //!
 //! [`Session::connect`] does TCP, STARTTLS or Direct TLS with the project's own rustls config,
-//! SASL (SCRAM or PLAIN, as asked) and resource binding, classifying any failure into one
-//! [`FailureReason`]. A connected session has one I/O task that files every received stanza in
-//! the [`Inbox`], answers pings, and records a transcript.
+//! SASL (SCRAM, PLAIN or Kerberos GSSAPI, as asked) and resource binding, classifying any failure
+//! into one [`FailureReason`]. A connected session has one I/O task that files every received
+//! stanza in the [`Inbox`], answers pings, and records a transcript.
 
 mod config;
 mod connect;
 mod error;
+mod gssapi;
 mod inbox;
 mod io_task;
 mod sasl;
@@ -17,7 +18,7 @@ mod tls;
 mod transcript;
 mod wire;
 
-pub use config::{AuthMechanism, ClientCertificate, ConnectConfig, TlsMode};
+pub use config::{AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, TlsMode};
 pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
 pub use inbox::{Arrival, Inbox, Received, StreamEnd};
 pub use session::{Session, SessionInfo};

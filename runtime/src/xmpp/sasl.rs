@@ -103,6 +103,11 @@ fn choose(
                 Err(unavailable("SCRAM-SHA-256 or SCRAM-SHA-1"))
             }
         }
+        // Not a `sasl` crate mechanism: `authenticate` hands it to the GSSAPI module.
+        AuthMechanism::Gssapi => Err(ConnectError::new(
+            FailureReason::AuthFailed,
+            "GSSAPI runs through the Kerberos helper, not the SASL mechanism table",
+        )),
     }
 }
 
@@ -115,7 +120,9 @@ impl Mechanism for External {
         "EXTERNAL"
     }
 
-    fn from_credentials(_: sasl::common::Credentials) -> Result<External, sasl::client::MechanismError> {
+    fn from_credentials(
+        _: sasl::common::Credentials,
+    ) -> Result<External, sasl::client::MechanismError> {
         Ok(External)
     }
 }
@@ -129,6 +136,9 @@ pub(crate) async fn authenticate(
     binding: &Binding,
     bound: &Bound,
 ) -> Result<String, ConnectError> {
+    if config.auth == AuthMechanism::Gssapi {
+        return super::gssapi::authenticate(stream, config, offered, bound).await;
+    }
     let mut mechanism = choose(config, offered, binding)?;
     let name = mechanism.name().to_owned();
     let initial = mechanism.initial();
@@ -137,7 +147,10 @@ pub(crate) async fn authenticate(
         // identity (the server takes the certificate's), sent as "=" (RFC 6120 6.4.2): an
         // empty element would mean "no initial response".
         Element::builder("auth", NS_SASL)
-            .attr(minidom::rxml::xml_ncname!("mechanism").to_owned(), "EXTERNAL")
+            .attr(
+                minidom::rxml::xml_ncname!("mechanism").to_owned(),
+                "EXTERNAL",
+            )
             .append("=")
             .build()
     } else {
@@ -197,7 +210,7 @@ pub(crate) async fn authenticate(
 }
 
 /// The payload of a challenge or success, decoded by xmpp-parsers.
-fn payload(el: Element) -> Result<Vec<u8>, ConnectError> {
+pub(super) fn payload(el: Element) -> Result<Vec<u8>, ConnectError> {
     let name = el.name().to_owned();
     let bad = |e: &dyn std::fmt::Display| {
         ConnectError::new(
@@ -213,7 +226,7 @@ fn payload(el: Element) -> Result<Vec<u8>, ConnectError> {
 }
 
 /// A `<failure/>`: mechanism problems are `mechanism-unavailable`, the rest `auth-failed`.
-fn failure(mechanism: &str, el: &Element) -> ConnectError {
+pub(super) fn failure(mechanism: &str, el: &Element) -> ConnectError {
     let condition = el
         .children()
         .find(|c| c.name() != "text")

@@ -237,6 +237,7 @@ pub(crate) async fn prosody_in(
         dns: None,
         programs: Default::default(),
         netns: Some(netns(net, role).to_string()),
+        kerberos: None,
     };
     let names = vec![spec.domain.clone(), spec.muc_domain()];
     let cert = ca.issue(&names, CertificateKind::Valid).expect("cert");
