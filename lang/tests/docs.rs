@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use jspec_lang::ast::{
     AuthMechanism, Block, CaseEntryKind, CertificateState, ChaosAction, ChaosVerb,
-    DeliveryProperty, ImpairmentKind, ItemKind, LinkAuth, ProcessAction, Stmt, StmtKind, TlsMode,
-    Transport,
+    DeliveryProperty, ImpairmentKind, ItemKind, LinkAuth, ProcessAction, Stmt, StmtKind,
+    TicketState, TlsMode, Transport,
 };
 use jspec_lang::check::check;
 use jspec_lang::diagnostic::{Code, RenderOptions, render_all};
@@ -396,6 +396,9 @@ fn every_statement_form_has_an_example() {
         "set certificate wrong-host",
         "set certificate self-signed",
         "revoke certificate",
+        "set ticket valid",
+        "set ticket expired",
+        "set ticket none",
         "partition",
         "partition one-way",
         "partition sets",
@@ -579,6 +582,13 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                     Transport::StartTls => "link over starttls",
                 });
             }
+        }
+        StmtKind::SetTicket { state, .. } => {
+            seen.insert(match state {
+                TicketState::Valid => "set ticket valid",
+                TicketState::Expired => "set ticket expired",
+                TicketState::None => "set ticket none",
+            });
         }
         StmtKind::SetCertificate { state, .. } => {
             seen.insert(match state {

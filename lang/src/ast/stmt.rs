@@ -71,6 +71,11 @@ pub enum StmtKind {
     RevokeCertificate {
         target: Name,
     },
+    /// `set ticket of alice to expired`: the user's Kerberos ticket.
+    SetTicket {
+        user: Name,
+        state: TicketState,
+    },
     Partition(Cut),
     Isolate(Name),
     /// `heal` alone heals everything.
@@ -152,6 +157,17 @@ pub enum LinkAuth {
 pub enum Transport {
     DirectTls,
     StartTls,
+}
+
+/// What Kerberos ticket a user holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketState {
+    /// A fresh ticket-granting ticket (what `connect ... auth gssapi` gets by default).
+    Valid,
+    /// A ticket whose lifetime has ended.
+    Expired,
+    /// No ticket at all (as after `kdestroy`).
+    None,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -89,6 +89,9 @@ impl Walker<'_, '_> {
             StmtKind::SetCertificate { target, .. } | StmtKind::RevokeCertificate { target } => {
                 self.resolve(target, Want::CertificateHolder);
             }
+            StmtKind::SetTicket { user, .. } => {
+                self.resolve(user, Want::User);
+            }
             StmtKind::Partition(cut) => self.cut(cut),
             StmtKind::Heal(cut) => {
                 if let Some(cut) = cut {

@@ -3,7 +3,9 @@
 
 use super::printer::Printer;
 use super::string::{duration, string};
-use crate::ast::{AuthMechanism, CertificateState, ConnectOptions, Duration, Name, Str, TlsMode};
+use crate::ast::{
+    AuthMechanism, CertificateState, ConnectOptions, Duration, Name, Str, TicketState, TlsMode,
+};
 
 /// `connect alice to c2 with starttls auth scram`
 pub(crate) fn connect(p: &mut Printer<'_>, user: &Name, options: &ConnectOptions) {
@@ -111,6 +113,18 @@ pub(crate) fn set_certificate(p: &mut Printer<'_>, target: &Name, state: Certifi
         CertificateState::Revoked => "revoked",
         CertificateState::WrongHost => "wrong-host",
         CertificateState::SelfSigned => "self-signed",
+    });
+}
+
+/// `set ticket of alice to expired`
+pub(crate) fn set_ticket(p: &mut Printer<'_>, user: &Name, state: TicketState) {
+    p.text("set ticket of ");
+    p.text(&user.text);
+    p.text(" to ");
+    p.text(match state {
+        TicketState::Valid => "valid",
+        TicketState::Expired => "expired",
+        TicketState::None => "none",
     });
 }
 

@@ -59,6 +59,7 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::ExpectArchive { .. }
         | StmtKind::ExpectLink { .. }
         | StmtKind::SetCertificate { .. }
+        | StmtKind::SetTicket { .. }
         | StmtKind::RevokeCertificate { .. }
         | StmtKind::Partition(_)
         | StmtKind::Isolate(_)
@@ -122,6 +123,7 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
             session::set_certificate(p, target, *state)
         }
         StmtKind::RevokeCertificate { target } => session::revoke_certificate(p, target),
+        StmtKind::SetTicket { user, state } => session::set_ticket(p, user, *state),
         StmtKind::Partition(cut) => fault::partition(p, cut),
         StmtKind::Isolate(target) => fault::isolate(p, target),
         StmtKind::Heal(cut) => fault::heal(p, cut.as_ref()),

@@ -30,6 +30,20 @@ impl<'s> Builder<'s> {
         })
     }
 
+    /// `set_ticket_stmt = { "set" ~ "ticket" ~ "of" ~ ident ~ "to" ~ ticket_state }`
+    pub(super) fn set_ticket_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "set ticket")?);
+        let value = children.required(Rule::ticket_state, "set ticket")?;
+        let state = match value.as_str() {
+            "valid" => TicketState::Valid,
+            "expired" => TicketState::Expired,
+            "none" => TicketState::None,
+            _ => return Err(self.bug(&value, "a ticket state")),
+        };
+        Ok(StmtKind::SetTicket { user, state })
+    }
+
     /// `revoke_certificate_stmt = { "revoke" ~ "certificate" ~ "of" ~ ident }`
     pub(super) fn revoke_certificate_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let target = self.ident(Children::of(pair).required(Rule::ident, "revoke certificate")?);

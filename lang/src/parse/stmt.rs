@@ -67,6 +67,7 @@ impl<'s> Builder<'s> {
             Rule::expect_link_stmt => self.expect_link_stmt(pair),
             Rule::set_certificate_stmt => self.set_certificate_stmt(pair),
             Rule::revoke_certificate_stmt => self.revoke_certificate_stmt(pair),
+            Rule::set_ticket_stmt => self.set_ticket_stmt(pair),
             Rule::partition_stmt => self.partition_stmt(pair),
             Rule::isolate_stmt => self.isolate_stmt(pair),
             Rule::heal_stmt => self.heal_stmt(pair),

@@ -46,9 +46,9 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ),
     (
         "set",
-        "set certificate of SERVER to valid | expired | not-yet-valid | revoked | wrong-host | self-signed",
+        "set certificate of SERVER|USER to valid | expired | not-yet-valid | revoked | wrong-host | self-signed   (also: set ticket of USER to valid | expired | none)",
     ),
-    ("revoke", "revoke certificate of SERVER"),
+    ("revoke", "revoke certificate of SERVER|USER"),
     (
         "partition",
         "partition a | b   or   partition {a1, a2} | b   or   partition a -> b",

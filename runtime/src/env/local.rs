@@ -9,9 +9,10 @@ use super::model::{Defaults, ManagedServer, ServerEnv, Software};
 use crate::lab::LabSpec;
 
 /// What a managed Prosody of the local lab really offers (its modules, Direct TLS ports,
-/// dialback, CRL checking through LuaSec, certificate login through mod_auth_ccert; the lab
-/// configures a server for the last three when a case requires them). Not `fmuc`, `gssapi`,
-/// `ocsp` (no server here consumes OCSP) or `cluster`.
+/// dialback, CRL checking through LuaSec, certificate login through mod_auth_ccert, Kerberos
+/// through mod_auth_cyrus and the lab KDC; the lab configures a server for a case that
+/// requires one of the last five). Not `fmuc`, `ocsp` (no server here consumes OCSP) or
+/// `cluster`.
 pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
     "carbons",
     "crl",
@@ -19,6 +20,7 @@ pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
     "direct-tls",
     "disco",
     "external",
+    "gssapi",
     "mam",
     "muc",
     "smacks",

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jspec_lang::ast::{Case, CaseEntryKind, CertificateState, LinkAuth, Transport};
+use jspec_lang::ast::{Case, CaseEntryKind, CertificateState, LinkAuth, TicketState, Transport};
 
 use super::context::CaseContext;
 use super::outcome::{StmtError, StmtResult, fail, fail_expected};
@@ -44,6 +44,7 @@ pub(crate) fn changes_security(
                 kind,
                 jspec_lang::ast::StmtKind::SetCertificate { .. }
                     | jspec_lang::ast::StmtKind::RevokeCertificate { .. }
+                    | jspec_lang::ast::StmtKind::SetTicket { .. }
             )
         })
 }
@@ -53,6 +54,13 @@ fn needs_managed(what: &str, name: &str) -> StmtError {
         "{what} needs {name} to be a server or user of the local lab, which issues its \
          certificates; for an external server, change them out of band and describe the \
          state in the case's preconditions"
+    ))
+}
+
+fn needs_kdc(name: &str) -> StmtError {
+    StmtError::Blocked(format!(
+        "`set ticket` needs {name} to be a user of the local lab, whose KDC issues the \
+         tickets; against an external realm, prepare the ticket out of band"
     ))
 }
 
@@ -103,6 +111,45 @@ impl CaseContext<'_> {
             return Err(needs_managed(what, name));
         }
         lab.revoke_server_certificate(name).await.map_err(lab_error)
+    }
+
+    /// `set ticket of USER to valid | expired | none` (the lab KDC's tickets).
+    pub(crate) async fn set_ticket(&self, name: &str, state: TicketState) -> StmtResult {
+        let what = "`set ticket`";
+        let lab = self.lab_for(what, name)?;
+        let user = self
+            .scope
+            .users
+            .get(name)
+            .filter(|user| lab.server(&user.server).is_some())
+            .ok_or_else(|| needs_kdc(name))?;
+        lab.set_ticket(&user.localpart, &user.password, state)
+            .await
+            .map_err(lab_error)
+    }
+
+    /// The Kerberos settings of `name`'s GSSAPI login: a ticket from the lab KDC on a lab
+    /// server; the environment's own credential cache on an external one.
+    pub(crate) async fn kerberos_login(
+        &self,
+        name: &str,
+    ) -> Result<crate::xmpp::KerberosConfig, StmtError> {
+        let user = self
+            .scope
+            .users
+            .get(name)
+            .ok_or_else(|| fail(format!("no user `{name}` in this case")))?;
+        match self
+            .lab
+            .as_ref()
+            .filter(|lab| lab.server(&user.server).is_some())
+        {
+            Some(lab) => lab
+                .kerberos_login(&user.localpart, &user.password)
+                .await
+                .map_err(|e| fail(format!("no Kerberos ticket for {name}: {e}"))),
+            None => Ok(crate::xmpp::KerberosConfig::default()),
+        }
     }
 
     /// `expect link a -> b authenticated by ... over ...`: reads a's server-to-server sessions

@@ -4,6 +4,7 @@
 
 mod dns;
 pub mod kdc;
+mod kerberos;
 pub mod pki;
 pub mod process;
 pub mod prosody;
@@ -40,6 +41,8 @@ pub enum LabError {
         #[source]
         source: Box<ProsodyError>,
     },
+    #[error("the lab KDC: {0}")]
+    Kdc(#[from] kdc::KdcError),
     #[error("the packet plane: {0}")]
     Packet(#[from] PacketError),
     #[error("the lab manages no server `{0}`")]
@@ -112,6 +115,9 @@ pub struct Lab {
     security: security::SecurityState,
     /// SRV records for the servers (where they offer STARTTLS and Direct TLS).
     dns: dns::LabDns,
+    /// Where the lab's own services (DNS, KDC) listen.
+    service_ip: Ipv4Addr,
+    kerberos: kerberos::KerberosState,
     registry: PathBuf,
     proxy: Option<Arc<ProxyPlane>>,
     /// Where client proxies listen (the proxy plane).
@@ -259,6 +265,8 @@ impl Lab {
             servers: BTreeMap::new(),
             security: security::SecurityState::default(),
             dns,
+            service_ip: dns_ip,
+            kerberos: kerberos::KerberosState::default(),
             registry,
             proxy: spec.proxy.clone(),
             client_ip,
@@ -422,6 +430,16 @@ impl Lab {
                     pid: s.pid(),
                     config: s.dir.join("prosody.cfg.lua"),
                 })
+                .chain(
+                    self.kdc_record()
+                        .map(|(pid, pid_file, address)| registry::ServerRecord {
+                            role: "kdc".into(),
+                            domain: kerberos::REALM.into(),
+                            address,
+                            pid,
+                            config: pid_file,
+                        }),
+                )
                 .collect(),
         }
     }
@@ -437,8 +455,9 @@ impl Lab {
     }
 
     /// Stops every server (SIGTERM, grace, SIGKILL), all at once.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         registry::forget(&self.registry, &self.record());
+        self.stop_kdc().await;
         if let Some(proxy) = &self.proxy {
             proxy.shutdown();
         }

@@ -95,6 +95,8 @@ pub struct ServerSettings {
     /// Peers find the server's Direct TLS port (XEP-0368): the lab DNS publishes its
     /// `_xmpps-server._tcp` record, so server-to-server links to it start with TLS.
     pub s2s_direct_tls: bool,
+    /// Clients log in with Kerberos tickets (SASL GSSAPI through Cyrus SASL) from the lab KDC.
+    pub kerberos: bool,
 }
 
 impl Default for ServerSettings {
@@ -104,6 +106,7 @@ impl Default for ServerSettings {
             crl_check: false,
             certificate_login: false,
             s2s_direct_tls: false,
+            kerberos: false,
         }
     }
 }
@@ -119,6 +122,7 @@ impl ServerSettings {
                 "crl" => settings.crl_check = true,
                 "external" => settings.certificate_login = true,
                 "direct-tls" => settings.s2s_direct_tls = true,
+                "gssapi" => settings.kerberos = true,
                 _ => {}
             }
         }
@@ -139,7 +143,9 @@ impl ServerSettings {
             } else {
                 "not checked"
             },
-            if self.certificate_login {
+            if self.kerberos {
+                "Kerberos ticket"
+            } else if self.certificate_login {
                 "certificate"
             } else {
                 "password"
@@ -313,6 +319,8 @@ pub struct Prosody {
     pub dir: PathBuf,
     /// The settings in force (the spec holds the ones it started with).
     pub(super) settings: std::sync::Mutex<ServerSettings>,
+    /// How it accepts Kerberos logins, while its settings ask for that.
+    pub(super) kerberos: std::sync::Mutex<Option<ProsodyKerberos>>,
     process: tokio::sync::Mutex<Option<ManagedProcess>>,
     pid: AtomicU32,
     state: std::sync::Mutex<ServerState>,
@@ -354,6 +362,7 @@ impl Prosody {
         }
         let prosody = Prosody {
             settings: std::sync::Mutex::new(spec.settings.clone()),
+            kerberos: std::sync::Mutex::new(spec.kerberos.clone()),
             spec,
             dir: dir.to_path_buf(),
             process: tokio::sync::Mutex::new(None),
@@ -380,7 +389,12 @@ impl Prosody {
             &self.spec.programs.prosody,
             &prosody_args,
         );
-        let envs = match &self.spec.kerberos {
+        let kerberos = self
+            .kerberos
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let envs = match &kerberos {
             Some(kerberos) => kerberos.envs(&self.dir),
             None => Vec::new(),
         };

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::prosody::{Prosody, ProsodyError, ServerSettings, render_config};
+use super::prosody_gssapi::ProsodyKerberos;
 
 /// How a server-to-server link authenticated, as the admin shell shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,15 +64,29 @@ impl Prosody {
             .clone()
     }
 
-    /// Applies `settings`: rewrites the configuration and restarts the server (Prosody reads
-    /// its s2s and authentication options when modules load, so a reload is not enough).
-    /// Returns whether anything changed.
-    pub async fn reconfigure(&self, settings: &ServerSettings) -> Result<bool, ProsodyError> {
+    /// Applies `settings` (with `kerberos`, how to accept tickets, when they ask for it):
+    /// rewrites the configuration and restarts the server (Prosody reads its s2s and
+    /// authentication options when modules load, so a reload is not enough). Returns whether
+    /// anything changed.
+    pub async fn reconfigure(
+        &self,
+        settings: &ServerSettings,
+        kerberos: Option<ProsodyKerberos>,
+    ) -> Result<bool, ProsodyError> {
         if self.settings() == *settings {
             return Ok(false);
         }
         let mut spec = self.spec.clone();
         spec.settings = settings.clone();
+        spec.kerberos = kerberos.clone();
+        if let Some(kerberos) = &kerberos {
+            kerberos
+                .write_sasl_conf(&self.dir)
+                .map_err(|source| ProsodyError::Write {
+                    path: self.dir.join("sasl"),
+                    source,
+                })?;
+        }
         write(
             self.dir.join("prosody.cfg.lua"),
             &render_config(&spec, &self.dir),
@@ -80,6 +95,10 @@ impl Prosody {
             .settings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = settings.clone();
+        *self
+            .kerberos
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = kerberos;
         self.stop_process().await;
         self.start_process().await?;
         Ok(true)

@@ -177,8 +177,12 @@ impl Lab {
             };
             // Before the restart: the restarted resolvers ask afresh.
             self.publish_srv(&server.spec, settings);
+            let kerberos = match settings.kerberos {
+                true => Some(self.kerberos_for(&server.spec.domain).await?),
+                false => None,
+            };
             if server
-                .reconfigure(settings)
+                .reconfigure(settings, kerberos)
                 .await
                 .map_err(|e| self.server_error(role, e))?
             {
@@ -209,11 +213,16 @@ impl Lab {
             restored.push(format!("{role}: valid certificate"));
         }
         lock(&self.security.users).clear();
+        self.restore_tickets();
         Ok(restored)
     }
 
     /// Publishes `server`'s SRV records: STARTTLS always, Direct TLS when its settings say so.
-    pub(super) fn publish_srv(&self, server: &super::prosody::ProsodySpec, settings: &ServerSettings) {
+    pub(super) fn publish_srv(
+        &self,
+        server: &super::prosody::ProsodySpec,
+        settings: &ServerSettings,
+    ) {
         use super::dns::Service;
         use super::prosody::{C2S_PORT, S2S_DIRECT_TLS_PORT, S2S_PORT};
         for domain in [server.domain.clone(), server.muc_domain()] {
@@ -221,7 +230,8 @@ impl Lab {
             let direct = settings.s2s_direct_tls.then_some(S2S_DIRECT_TLS_PORT);
             self.dns.set(&domain, Service::ServerDirectTls, direct);
         }
-        self.dns.set(&server.domain, Service::Client, Some(C2S_PORT));
+        self.dns
+            .set(&server.domain, Service::Client, Some(C2S_PORT));
     }
 
     /// Writes the CA and a fresh CRL into the file servers read, and reloads the servers that

@@ -114,10 +114,12 @@ impl Kdc {
         let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         // -n: foreground, so the PID is the KDC's own and it dies with the lab.
         let krb5kdc = command::locate("krb5kdc").display().to_string();
+        // -P: the pid file's path on the command line lets `jspec lab down` recognise the KDC.
+        let pid_file = dir.join("krb5kdc.pid").display().to_string();
         let mut process = ManagedProcess::spawn(
             "kdc",
             &krb5kdc,
-            &["-n", "-r", realm],
+            &["-n", "-r", realm, "-P", &pid_file],
             &dir.join("krb5kdc.stdout.log"),
             &envs,
         )?;
@@ -157,6 +159,11 @@ impl Kdc {
     }
 
     /// The realm's client configuration: clients and servers of the lab get it as KRB5_CONFIG.
+    /// The pid file named on the KDC's command line.
+    pub fn pid_file(&self) -> PathBuf {
+        self.dir.join("krb5kdc.pid")
+    }
+
     pub fn krb5_conf(&self) -> PathBuf {
         self.dir.join("krb5.conf")
     }
