@@ -5,8 +5,8 @@
 
 pub mod ocsp;
 
-use std::sync::{Mutex, PoisonError};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
@@ -186,10 +186,12 @@ impl LabCa {
         let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
         params.serial_number = Some(SerialNumber::from(serial));
         if let (Some(url), false) = (self.ocsp_url(), kind == CertificateKind::SelfSigned) {
-            params.custom_extensions.push(CustomExtension::from_oid_content(
-                AIA_OID,
-                aia_ocsp_extension_value(&url),
-            ));
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    AIA_OID,
+                    aia_ocsp_extension_value(&url),
+                ));
         }
         let now = OffsetDateTime::now_utc();
         (params.not_before, params.not_after) = match kind {
@@ -341,10 +343,17 @@ mod tests {
         ca.revoke(cert.serial);
         let at = ca.revoked_at(cert.serial).expect("revoked");
         ca.revoke(cert.serial);
-        assert_eq!(ca.revoked_at(cert.serial), Some(at), "a second revoke keeps the time");
+        assert_eq!(
+            ca.revoked_at(cert.serial),
+            Some(at),
+            "a second revoke keeps the time"
+        );
         let second = ca.crl_pem().expect("crl");
         assert!(second.starts_with("-----BEGIN X509 CRL-----"));
-        assert!(ca.crl_der().expect("crl").len() > first.len(), "the revoked entry is listed");
+        assert!(
+            ca.crl_der().expect("crl").len() > first.len(),
+            "the revoked entry is listed"
+        );
         assert!(ca.issued(cert.serial) && !ca.issued(cert.serial + 1) && !ca.issued(0));
     }
 
@@ -366,6 +375,9 @@ mod tests {
         let url = vec!["http://127.0.0.9:4000/".to_owned()];
         assert_eq!(urls(&after), url);
         assert_eq!(urls(&client), url);
-        assert!(urls(&own).is_empty(), "a self-signed certificate names no CA responder");
+        assert!(
+            urls(&own).is_empty(),
+            "a self-signed certificate names no CA responder"
+        );
     }
 }

@@ -84,8 +84,7 @@ pub async fn check_ocsp(
             .cloned()
             .ok_or_else(|| {
                 tls_failed(
-                    "OCSP check: the server certificate names no http:// OCSP responder"
-                        .to_owned(),
+                    "OCSP check: the server certificate names no http:// OCSP responder".to_owned(),
                 )
             })?,
     };
@@ -112,8 +111,14 @@ pub async fn check_ocsp(
             }
         })?,
     };
-    let status = judge(&body, &id, &issuer, nonce.as_deref(), OffsetDateTime::now_utc())
-        .map_err(|why| tls_failed(format!("OCSP responder {url}: {why}")))?;
+    let status = judge(
+        &body,
+        &id,
+        &issuer,
+        nonce.as_deref(),
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(|why| tls_failed(format!("OCSP responder {url}: {why}")))?;
     match status {
         CertStatus::Good => Ok(()),
         CertStatus::Revoked(at) => Err(ConnectError::new(
@@ -175,7 +180,10 @@ fn judge(
     if let Some(next) = single.next_update
         && next < now - SKEW
     {
-        return Err(format!("stale answer: nextUpdate {} has passed", rfc3339(next)));
+        return Err(format!(
+            "stale answer: nextUpdate {} has passed",
+            rfc3339(next)
+        ));
     }
     Ok(single.status.clone())
 }
@@ -195,7 +203,10 @@ fn signer(basic: &codec::BasicResponse, issuer: &CertFacts) -> Result<CertFacts,
         .iter()
         .filter_map(|der| CertFacts::parse(der).ok())
         .find(|c| is(c))
-        .ok_or_else(|| "the response is signed neither by the issuer nor by a certificate it carries".to_owned())?;
+        .ok_or_else(|| {
+            "the response is signed neither by the issuer nor by a certificate it carries"
+                .to_owned()
+        })?;
     if delegate.issuer != issuer.subject || !delegate.ocsp_signing {
         return Err("the responder's certificate is not an OCSP signer of the issuer".to_owned());
     }

@@ -18,8 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::LabCa;
 use crate::xmpp::ocsp::cert::CertFacts;
 use crate::xmpp::ocsp::codec::{
-    self, CertId, CertStatus, OcspRequest, OcspResponse, ResponderId, ResponseData,
-    SingleResponse,
+    self, CertId, CertStatus, OcspRequest, OcspResponse, ResponderId, ResponseData, SingleResponse,
 };
 use crate::xmpp::ocsp::http;
 
@@ -133,7 +132,11 @@ async fn exchange(mut stream: TcpStream, answerer: Arc<Answerer>) {
             let body = answerer.answer(&request.body, OffsetDateTime::now_utc());
             ("200 OK", "application/ocsp-response", body)
         } else {
-            ("405 Method Not Allowed", "text/plain", b"POST only\n".to_vec())
+            (
+                "405 Method Not Allowed",
+                "text/plain",
+                b"POST only\n".to_vec(),
+            )
         };
         http::write_response(&mut stream, status, content_type, &body).await?;
         Ok::<_, http::HttpError>(())

@@ -148,7 +148,8 @@ fn read_tbs_request(r: &mut BERReaderSeq<'_, '_>) -> ASN1Result<OcspRequest> {
 pub(crate) fn nonce_extension(value: &[u8]) -> Vec<u8> {
     yasna::construct_der(|w| {
         w.write_sequence(|w| {
-            w.next().write_oid(&ObjectIdentifier::from_slice(OCSP_NONCE));
+            w.next()
+                .write_oid(&ObjectIdentifier::from_slice(OCSP_NONCE));
             w.next()
                 .write_bytes(&yasna::construct_der(|w| w.write_bytes(value)));
         });
@@ -280,9 +281,9 @@ fn write_single(w: &mut yasna::DERWriterSeq<'_>, single: &SingleResponse) {
         CertStatus::Good => w
             .next()
             .write_tagged_implicit(Tag::context(0), |w| w.write_null()),
-        CertStatus::Revoked(at) => w
-            .next()
-            .write_tagged_implicit(Tag::context(1), |w| w.write_sequence(|w| write_time(w.next(), at))),
+        CertStatus::Revoked(at) => w.next().write_tagged_implicit(Tag::context(1), |w| {
+            w.write_sequence(|w| write_time(w.next(), at))
+        }),
         CertStatus::Unknown => w
             .next()
             .write_tagged_implicit(Tag::context(2), |w| w.write_null()),
@@ -378,8 +379,7 @@ impl OcspResponse {
                         if status == 0 && kind.components().as_slice() == OCSP_BASIC =>
                     {
                         Ok(OcspResponse::Basic(Box::new(yasna::parse_der(
-                            &body,
-                            read_basic,
+                            &body, read_basic,
                         )?)))
                     }
                     _ if status == 0 => Err(yasna::ASN1Error::new(yasna::ASN1ErrorKind::Invalid)),
@@ -462,8 +462,15 @@ fn read_basic(r: BERReader<'_, '_>) -> ASN1Result<BasicResponse> {
 mod tests {
     use super::*;
 
+    /// `serial` as INTEGER contents (a leading zero keeps 128 and up positive).
     fn id(serial: u8) -> CertId {
-        CertId::new(SHA1, b"name", b"key", &[serial]).expect("sha1")
+        CertId::new(
+            SHA1,
+            b"name",
+            b"key",
+            &[0, serial][usize::from(serial < 0x80)..],
+        )
+        .expect("sha1")
     }
 
     #[test]
@@ -485,7 +492,9 @@ mod tests {
 
     #[test]
     fn response_round_trips_every_status() {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).expect("0 ns");
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("0 ns");
         let data = ResponseData {
             responder: ResponderId::ByName(vec![0x30, 0]),
             produced_at: now,

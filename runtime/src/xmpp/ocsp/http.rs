@@ -161,7 +161,9 @@ async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(String, Vec<
         }
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err(protocol("connection closed before the end of the HTTP head"));
+            return Err(protocol(
+                "connection closed before the end of the HTTP head",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -241,7 +243,10 @@ mod tests {
     #[test]
     fn parses_responder_urls() {
         let url = HttpUrl::parse("http://127.0.0.9:4000/ocsp").expect("url");
-        assert_eq!((url.host.as_str(), url.port, url.path.as_str()), ("127.0.0.9", 4000, "/ocsp"));
+        assert_eq!(
+            (url.host.as_str(), url.port, url.path.as_str()),
+            ("127.0.0.9", 4000, "/ocsp")
+        );
         let url = HttpUrl::parse("http://ocsp.a.test").expect("url");
         assert_eq!((url.port, url.path.as_str()), (80, "/"));
         let url = HttpUrl::parse("http://[::1]:81/").expect("url");
@@ -252,7 +257,10 @@ mod tests {
 
     #[test]
     fn decodes_chunked_bodies() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").expect("ok"), b"abcde");
+        assert_eq!(
+            dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").expect("ok"),
+            b"abcde"
+        );
         assert!(dechunk(b"9\r\nabc\r\n").is_err());
     }
 
@@ -264,7 +272,10 @@ mod tests {
             .await
             .expect("write");
         let request = read_request(&mut server).await.expect("request");
-        assert_eq!((request.method.as_str(), request.body.as_slice()), ("POST", &b"abc"[..]));
+        assert_eq!(
+            (request.method.as_str(), request.body.as_slice()),
+            ("POST", &b"abc"[..])
+        );
         write_response(&mut server, "200 OK", "application/ocsp-response", b"xyz")
             .await
             .expect("write");
