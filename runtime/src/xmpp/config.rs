@@ -105,8 +105,8 @@ pub struct ConnectConfig {
 }
 
 impl ConnectConfig {
-    /// A config for STARTTLS + SCRAM, no CRLs, no OCSP, no resource preference, a 10 s timeout (the
-    /// design's default deadline) and a 60 s keepalive.
+    /// A config for STARTTLS + SCRAM, no CRLs, no OCSP, no resource preference, a 10 s timeout
+    /// (the design's default deadline) and a 60 s keepalive.
     pub fn new(
         addr: SocketAddr,
         domain: impl Into<String>,

@@ -119,17 +119,18 @@ pub async fn check_ocsp(
         OffsetDateTime::now_utc(),
     )
     .map_err(|why| tls_failed(format!("OCSP responder {url}: {why}")))?;
+    let certificate = format!("the server certificate (serial {serial})");
     match status {
         CertStatus::Good => Ok(()),
         CertStatus::Revoked(at) => Err(ConnectError::new(
             FailureReason::CertificateRevoked,
             format!(
-                "OCSP responder {url} reports the server certificate (serial {serial}) revoked at {}",
+                "OCSP responder {url} reports {certificate} revoked at {}",
                 rfc3339(at)
             ),
         )),
         CertStatus::Unknown => Err(tls_failed(format!(
-            "OCSP responder {url} does not know the server certificate (serial {serial}): status unknown"
+            "OCSP responder {url} does not know {certificate}: status unknown"
         ))),
     }
 }
