@@ -1,6 +1,6 @@
 //! OCSP on the wire: the lab responder over real HTTP on loopback, judged by jspec's client
-//! check and by `openssl ocsp`, and the check failing a Direct TLS connect whose server
-//! presents a revoked lab certificate.
+//! check and by `openssl ocsp`, and the check failing STARTTLS and Direct TLS connects whose
+//! server presents a revoked lab certificate.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -205,35 +205,59 @@ async fn openssl_ocsp_agrees_with_the_responder() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_direct_tls_connect_to_a_revoked_server_fails_certificate_revoked() {
+async fn a_connect_to_a_revoked_server_fails_certificate_revoked_in_both_tls_modes() {
     let (ca, responder) = lab().await;
     let cert = issue(&ca);
     ca.revoke(cert.serial);
-    let server = tls_server(&cert).await;
+    for mode in [TlsMode::DirectTls, TlsMode::StartTls] {
+        let err = connect_err(&ca, tls_server(&cert, mode).await, mode).await;
+        assert_eq!(
+            err.reason(),
+            Some(FailureReason::CertificateRevoked),
+            "{mode:?}: {err}"
+        );
+        assert!(err.message().contains(&responder.url()), "{mode:?}: {err}");
+    }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_to_a_good_server_goes_past_the_check() {
+    let (ca, _responder) = lab().await;
+    let cert = issue(&ca);
+    // The server hangs up after TLS: the connect fails later, on the stream, not on OCSP.
+    let err = connect_err(
+        &ca,
+        tls_server(&cert, TlsMode::DirectTls).await,
+        TlsMode::DirectTls,
+    )
+    .await;
+    assert!(!err.message().contains("OCSP"), "{err}");
+    assert_ne!(
+        err.reason(),
+        Some(FailureReason::CertificateRevoked),
+        "{err}"
+    );
+}
+
+async fn connect_err(ca: &LabCa, server: SocketAddr, mode: TlsMode) -> ConnectError {
     let mut trust = rustls::RootCertStore::empty();
     trust
         .add(CertificateDer::from(ca.cert_der()))
         .expect("trust the CA");
     let mut config = ConnectConfig::new(server, "a.test", "alice", "pw", Arc::new(trust));
-    config.tls = TlsMode::DirectTls;
+    config.tls = mode;
     config.timeout = Duration::from_secs(5);
-    config.ocsp = Some(from_aia(&ca));
-    let err = match Session::connect(config, CancellationToken::new()).await {
+    config.ocsp = Some(from_aia(ca));
+    match Session::connect(config, CancellationToken::new()).await {
         Ok(session) => panic!("connect unexpectedly succeeded as {}", session.jid()),
         Err(e) => e,
-    };
-    assert_eq!(
-        err.reason(),
-        Some(FailureReason::CertificateRevoked),
-        "{err}"
-    );
-    assert!(err.message().contains(&responder.url()), "{err}");
+    }
 }
 
-/// Accepts TLS connections with `cert` and keeps each open until the client leaves (the
-/// client's verdict comes before any XMPP, so none is spoken).
-async fn tls_server(cert: &IssuedCertificate) -> SocketAddr {
+/// Accepts connections presenting `cert`: for STARTTLS it speaks just enough XMPP to reach
+/// `<proceed/>`. After the handshake it hangs up (the OCSP verdict comes before any XMPP over
+/// TLS).
+async fn tls_server(cert: &IssuedCertificate, mode: TlsMode) -> SocketAddr {
     use rustls::pki_types::PrivateKeyDer;
     use rustls::pki_types::pem::PemObject;
     let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("key");
@@ -250,18 +274,57 @@ async fn tls_server(cert: &IssuedCertificate) -> SocketAddr {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
+        while let Ok((mut tcp, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(tcp).await {
-                    let mut sink = Vec::new();
-                    let read = tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut sink);
-                    let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
-                }
+                let exchange = async {
+                    if mode == TlsMode::StartTls {
+                        starttls(&mut tcp).await?;
+                    }
+                    acceptor.accept(tcp).await.map(drop)
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(5), exchange).await;
             });
         }
     });
     addr
+}
+
+/// The server side of RFC 6120 5.4 up to `<proceed/>`.
+async fn starttls(tcp: &mut tokio::net::TcpStream) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    read_until(tcp, |seen| {
+        seen.find("<stream:stream")
+            .is_some_and(|i| seen[i..].contains('>'))
+    })
+    .await?;
+    tcp.write_all(
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+          xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='a.test' version='1.0'>\
+          <stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>\
+          </starttls></stream:features>",
+    )
+    .await?;
+    read_until(tcp, |seen| seen.contains("<starttls")).await?;
+    tcp.write_all(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        .await
+}
+
+async fn read_until(
+    tcp: &mut tokio::net::TcpStream,
+    done: impl Fn(&str) -> bool,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !done(&String::from_utf8_lossy(&seen)) {
+        let n = tcp.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    Ok(())
 }
 
 #[derive(Debug)]
