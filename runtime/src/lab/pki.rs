@@ -1,15 +1,22 @@
 //! The lab's PKI, generated in Rust: one CA per lab and, on demand, server and client
 //! certificates that are valid, expired, not yet valid, for the wrong host, or self-signed.
+//! Revocation: the CA keeps a live list of revoked serials, published as CRLs and answered by
+//! its OCSP responder ([`ocsp`]), whose URL issued certificates then carry.
 
-use std::sync::Mutex;
+pub mod ocsp;
+
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, OtherNameValue, RevocationReason, RevokedCertParams, SanType, SerialNumber,
+    CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, OtherNameValue, RevocationReason, RevokedCertParams, SanType,
+    SerialNumber, SigningKey,
 };
 use time::{Duration, OffsetDateTime};
+
+use crate::xmpp::ocsp::cert::{AIA_OID, aia_ocsp_extension_value};
 
 /// id-on-xmppAddr (RFC 6120 section 13.7.1.4): the JID a client certificate speaks for.
 const XMPP_ADDR_OID: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 8, 5];
@@ -48,6 +55,7 @@ pub enum CertificateKind {
 #[derive(Clone, Debug)]
 pub struct IssuedCertificate {
     pub cert_pem: String,
+    pub cert_der: Vec<u8>,
     pub key_pem: String,
     pub serial: u64,
 }
@@ -60,6 +68,8 @@ pub struct LabCa {
     /// Revoked serials and when; every CRL lists them all.
     revoked: Mutex<Vec<(u64, OffsetDateTime)>>,
     crl_number: AtomicU64,
+    /// The OCSP responder URL put in certificates issued from now on.
+    ocsp_url: Mutex<Option<String>>,
 }
 
 impl LabCa {
@@ -87,6 +97,7 @@ impl LabCa {
             next_serial: AtomicU64::new(2),
             revoked: Mutex::new(Vec::new()),
             crl_number: AtomicU64::new(1),
+            ocsp_url: Mutex::new(None),
         })
     }
 
@@ -174,6 +185,14 @@ impl LabCa {
     ) -> Result<IssuedCertificate, PkiError> {
         let serial = self.next_serial.fetch_add(1, Ordering::Relaxed);
         params.serial_number = Some(SerialNumber::from(serial));
+        if let (Some(url), false) = (self.ocsp_url(), kind == CertificateKind::SelfSigned) {
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    AIA_OID,
+                    aia_ocsp_extension_value(&url),
+                ));
+        }
         let now = OffsetDateTime::now_utc();
         (params.not_before, params.not_after) = match kind {
             CertificateKind::Expired => (now - Duration::days(60), now - Duration::days(30)),
@@ -190,6 +209,7 @@ impl LabCa {
         .map_err(wrap)?;
         Ok(IssuedCertificate {
             cert_pem: cert.pem(),
+            cert_der: cert.der().to_vec(),
             key_pem: key.serialize_pem(),
             serial,
         })
@@ -246,6 +266,45 @@ impl LabCa {
         };
         params.signed_by(&self.issuer).map_err(wrap)
     }
+
+    /// A fresh CRL (see [`LabCa::crl`]), PEM-encoded.
+    pub fn crl_pem(&self) -> Result<String, PkiError> {
+        self.crl()?
+            .pem()
+            .map_err(|source| PkiError::new("the lab CRL", source))
+    }
+
+    /// A fresh CRL (see [`LabCa::crl`]), DER-encoded.
+    pub fn crl_der(&self) -> Result<Vec<u8>, PkiError> {
+        Ok(self.crl()?.der().to_vec())
+    }
+
+    /// Certificates issued after this carry `url` as their OCSP responder (Authority
+    /// Information Access); `None` stops that. Self-signed ones never do.
+    pub fn set_ocsp_url(&self, url: Option<String>) {
+        *self.ocsp_url.lock().unwrap_or_else(PoisonError::into_inner) = url;
+    }
+
+    pub fn ocsp_url(&self) -> Option<String> {
+        self.ocsp_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether this CA handed out `serial` (self-signed certificates included: their issuer
+    /// differs, so no OCSP request names this CA with them).
+    pub(crate) fn issued(&self, serial: u64) -> bool {
+        (2..self.next_serial.load(Ordering::Relaxed)).contains(&serial)
+    }
+
+    /// Signs `message` with the CA key, by the CA certificate's own algorithm (OCSP responses).
+    pub(crate) fn sign_ocsp_response(&self, message: &[u8]) -> Result<Vec<u8>, PkiError> {
+        self.issuer
+            .key()
+            .sign(message)
+            .map_err(|source| PkiError::new("an OCSP response", source))
+    }
 }
 
 fn distinguished_name(common_name: &str) -> DistinguishedName {
@@ -274,5 +333,51 @@ mod tests {
         assert!(first.key_pem.contains("PRIVATE KEY"));
         assert_ne!(first.cert_pem, second.cert_pem);
         assert!(second.serial > first.serial);
+    }
+
+    #[test]
+    fn crls_list_revocations_with_increasing_numbers() {
+        let ca = LabCa::generate("jspec lab CA").expect("ca");
+        let cert = ca.issue(&names(), CertificateKind::Valid).expect("valid");
+        let first = ca.crl_der().expect("crl");
+        ca.revoke(cert.serial);
+        let at = ca.revoked_at(cert.serial).expect("revoked");
+        ca.revoke(cert.serial);
+        assert_eq!(
+            ca.revoked_at(cert.serial),
+            Some(at),
+            "a second revoke keeps the time"
+        );
+        let second = ca.crl_pem().expect("crl");
+        assert!(second.starts_with("-----BEGIN X509 CRL-----"));
+        assert!(
+            ca.crl_der().expect("crl").len() > first.len(),
+            "the revoked entry is listed"
+        );
+        assert!(ca.issued(cert.serial) && !ca.issued(cert.serial + 1) && !ca.issued(0));
+    }
+
+    #[test]
+    fn certificates_carry_the_ocsp_url_once_set() {
+        use crate::xmpp::ocsp::cert::CertFacts;
+        let ca = LabCa::generate("jspec lab CA").expect("ca");
+        let before = ca.issue(&names(), CertificateKind::Valid).expect("valid");
+        ca.set_ocsp_url(Some("http://127.0.0.9:4000/".to_owned()));
+        let after = ca.issue(&names(), CertificateKind::Valid).expect("valid");
+        let client = ca
+            .issue_client("alice@a.test", CertificateKind::Valid)
+            .expect("client");
+        let own = ca
+            .issue(&names(), CertificateKind::SelfSigned)
+            .expect("self-signed");
+        let urls = |c: &IssuedCertificate| CertFacts::parse(&c.cert_der).expect("parse").ocsp_urls;
+        assert!(urls(&before).is_empty());
+        let url = vec!["http://127.0.0.9:4000/".to_owned()];
+        assert_eq!(urls(&after), url);
+        assert_eq!(urls(&client), url);
+        assert!(
+            urls(&own).is_empty(),
+            "a self-signed certificate names no CA responder"
+        );
     }
 }

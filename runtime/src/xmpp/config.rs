@@ -9,6 +9,8 @@ use std::time::Duration;
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateRevocationListDer;
 
+use super::ocsp::OcspCheck;
+
 /// How the stream gets TLS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlsMode {
@@ -85,6 +87,8 @@ pub struct ConnectConfig {
     pub client_certificate: Option<ClientCertificate>,
     /// Certificate revocation lists; empty means no revocation checking.
     pub crls: Vec<CertificateRevocationListDer<'static>>,
+    /// An OCSP check of the server's certificate right after the handshake; `None`: no check.
+    pub ocsp: Option<OcspCheck>,
     /// Bound on the whole connect, on each send and on a clean close.
     pub timeout: Duration,
     /// After this much silence from the server the session pings it; after as much again
@@ -101,8 +105,8 @@ pub struct ConnectConfig {
 }
 
 impl ConnectConfig {
-    /// A config for STARTTLS + SCRAM, no CRLs, no resource preference, a 10 s timeout (the
-    /// design's default deadline) and a 60 s keepalive.
+    /// A config for STARTTLS + SCRAM, no CRLs, no OCSP, no resource preference, a 10 s timeout
+    /// (the design's default deadline) and a 60 s keepalive.
     pub fn new(
         addr: SocketAddr,
         domain: impl Into<String>,
@@ -122,6 +126,7 @@ impl ConnectConfig {
             accept_certificate: None,
             client_certificate: None,
             crls: Vec::new(),
+            ocsp: None,
             timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(60),
             bind: None,
@@ -145,6 +150,7 @@ impl fmt::Debug for ConnectConfig {
             .field("trust_anchors", &self.trust.len())
             .field("client_certificate", &self.client_certificate.is_some())
             .field("crls", &self.crls.len())
+            .field("ocsp", &self.ocsp.as_ref().map(|c| &c.source))
             .field("timeout", &self.timeout)
             .field("keepalive", &self.keepalive)
             .field("kerberos", &self.kerberos)

@@ -20,6 +20,7 @@ use xmpp_parsers::stream_features::StreamFeatures;
 
 use super::config::{ConnectConfig, TlsMode};
 use super::error::{ConnectError, FailureReason};
+use super::ocsp;
 use super::sasl::{self, Binding};
 use super::tls;
 use super::wire::{self, Bound, NS_CLIENT, NS_TLS, Stream};
@@ -63,6 +64,10 @@ pub(crate) async fn establish(
         )
         .await?
         .map_err(|e| tls::classify_handshake_error(&setup.verifier, &e))?;
+    // Both TLS modes meet here: revocation by OCSP is judged before anything is sent over TLS.
+    if let Some(check) = &config.ocsp {
+        ocsp::check_session(check, &tls, bound).await?;
+    }
     let (tls_version, binding) = tls_facts(&tls);
 
     // The authenticated JID is not known yet; the bare JID is what we claim (RFC 6120 4.7.1).

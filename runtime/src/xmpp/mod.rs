@@ -12,6 +12,7 @@ mod error;
 mod gssapi;
 mod inbox;
 mod io_task;
+pub(crate) mod ocsp;
 mod sasl;
 mod session;
 mod tls;
@@ -21,6 +22,7 @@ mod wire;
 pub use config::{AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, TlsMode};
 pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
 pub use inbox::{Arrival, Inbox, Received, StreamEnd};
+pub use ocsp::{OcspCheck, OcspSource, check_ocsp};
 pub use session::{Session, SessionInfo};
 pub use transcript::{Direction, Entry, TranscriptRecord};
 
