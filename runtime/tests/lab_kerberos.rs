@@ -113,6 +113,7 @@ impl KerberosLab {
             settings: Default::default(),
             programs: Default::default(),
             netns: None,
+            dns: None,
             kerberos: gssapi.then_some(kerberos),
         };
         let cert = ca

@@ -341,8 +341,10 @@ impl CaseContext<'_> {
             .as_ref()
             .filter(|lab| lab.server(&info.server).is_some())
         {
-            // The lab's clients check revocation as a careful client would.
+            // The lab's clients check revocation as a careful client would: the CRL in the
+            // handshake, then OCSP.
             config.crls = lab.crls();
+            config.ocsp = Some(lab.ocsp_check());
             // A plain `connect` still reaches a server whose certificate the case broke on
             // purpose (to test the servers); `expect connect ... fails` checks strictly.
             if timeout.is_none() {

@@ -24,6 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use jspec_lang::ast::ProcessAction;
+use pki::ocsp::OcspResponder;
 use pki::{CertificateKind, LabCa, PkiError};
 use prosody::{Prosody, ProsodyError, ProsodySpec, ServerState};
 
@@ -41,6 +42,8 @@ pub enum LabError {
         #[source]
         source: Box<ProsodyError>,
     },
+    #[error("the lab OCSP responder: {0}")]
+    Ocsp(#[from] pki::ocsp::OcspResponderError),
     #[error("the lab KDC: {0}")]
     Kdc(#[from] kdc::KdcError),
     #[error("the packet plane: {0}")]
@@ -107,7 +110,8 @@ impl Default for Programs {
 #[derive(Debug)]
 pub struct Lab {
     pub dir: PathBuf,
-    pub ca: LabCa,
+    /// Shared with the OCSP responder, which answers from its live revocation list.
+    pub ca: Arc<LabCa>,
     pub ca_file: PathBuf,
     /// The CA followed by the current CRL, for servers that check revocation.
     pub ca_crl_file: PathBuf,
@@ -115,8 +119,10 @@ pub struct Lab {
     security: security::SecurityState,
     /// SRV records for the servers (where they offer STARTTLS and Direct TLS).
     dns: dns::LabDns,
-    /// Where the lab's own services (DNS, KDC) listen.
+    /// Where the lab's own services (DNS, KDC, OCSP) listen.
     service_ip: Ipv4Addr,
+    /// Answers certificate status requests for the lab CA (taken at the end of the lab).
+    ocsp: Option<OcspResponder>,
     kerberos: kerberos::KerberosState,
     registry: PathBuf,
     proxy: Option<Arc<ProxyPlane>>,
@@ -137,7 +143,7 @@ impl Lab {
             })
         };
         mkdir(dir)?;
-        let ca = LabCa::generate("jspec lab CA")?;
+        let ca = Arc::new(LabCa::generate("jspec lab CA")?);
         let ca_file = dir.join("ca.pem");
         std::fs::write(&ca_file, ca.cert_pem()).map_err(|source| LabError::Folder {
             path: ca_file.clone(),
@@ -191,6 +197,9 @@ impl Lab {
         let dns = dns::LabDns::start(dns_ip)
             .await
             .map_err(|source| LabError::Dns { ip: dns_ip, source })?;
+        // Before any certificate is issued: each names the responder in its AIA extension.
+        let ocsp = OcspResponder::start(Arc::clone(&ca), std::net::IpAddr::V4(dns_ip)).await?;
+        ca.set_ocsp_url(Some(ocsp.url()));
         let specs: Vec<ProsodySpec> = spec
             .servers
             .iter()
@@ -266,6 +275,7 @@ impl Lab {
             security: security::SecurityState::default(),
             dns,
             service_ip: dns_ip,
+            ocsp: Some(ocsp),
             kerberos: kerberos::KerberosState::default(),
             registry,
             proxy: spec.proxy.clone(),
@@ -458,6 +468,9 @@ impl Lab {
     pub async fn stop(mut self) {
         registry::forget(&self.registry, &self.record());
         self.stop_kdc().await;
+        if let Some(ocsp) = self.ocsp.take() {
+            ocsp.shutdown().await;
+        }
         if let Some(proxy) = &self.proxy {
             proxy.shutdown();
         }

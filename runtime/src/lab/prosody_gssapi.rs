@@ -129,6 +129,7 @@ mod tests {
             settings: Default::default(),
             programs: Default::default(),
             netns: None,
+            dns: None,
             kerberos,
         }
     }

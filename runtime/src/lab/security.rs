@@ -152,6 +152,15 @@ impl Lab {
             .map(|der| der.to_vec())
     }
 
+    /// The OCSP check the lab's clients make after each handshake (the responder named in the
+    /// certificate, signed by the lab CA).
+    pub fn ocsp_check(&self) -> crate::xmpp::OcspCheck {
+        crate::xmpp::OcspCheck {
+            source: crate::xmpp::OcspSource::FromAia,
+            issuer: rustls::pki_types::CertificateDer::from(self.ca.cert_der()),
+        }
+    }
+
     /// The current CRL, for clients that check revocation.
     pub fn crls(&self) -> Vec<CertificateRevocationListDer<'static>> {
         match self.ca.crl() {

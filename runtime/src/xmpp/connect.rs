@@ -66,7 +66,7 @@ pub(crate) async fn establish(
         .map_err(|e| tls::classify_handshake_error(&setup.verifier, &e))?;
     // Both TLS modes meet here: revocation by OCSP is judged before anything is sent over TLS.
     if let Some(check) = &config.ocsp {
-        ocsp::check_session(check, &tls, bound).await?;
+        ocsp::check_session(check, &tls, config.accept_certificate.as_deref(), bound).await?;
     }
     let (tls_version, binding) = tls_facts(&tls);
 
