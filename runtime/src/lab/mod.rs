@@ -2,12 +2,14 @@
 //! address with its own domain, trusting one lab CA, finding each other through a lab hosts
 //! file. Everything lives in one folder (normally inside the run folder) and is stopped by PID.
 
+mod addresses;
 mod dns;
 pub mod kdc;
 mod kerberos;
 pub mod pki;
 pub mod process;
 pub mod prosody;
+mod prosody_config;
 pub mod prosody_gssapi;
 mod prosody_tls;
 pub mod registry;
@@ -17,7 +19,7 @@ pub use prosody::ServerSettings;
 pub use prosody_tls::{S2sAuth, S2sLink};
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use std::net::SocketAddr;
@@ -179,7 +181,7 @@ impl Lab {
                 } else {
                     n
                 };
-                free_addresses(wanted)?
+                addresses::free_addresses(wanted)?
             }
         };
         let (server_addresses, proxy_addresses) = addresses.split_at(n);
@@ -488,41 +490,4 @@ impl Lab {
             tracing::warn!(%error, "the packet lab was not removed completely");
         }
     }
-}
-
-/// `count` loopback addresses 127.B.C.1.. whose XMPP ports are free, in a block chosen from the
-/// process id so that labs of parallel runs do not meet.
-fn free_addresses(count: usize) -> Result<Vec<Ipv4Addr>, LabError> {
-    let seed = std::process::id() as usize
-        ^ (std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as usize));
-    const TRIES: usize = 64;
-    let mut last = String::new();
-    for attempt in 0..TRIES {
-        let block = (seed.wrapping_mul(2654435761).wrapping_add(attempt * 7919)) % (250 * 250);
-        let (b, c) = ((block / 250 + 1) as u8, (block % 250 + 1) as u8);
-        let addresses: Vec<Ipv4Addr> = (1..=count as u8)
-            .map(|d| Ipv4Addr::new(127, b, c, d))
-            .collect();
-        let busy = addresses.iter().find_map(|&ip| {
-            [
-                prosody::C2S_PORT,
-                prosody::C2S_DIRECT_TLS_PORT,
-                prosody::S2S_PORT,
-                prosody::S2S_DIRECT_TLS_PORT,
-            ]
-            .iter()
-            .find_map(|&port| {
-                TcpListener::bind((ip, port))
-                    .err()
-                    .map(|e| format!("{ip}:{port}: {e}"))
-            })
-        });
-        match busy {
-            None => return Ok(addresses),
-            Some(reason) => last = reason,
-        }
-    }
-    Err(LabError::NoAddresses { reason: last })
 }

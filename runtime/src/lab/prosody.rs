@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::process::{ManagedProcess, ProcessError, STOP_GRACE};
+pub(crate) use super::prosody_config::in_namespace;
+pub use super::prosody_config::{ServerSettings, render_config};
 pub use super::prosody_gssapi::ProsodyKerberos;
 
 /// Ports Prosody listens on, on the server's own loopback address.
@@ -81,83 +83,6 @@ pub struct ProsodySpec {
     pub kerberos: Option<ProsodyKerberos>,
 }
 
-/// What a case may need a managed server to do differently from the lab's defaults.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerSettings {
-    /// Refuse s2s peers whose certificate does not verify (no dialback fallback). On by
-    /// default: a federation of this kind requires authenticated links.
-    pub s2s_secure_auth: bool,
-    /// Check peer certificates against the lab CRL.
-    pub crl_check: bool,
-    /// Clients log in with certificates (SASL EXTERNAL, prosody-modules' mod_auth_ccert)
-    /// instead of passwords.
-    pub certificate_login: bool,
-    /// Peers find the server's Direct TLS port (XEP-0368): the lab DNS publishes its
-    /// `_xmpps-server._tcp` record, so server-to-server links to it start with TLS.
-    pub s2s_direct_tls: bool,
-    /// Clients log in with Kerberos tickets (SASL GSSAPI through Cyrus SASL) from the lab KDC.
-    pub kerberos: bool,
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        ServerSettings {
-            s2s_secure_auth: true,
-            crl_check: false,
-            certificate_login: false,
-            s2s_direct_tls: false,
-            kerberos: false,
-        }
-    }
-}
-
-impl ServerSettings {
-    /// The settings a case needs from what it `requires`: `dialback` lets unauthenticated peers
-    /// in by dialback, `crl` checks revocation, `external` logs clients in by certificate.
-    pub fn for_requirements<'a>(required: impl IntoIterator<Item = &'a str>) -> ServerSettings {
-        let mut settings = ServerSettings::default();
-        for capability in required {
-            match capability {
-                "dialback" => settings.s2s_secure_auth = false,
-                "crl" => settings.crl_check = true,
-                "external" => settings.certificate_login = true,
-                "direct-tls" => settings.s2s_direct_tls = true,
-                "gssapi" => settings.kerberos = true,
-                _ => {}
-            }
-        }
-        settings
-    }
-
-    /// The settings as the server's log of a change shows them.
-    pub fn describe(&self) -> String {
-        format!(
-            "s2s {}, CRL {}, client login by {}",
-            if self.s2s_secure_auth {
-                "secure auth"
-            } else {
-                "dialback allowed"
-            },
-            if self.crl_check {
-                "checked"
-            } else {
-                "not checked"
-            },
-            if self.kerberos {
-                "Kerberos ticket"
-            } else if self.certificate_login {
-                "certificate"
-            } else {
-                "password"
-            },
-        ) + if self.s2s_direct_tls {
-            ", s2s Direct TLS published"
-        } else {
-            ""
-        }
-    }
-}
-
 impl ProsodySpec {
     pub fn muc_domain(&self) -> String {
         format!("conference.{}", self.domain)
@@ -170,135 +95,6 @@ impl ProsodySpec {
     pub fn c2s_direct_tls_addr(&self) -> SocketAddr {
         SocketAddr::from((self.address, C2S_DIRECT_TLS_PORT))
     }
-}
-
-/// The text of `prosody.cfg.lua` for a server whose files live in `dir`.
-pub fn render_config(spec: &ProsodySpec, dir: &Path) -> String {
-    let path = |name: &str| lua_string(&dir.join(name).display().to_string());
-    let address = spec.address;
-    let hosts = lua_string(&spec.hosts_file.display().to_string());
-    let settings = &spec.settings;
-    // With crl_check, LuaSec refuses every peer unless the CRL sits in the CA file.
-    let (ca, verifyext) = match settings.crl_check {
-        true => (&spec.ca_crl_file, r#"; verifyext = { "crl_check" }"#),
-        false => (&spec.ca_file, ""),
-    };
-    let ca = lua_string(&ca.display().to_string());
-    let authentication = match (&spec.kerberos, settings.certificate_login) {
-        (Some(kerberos), _) => kerberos.config_lines(&spec.domain),
-        (None, true) => "authentication = \"ccert\"".to_string(),
-        (None, false) => "authentication = \"internal_hashed\"".to_string(),
-    };
-    // mod_auth_ccert reads the client certificate, which is only asked for when told to.
-    let client_certificates = match settings.certificate_login {
-        true => concat!(
-            "certificate_match = \"xmppaddr\"\n",
-            "c2s_ssl = { verify = { \"peer\", \"client_once\" } }\n",
-            "c2s_direct_tls_ssl = { verify = { \"peer\", \"client_once\" } }\n",
-        ),
-        false => "",
-    };
-    let domain = lua_string(&spec.domain);
-    let muc = lua_string(&spec.muc_domain());
-    format!(
-        r#"-- Generated by jspec for lab role "{role}". Edits are overwritten at the next start.
-run_as_root = true
-pidfile = {pidfile}
-data_path = {data}
-admin_socket = {socket}
-log = {{ {{ levels = {{ min = "debug" }}, to = "file", filename = {log} }} }}
-
-interfaces = {{ "{address}" }}
-c2s_ports = {{ {C2S_PORT} }}
-c2s_direct_tls_ports = {{ {C2S_DIRECT_TLS_PORT} }}
-s2s_ports = {{ {S2S_PORT} }}
-s2s_direct_tls_ports = {{ {S2S_DIRECT_TLS_PORT} }}
-http_ports = {{ }}
-https_ports = {{ }}
-
-modules_enabled = {{
-  "roster"; "saslauth"; "tls"; "dialback"; "disco"; "ping"; "pep"; "private";
-  "vcard_legacy"; "vcard4"; "mam"; "carbons"; "smacks"; "admin_shell";
-}}
-modules_disabled = {{ "posix" }}
-
-{authentication}
-{client_certificates}storage = "internal"
--- Nagle's algorithm adds ~40 ms to every exchange on loopback; a test lab wants it off.
-network_settings = {{ nagle = false }}
-archive_expires_after = "never"
-
-c2s_require_encryption = true
-s2s_require_encryption = true
-s2s_secure_auth = {secure}
-
-certificates = {certs}
-ssl = {{ cafile = {ca}; capath = false{verifyext} }}
-
--- Lab name resolution: libunbound with the lab's hosts file; `test.` is not reserved here.
-{unbound}
-
-VirtualHost {domain}
-
-Component {muc} "muc"
-  modules_enabled = {{ "muc_mam" }}
-  muc_room_locking = false
-  muc_room_default_persistent = true
-"#,
-        role = spec.role,
-        pidfile = path("prosody.pid"),
-        data = path("data"),
-        socket = path("prosody.sock"),
-        log = path("prosody.log"),
-        secure = settings.s2s_secure_auth,
-        unbound = unbound_config(&hosts, spec.dns),
-        certs = path("certs"),
-    )
-}
-
-/// Prosody's resolver: addresses from the server's hosts file; with a lab DNS, the other names
-/// of `test.` (SRV records) are forwarded to it (`forward` takes a port, resolv.conf does not).
-fn unbound_config(hosts: &str, dns: Option<SocketAddr>) -> String {
-    match dns {
-        Some(dns) => format!(
-            r#"unbound = {{ hoststxt = {hosts}; resolvconf = false; forward = "{ip}@{port}"; options = {{ ["local-zone:"] = "test. transparent"; ["do-not-query-localhost:"] = "no" }} }}"#,
-            ip = dns.ip(),
-            port = dns.port(),
-        ),
-        None => format!(
-            r#"unbound = {{ hoststxt = {hosts}; resolvconf = false; options = {{ ["local-zone:"] = "test. static" }} }}"#
-        ),
-    }
-}
-
-/// The command that runs `program args` inside `netns` (`ip netns exec` execs it, so the PID is
-/// the program's own), or as is.
-pub(crate) fn in_namespace(
-    netns: Option<&str>,
-    program: &str,
-    args: &[&str],
-) -> (String, Vec<String>) {
-    match netns {
-        Some(netns) => {
-            let mut all = vec![
-                "netns".to_string(),
-                "exec".to_string(),
-                netns.to_string(),
-                program.to_string(),
-            ];
-            all.extend(args.iter().map(|a| a.to_string()));
-            ("ip".to_string(), all)
-        }
-        None => (
-            program.to_string(),
-            args.iter().map(|a| a.to_string()).collect(),
-        ),
-    }
-}
-
-/// A Lua string literal.
-fn lua_string(text: &str) -> String {
-    format!("{:?}", text)
 }
 
 /// Where a managed Prosody stands, as the process plane changed it.
