@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs jspec from this checkout (and the Debian packages its lab needs), then runs the main
-# job: the JChat suite in specs/ on the built-in local lab (managed Prosody servers). Cases that
-# need what the local lab lacks (FMUC, clusters, fault planes still to come) are reported as
-# blocked, with the reason.
+# job: the JChat suite in specs/ on the built-in local lab (managed Prosody servers, lab CA,
+# DNS, OCSP responder and KDC). Cases that need what the local lab lacks (FMUC, clusters,
+# server-side OCSP) are reported as blocked, with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 3
 fi
 
-step "Installing system packages (scripts/deps.sh: prosody, gcc, pkg-config)"
+step "Installing system packages (scripts/deps.sh: prosody, prosody-modules, krb5, Cyrus SASL GSSAPI, nftables, build tools)"
 ./scripts/deps.sh
 
 step "Building and installing jspec (cargo install --path cli)"
