@@ -200,15 +200,16 @@ impl CaseContext<'_> {
             }
             if seen.is_empty() && !pinged {
                 // No link yet: the server's own ping opens one, as a tester would from the
-                // server's console.
+                // server's console. Awaited here (within the deadline), so nothing outlives
+                // the case.
                 pinged = true;
-                let lab = Arc::clone(lab);
-                let (from, remote) = (from.to_string(), remote.clone());
-                tokio::spawn(async move {
-                    if let Some(server) = lab.server(&from) {
-                        server.ping_remote(&remote).await;
-                    }
-                });
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                let cancel = self.cancel();
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(StmtError::Interrupted),
+                    _ = tokio::time::timeout(remaining, server.ping_remote(&remote)) => {}
+                }
+                continue;
             }
             if Instant::now() >= deadline {
                 let actual = match seen.first() {

@@ -38,7 +38,9 @@ impl Default for ServerSettings {
 
 impl ServerSettings {
     /// The settings a case needs from what it `requires`: `dialback` lets unauthenticated peers
-    /// in by dialback, `crl` checks revocation, `external` logs clients in by certificate.
+    /// in by dialback, `crl` checks revocation, `external` logs clients in by certificate,
+    /// `gssapi` by Kerberos ticket, `direct-tls` publishes Direct TLS for s2s. Other
+    /// capabilities leave the defaults.
     pub fn for_requirements<'a>(required: impl IntoIterator<Item = &'a str>) -> ServerSettings {
         let mut settings = ServerSettings::default();
         for capability in required {
@@ -53,33 +55,29 @@ impl ServerSettings {
         }
         settings
     }
+}
 
-    /// The settings as the server's log of a change shows them.
-    pub fn describe(&self) -> String {
-        format!(
-            "s2s {}, CRL {}, client login by {}",
-            if self.s2s_secure_auth {
-                "secure auth"
-            } else {
-                "dialback allowed"
-            },
-            if self.crl_check {
-                "checked"
-            } else {
-                "not checked"
-            },
-            if self.kerberos {
-                "Kerberos ticket"
-            } else if self.certificate_login {
-                "certificate"
-            } else {
-                "password"
-            },
-        ) + if self.s2s_direct_tls {
-            ", s2s Direct TLS published"
-        } else {
-            ""
+/// `s2s secure auth, CRL not checked, client login by password`, as traces show a change.
+impl std::fmt::Display for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s2s = match self.s2s_secure_auth {
+            true => "secure auth",
+            false => "dialback allowed",
+        };
+        let crl = match self.crl_check {
+            true => "checked",
+            false => "not checked",
+        };
+        let login = match (self.kerberos, self.certificate_login) {
+            (true, _) => "Kerberos ticket",
+            (false, true) => "certificate",
+            (false, false) => "password",
+        };
+        write!(f, "s2s {s2s}, CRL {crl}, client login by {login}")?;
+        if self.s2s_direct_tls {
+            f.write_str(", s2s Direct TLS published")?;
         }
+        Ok(())
     }
 }
 
@@ -210,4 +208,28 @@ pub(crate) fn in_namespace(
 /// A Lua string literal.
 fn lua_string(text: &str) -> String {
     format!("{:?}", text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_choose_settings_and_the_rest_keeps_the_defaults() {
+        assert_eq!(
+            ServerSettings::for_requirements(["mam", "muc"]),
+            ServerSettings::default()
+        );
+        let settings = ServerSettings::for_requirements(["dialback", "crl", "direct-tls"]);
+        assert!(!settings.s2s_secure_auth && settings.crl_check && settings.s2s_direct_tls);
+        assert_eq!(
+            settings.to_string(),
+            "s2s dialback allowed, CRL checked, client login by password, s2s Direct TLS published"
+        );
+        let login = ServerSettings::for_requirements(["external", "gssapi"]);
+        assert_eq!(
+            login.to_string(),
+            "s2s secure auth, CRL not checked, client login by Kerberos ticket"
+        );
+    }
 }

@@ -196,7 +196,7 @@ impl Lab {
                 .map_err(|e| self.server_error(role, e))?
             {
                 self.after_restart(role).await;
-                changed.push(format!("{role}: {}", settings.describe()));
+                changed.push(format!("{role}: {settings}"));
             }
         }
         Ok(changed)
