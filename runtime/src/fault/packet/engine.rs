@@ -17,7 +17,7 @@ pub(crate) struct Decision {
     /// A random word choosing the byte to change, when the packet is tampered with.
     pub(crate) tamper: Option<u64>,
     pub(crate) duplicate: bool,
-    /// Held back until the flow's next packet has been released.
+    /// Held back until the flow's next packet has been released (or [`HOLD_BACK_LIMIT`]).
     pub(crate) reorder: bool,
     /// When to release it.
     pub(crate) due: Instant,
@@ -29,6 +29,10 @@ pub(crate) struct Release<P> {
     pub(crate) packet: P,
     pub(crate) duplicate: bool,
 }
+
+/// The longest a reordered packet waits for a later one: the last packet of a burst has none,
+/// and holding it until the impairment ends would stall the stream (TCP's RTO backs off).
+pub(crate) const HOLD_BACK_LIMIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[derive(Debug)]
 struct Held<P> {
@@ -106,14 +110,17 @@ impl<P> Engine<P> {
             duplicate: decision.duplicate,
         };
         if decision.reorder && self.held_back.is_none() {
-            self.held_back = Some(held);
+            self.held_back = Some(Held {
+                due: held.due + HOLD_BACK_LIMIT,
+                ..held
+            });
         } else {
             self.held.push_back(held);
         }
     }
 
     /// The packets due at `now`, in order; a held-back one right after the packet that passed
-    /// it.
+    /// it, or alone once it has waited [`HOLD_BACK_LIMIT`] for one.
     pub(crate) fn due(&mut self, now: Instant) -> Vec<Release<P>> {
         let mut out = Vec::new();
         while self.held.front().is_some_and(|held| held.due <= now) {
@@ -124,12 +131,21 @@ impl<P> Engine<P> {
                 }
             }
         }
+        if self.held_back.as_ref().is_some_and(|back| back.due <= now) {
+            out.extend(self.held_back.take().map(release));
+        }
         out
     }
 
-    /// When the next held packet is due (a held-back one waits for a later packet instead).
+    /// When the next held packet is due (a held-back one when it stops waiting for a later
+    /// packet).
     pub(crate) fn next_due(&self) -> Option<Instant> {
-        self.held.front().map(|held| held.due)
+        let front = self.held.front().map(|held| held.due);
+        let back = self.held_back.as_ref().map(|held| held.due);
+        match (front, back) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Everything still held, in order, for when the impairment ends.
@@ -268,6 +284,33 @@ mod tests {
             .collect();
         assert_eq!(first, vec![0, 1, 2]);
         assert_eq!(engine.next_due(), Some(now + ms(1000)));
+    }
+
+    #[test]
+    fn a_reordered_packet_without_a_successor_is_released_after_the_limit() {
+        let now = Instant::now();
+        let mut engine = Engine::new(
+            Impairment {
+                reorder: 100.0,
+                ..Impairment::default()
+            },
+            1,
+            now,
+        );
+        let d = engine.decide(now);
+        engine.hold(0u32, &d);
+        assert!(
+            engine.due(now).is_empty(),
+            "held back, waiting for a later packet"
+        );
+        assert_eq!(engine.next_due(), Some(d.due + HOLD_BACK_LIMIT));
+        let released: Vec<u32> = engine
+            .due(d.due + HOLD_BACK_LIMIT)
+            .into_iter()
+            .map(|r| r.packet)
+            .collect();
+        assert_eq!(released, [0]);
+        assert_eq!(engine.next_due(), None);
     }
 
     #[test]
