@@ -1,0 +1,8 @@
+//! jspec's TestRail side (docs/testrail.md). Cases become TestRail's fields (title, section path,
+//! template, type, priority, estimate, references, preconditions, separated steps in plain
+//! English); runs become results. The formats are TestRail's own: the suite XML and multi-row
+//! CSV import files, the REST API v2 bodies, and a run export bundle.
+//!
+//! [`model`] holds the values every format is made from.
+
+pub mod model;
