@@ -17,8 +17,8 @@ impl Prose<'_> {
         let mut xml_tail = None;
         match &expect.expected {
             Expected::Nothing(_) => out.push_str(" nothing"),
-            Expected::Messages(messages) if messages.iter().any(Str::is_xml) => {
-                // Patterns can span lines: the conditions come first, the XML last.
+            Expected::Messages(messages) if messages.iter().any(|m| self.multi_line(m)) => {
+                // Patterns that span lines go last, below the conditions.
                 let noun = if messages.len() == 1 {
                     "a stanza"
                 } else {
@@ -33,6 +33,17 @@ impl Prose<'_> {
             }
             Expected::Messages(messages) => {
                 let bodies: Vec<String> = messages.iter().map(|m| self.message(m)).collect();
+                if messages.iter().any(Str::is_xml) {
+                    let noun = if messages.len() == 1 {
+                        "a stanza"
+                    } else {
+                        "stanzas"
+                    };
+                    out.push_str(&format!(" {noun} matching"));
+                    if expect.strict {
+                        out.push_str(" (children in the written order)");
+                    }
+                }
                 out.push(' ');
                 out.push_str(&bodies.join(", "));
             }
@@ -48,6 +59,10 @@ impl Prose<'_> {
             out.push_str(&xml_text(&xml));
         }
         out
+    }
+
+    fn multi_line(&self, message: &Str) -> bool {
+        self.text(message).trim().contains('\n')
     }
 
     /// A message body in quotes, or an XML pattern as written.

@@ -45,6 +45,7 @@ pub struct Line {
 pub struct Prose<'a> {
     procedures: &'a Procedures<'a>,
     rooms: HashSet<String>,
+    users: HashSet<String>,
     /// The parameters of the procedure being expanded, bound to the caller's arguments.
     frame: HashMap<String, Arg>,
     depth: usize,
@@ -62,11 +63,18 @@ enum Arg {
 impl<'a> Prose<'a> {
     /// Prose for the statements of `case`.
     pub fn for_case(case: &Case, procedures: &'a Procedures<'a>) -> Prose<'a> {
-        let rooms = case.entries.iter().filter_map(|entry| match &entry.kind {
-            CaseEntryKind::Room { name, .. } => Some(name.text.clone()),
-            _ => None,
-        });
-        Prose::new(rooms, procedures)
+        let declared = |room: bool| {
+            case.entries
+                .iter()
+                .filter_map(move |entry| match &entry.kind {
+                    CaseEntryKind::Room { name, .. } if room => Some(name.text.clone()),
+                    CaseEntryKind::User { name, .. } if !room => Some(name.text.clone()),
+                    _ => None,
+                })
+        };
+        let mut prose = Prose::new(declared(true), procedures);
+        prose.users = declared(false).collect();
+        prose
     }
 
     /// Prose for statements outside a case: `rooms` are the names that read "room NAME".
@@ -77,6 +85,7 @@ impl<'a> Prose<'a> {
         Prose {
             procedures,
             rooms: rooms.into_iter().collect(),
+            users: HashSet::new(),
             frame: HashMap::new(),
             depth: 0,
         }
@@ -204,6 +213,7 @@ impl<'a> Prose<'a> {
         let callee = Prose {
             procedures: self.procedures,
             rooms: self.rooms.clone(),
+            users: self.users.clone(),
             frame,
             depth: self.depth + 1,
         };
@@ -253,6 +263,16 @@ impl<'a> Prose<'a> {
             format!("room {raw}")
         } else {
             words::capitalized(&raw)
+        }
+    }
+
+    /// What holds a certificate: `Alice` (a client certificate) or `server b`.
+    fn holder(&self, name: &Name) -> String {
+        let raw = self.raw(name);
+        if self.users.contains(&raw) {
+            words::capitalized(&raw)
+        } else {
+            format!("server {raw}")
         }
     }
 

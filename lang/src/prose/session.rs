@@ -99,14 +99,15 @@ impl Prose<'_> {
             CertificateState::WrongHost => "a certificate for another host name",
             CertificateState::SelfSigned => "a self-signed certificate",
         };
-        format!("Give server {} {certificate}", self.raw(target))
+        format!("Give {} {certificate}", self.holder(target))
     }
 
-    /// `revoke certificate of b`: "Revoke server b's certificate (CRL and OCSP)".
+    /// `revoke certificate of b`: "Revoke the certificate of server b (published by CRL and
+    /// OCSP)".
     pub(super) fn revoke_certificate(&self, target: &Name) -> String {
         format!(
-            "Revoke server {}'s certificate (published by CRL and OCSP)",
-            self.raw(target)
+            "Revoke the certificate of {} (published by CRL and OCSP)",
+            self.holder(target)
         )
     }
 

@@ -129,7 +129,11 @@ fn expect_receives() {
     );
     assert_eq!(
         one("expect bob receives \"\"\"<presence from=\"{any}/Alice\"/>\"\"\" within 10s"),
-        "Bob receives a stanza matching within 10 s <presence from=\"{any}/Alice\"/>"
+        "Bob receives a stanza matching <presence from=\"{any}/Alice\"/> within 10 s"
+    );
+    assert_eq!(
+        one("expect bob receives strict \"\"\"\n<iq>\n  <a/>\n</iq>\n\"\"\" within 1s"),
+        "Bob receives a stanza matching (children in the written order) within 1 s:\n    <iq>\n      <a/>\n    </iq>"
     );
     assert_eq!(kind("expect bob receives nothing"), LineKind::Expectation);
 }
@@ -174,7 +178,11 @@ fn certificates_and_tickets() {
     );
     assert_eq!(
         one("revoke certificate of b"),
-        "Revoke server b's certificate (published by CRL and OCSP)"
+        "Revoke the certificate of server b (published by CRL and OCSP)"
+    );
+    assert_eq!(
+        one("set certificate of alice to revoked"),
+        "Give Alice a revoked certificate"
     );
     assert_eq!(
         one("set ticket of alice to expired"),
