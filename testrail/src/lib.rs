@@ -10,4 +10,5 @@ pub mod case_csv;
 pub mod case_json;
 pub mod case_text;
 pub mod model;
+pub mod skeleton;
 pub mod suite_xml;
