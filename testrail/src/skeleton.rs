@@ -232,9 +232,9 @@ fn duration(timespan: &str) -> Option<String> {
     if seconds == 0 {
         return None;
     }
-    Some(if seconds % 3600 == 0 {
+    Some(if seconds.is_multiple_of(3600) {
         format!("{}h", seconds / 3600)
-    } else if seconds % 60 == 0 {
+    } else if seconds.is_multiple_of(60) {
         format!("{}m", seconds / 60)
     } else {
         format!("{seconds}s")
