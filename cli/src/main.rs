@@ -37,7 +37,7 @@ pub(crate) mod exit {
     name = "jspec",
     version,
     about = "Readable XMPP resilience scenarios, run against real servers, reported to TestRail",
-    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files).\nRUST_LOG=debug shows what the lab and the sessions do."
+    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n  jspec testrail cases specs/ -o cases.xml\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files), docs/testrail.md (TestRail).\nRUST_LOG=debug shows what the lab and the sessions do."
 )]
 struct Cli {
     /// When to colour diagnostics (NO_COLOR in the environment means never).

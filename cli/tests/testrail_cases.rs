@@ -114,6 +114,31 @@ fn output_files_are_written_whole() {
     assert_eq!(leftovers, 1, "no temporary file is left behind");
 }
 
+#[test]
+fn import_refuses_a_file_that_is_not_a_suite() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let bad = work.path().join("bad.xml");
+    std::fs::write(&bad, "<suite><name>x</suite>").expect("write");
+    let out = work.path().join("out");
+    let output = jspec(
+        &[
+            "testrail",
+            "import",
+            bad.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
+        work.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.xml") && stderr.contains("not well-formed"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is written");
+}
+
 /// Cases of the examples and specs, exported and imported again: the skeletons check cleanly,
 /// are formatted, and keep ids, titles, sections, step titles and expected results.
 #[test]
