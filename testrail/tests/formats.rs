@@ -100,6 +100,8 @@ fn a_testrail_export_reads() {
     assert_eq!(cases[0].preconditions, "x < y");
     assert_eq!(cases[0].steps[0].content, "do & see");
     assert!(suite_xml::read("<suite><name>x</suite>").is_err());
+    assert!(suite_xml::read("<suite><name>x</name>").is_err());
+    assert!(suite_xml::read("").is_err());
 }
 
 #[test]

@@ -80,7 +80,14 @@ pub(super) fn parse(xml: &str) -> Result<Element, XmlError> {
                 };
                 stack[top].text.push_str(&resolved);
             }
-            Event::Eof => break,
+            Event::Eof if stack.len() == 1 => break,
+            Event::Eof => {
+                let open = stack.last().map(|e| e.name.clone()).unwrap_or_default();
+                return Err(XmlError::Syntax(
+                    position,
+                    format!("<{open}> is never closed"),
+                ));
+            }
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
         }
     }
