@@ -4,7 +4,8 @@
 //! CSV import files, the REST API v2 bodies, and a run export bundle.
 //!
 //! [`model`] holds the values every format is made from; [`case_text`] makes them from cases;
-//! [`suite_xml`], [`case_csv`] and [`case_json`] write them (and the XML reads them back).
+//! [`suite_xml`], [`case_csv`] and [`case_json`] write them (and the XML reads them back);
+//! [`skeleton`] turns a suite read from TestRail into .jspec skeletons.
 
 pub mod case_csv;
 pub mod case_json;
