@@ -6,6 +6,7 @@ mod lab_cmd;
 mod output;
 mod paths;
 mod run_cmd;
+mod testrail_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +37,7 @@ pub(crate) mod exit {
     name = "jspec",
     version,
     about = "Readable XMPP resilience scenarios, run against real servers, reported to TestRail",
-    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files).\nRUST_LOG=debug shows what the lab and the sessions do."
+    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n  jspec testrail cases specs/ -o cases.xml\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files), docs/testrail.md (TestRail).\nRUST_LOG=debug shows what the lab and the sessions do."
 )]
 struct Cli {
     /// When to colour diagnostics (NO_COLOR in the environment means never).
@@ -85,6 +86,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// TestRail: cases as import files (XML, CSV, JSON), and suite exports as .jspec skeletons.
+    #[command(subcommand)]
+    Testrail(testrail_cmd::TestrailCommand),
 }
 
 fn main() -> ExitCode {
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
         Command::Run(args) => run_cmd::run(args, style),
         Command::Lab(command) => lab_cmd::run(command),
+        Command::Testrail(command) => testrail_cmd::run(command, style),
     };
     ExitCode::from(code)
 }

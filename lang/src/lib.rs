@@ -11,5 +11,6 @@ pub mod diagnostic;
 pub mod fmt;
 pub mod load;
 pub mod parse;
+pub mod prose;
 pub mod span;
 pub mod stdlib;

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jspec_lang::ast::{Block, Case, CaseEntryKind, StmtKind};
+use jspec_lang::ast::{Block, Case, CaseEntryKind};
 use jspec_lang::load::Program;
+use jspec_lang::prose::{LineKind, Prose};
 use rustls::RootCertStore;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -217,7 +218,7 @@ impl CaseRun<'_, '_> {
                 _ => continue,
             };
             let index = steps.len();
-            let expected = expect_lines(self.program, self.planned.file, body);
+            let expected = expect_lines(self.program, self.planned.file, case, body);
             if kind != BlockKind::Teardown && stopped.is_some() {
                 let result = StepResult {
                     kind,
@@ -417,31 +418,20 @@ fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
     }
 }
 
-/// The expectations of a block as written, for TestRail's "expected result".
-fn expect_lines(program: &Program, file: jspec_lang::span::SourceId, block: &Block) -> Vec<String> {
-    let source = program.sources.get(file);
-    block
-        .stmts
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.kind,
-                StmtKind::ExpectReceives(_)
-                    | StmtKind::ExpectConnectFails { .. }
-                    | StmtKind::ExpectArchive { .. }
-                    | StmtKind::ExpectLink { .. }
-                    | StmtKind::CheckDelivery { .. }
-            )
-        })
-        .map(|s| {
-            source
-                .slice(s.span)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
+/// The expected result of a block in plain English (the same text TestRail's steps show): its
+/// expectations, with procedure calls expanded.
+fn expect_lines(
+    program: &Program,
+    file: jspec_lang::span::SourceId,
+    case: &Case,
+    block: &Block,
+) -> Vec<String> {
+    let procedures = program.visible_procedures(file);
+    Prose::for_case(case, &procedures)
+        .block(block)
+        .into_iter()
+        .filter(|line| line.kind == LineKind::Expectation)
+        .map(|line| line.text)
         .collect()
 }
 

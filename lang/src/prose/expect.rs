@@ -1,0 +1,169 @@
+//! Expectations in English: what a user receives, a failing connection, an archive, a server
+//! link, the delivery check of a room.
+
+use super::session::{tls_mode, xml_text};
+use super::{Prose, words};
+use crate::ast::{
+    ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected, LinkAuth, Name,
+    Str, Transport,
+};
+use crate::span::Span;
+
+impl Prose<'_> {
+    /// `expect bob receives "hello" from ops within 5s`: "Bob receives "hello" from room ops
+    /// within 5 s"; an XML pattern reads "a stanza matching <presence .../>".
+    pub(super) fn receives(&self, expect: &ExpectReceives) -> String {
+        let mut out = format!("{} receives", self.user(&expect.user));
+        let mut xml_tail = None;
+        match &expect.expected {
+            Expected::Nothing(_) => out.push_str(" nothing"),
+            Expected::Messages(messages) if messages.iter().any(|m| self.multi_line(m)) => {
+                // Patterns that span lines go last, below the conditions.
+                let noun = if messages.len() == 1 {
+                    "a stanza"
+                } else {
+                    "stanzas"
+                };
+                out.push_str(&format!(" {noun} matching"));
+                if expect.strict {
+                    out.push_str(" (children in the written order)");
+                }
+                let patterns: Vec<String> = messages.iter().map(|m| self.message(m)).collect();
+                xml_tail = Some(patterns.join("\n"));
+            }
+            Expected::Messages(messages) => {
+                let bodies: Vec<String> = messages.iter().map(|m| self.message(m)).collect();
+                if messages.iter().any(Str::is_xml) {
+                    let noun = if messages.len() == 1 {
+                        "a stanza"
+                    } else {
+                        "stanzas"
+                    };
+                    out.push_str(&format!(" {noun} matching"));
+                    if expect.strict {
+                        out.push_str(" (children in the written order)");
+                    }
+                }
+                out.push(' ');
+                out.push_str(&bodies.join(", "));
+            }
+        }
+        if expect.in_order {
+            out.push_str(" in order");
+        }
+        if let Some(from) = &expect.from {
+            out.push_str(&format!(" from {}", self.peer(from)));
+        }
+        out.push_str(&words::within(expect.within.as_ref()));
+        if let Some(xml) = xml_tail {
+            out.push_str(&xml_text(&xml));
+        }
+        out
+    }
+
+    fn multi_line(&self, message: &Str) -> bool {
+        self.text(message).trim().contains('\n')
+    }
+
+    /// A message body in quotes, or an XML pattern as written.
+    fn message(&self, message: &Str) -> String {
+        let text = self.text(message);
+        if message.is_xml() {
+            text.trim().to_string()
+        } else {
+            words::quoted(&text)
+        }
+    }
+
+    /// `expect connect alice fails with "certificate-expired"`: "Alice's connection fails:
+    /// certificate-expired".
+    pub(super) fn connect_fails(
+        &self,
+        user: &Name,
+        options: &ConnectOptions,
+        reason: &Str,
+        deadline: Option<&Duration>,
+    ) -> String {
+        format!(
+            "{}'s connection{} fails{}: {}",
+            self.user(user),
+            self.connect_options(options),
+            words::within(deadline),
+            self.text(reason)
+        )
+    }
+
+    /// `expect archive of ops as bob has 3 messages in order`: "The archive of room ops, read by
+    /// Bob, has 3 messages, in order".
+    pub(super) fn archive(
+        &self,
+        archive: &Name,
+        reader: &Name,
+        count: &Count,
+        in_order: bool,
+        deadline: Option<&Duration>,
+    ) -> String {
+        let noun = if count.value == 1 {
+            "message"
+        } else {
+            "messages"
+        };
+        let order = if in_order { ", in order" } else { "" };
+        format!(
+            "The archive of {}, read by {}, has {} {noun}{order}{}",
+            self.peer(archive),
+            self.user(reader),
+            count.value,
+            words::within(deadline)
+        )
+    }
+
+    /// `expect link a -> b authenticated by certificate over direct-tls`: "The link from a to b
+    /// is authenticated by certificate over Direct TLS".
+    pub(super) fn link(
+        &self,
+        from: &Name,
+        to: &Name,
+        auth: Option<LinkAuth>,
+        transport: Option<Transport>,
+        deadline: Option<&Duration>,
+    ) -> String {
+        let mut out = format!("The link from {} to {} is", self.raw(from), self.raw(to));
+        match auth {
+            Some(LinkAuth::Certificate) => out.push_str(" authenticated by certificate"),
+            Some(LinkAuth::Dialback) => out.push_str(" authenticated by dialback"),
+            None => out.push_str(" up"),
+        }
+        if let Some(transport) = transport {
+            out.push_str(" over ");
+            out.push_str(match transport {
+                Transport::DirectTls => tls_mode(crate::ast::TlsMode::DirectTls),
+                Transport::StartTls => tls_mode(crate::ast::TlsMode::StartTls),
+            });
+        }
+        out.push_str(&words::within(deadline));
+        out
+    }
+
+    /// `check delivery in ops: no loss, no duplicates, in order`: "Every message sent to room ops
+    /// was delivered: no loss, no duplicates, in order".
+    pub(super) fn check_delivery(
+        &self,
+        room: &Name,
+        properties: &[(DeliveryProperty, Span)],
+    ) -> String {
+        let properties: Vec<&str> = properties
+            .iter()
+            .map(|(property, _)| match property {
+                DeliveryProperty::NoLoss => "no loss",
+                DeliveryProperty::NoDuplicates => "no duplicates",
+                DeliveryProperty::InOrder => "in order",
+            })
+            .collect();
+        format!(
+            "Messages sent to {} were delivered with {}",
+            self.peer(room),
+            properties.join(", ")
+        )
+    }
+}
