@@ -6,6 +6,7 @@ mod lab_cmd;
 mod output;
 mod paths;
 mod run_cmd;
+mod testrail_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +86,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// TestRail: export run folders, push results (docs/testrail.md).
+    #[command(subcommand)]
+    Testrail(testrail_cmd::TestrailCommand),
 }
 
 fn main() -> ExitCode {
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
         Command::Run(args) => run_cmd::run(args, style),
         Command::Lab(command) => lab_cmd::run(command),
+        Command::Testrail(command) => testrail_cmd::run(command),
     };
     ExitCode::from(code)
 }
