@@ -6,6 +6,7 @@
 //! [`model`] holds the values every format is made from.
 
 pub mod api;
+pub mod export;
 pub mod model;
 pub mod push;
 pub mod run_folder;
