@@ -125,7 +125,7 @@ impl Transport for HttpTransport {
                     return Err(ApiError::Transport {
                         method: request.method,
                         url,
-                        message: error.without_url().to_string(),
+                        message: chain(&error.without_url()),
                     });
                 }
                 Ok(Ok(response)) => response,
@@ -158,6 +158,19 @@ impl Transport for HttpTransport {
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
+}
+
+/// An error with its causes ("error sending request: connection refused"): reqwest's own message
+/// alone rarely says what went wrong.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// `Retry-After` in seconds (TestRail sends seconds, never a date).
