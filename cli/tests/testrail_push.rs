@@ -205,6 +205,41 @@ async fn a_429_waits_for_retry_after_and_a_500_backs_off() {
 }
 
 #[tokio::test]
+async fn a_retry_after_beyond_the_deadline_gives_up_at_once() {
+    let fake = FakeTestrail::start(|_, _| {
+        Reply::status(429, "{\"error\": \"busy\"}").header("Retry-After", "120")
+    })
+    .await;
+    let run = run_folder();
+    let started = Instant::now();
+    let out = jspec(
+        run.path(),
+        &[
+            "--url",
+            &fake.url,
+            "--project",
+            "5",
+            "--suite",
+            "1",
+            "--deadline",
+            "5s",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no waiting past the deadline"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("the push deadline of 5s is reached (HTTP 429"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn refused_credentials_stop_with_a_clear_error_and_write_nothing() {
     let fake =
         FakeTestrail::start(|_, _| Reply::status(401, "{\"error\": \"Authentication failed\"}"))
