@@ -3,7 +3,10 @@
 //! English); runs become results. The formats are TestRail's own: the suite XML and multi-row
 //! CSV import files, the REST API v2 bodies, and a run export bundle.
 //!
-//! [`model`] holds the values every format is made from.
+//! [`model`] holds the values every format is made from. A run folder ([`run_folder`]) becomes
+//! a TestRail run through [`push`] (over [`api`]) or a zip through [`export`]; the results body
+//! itself is written during the run by `jspec_runtime::report::TestrailReporter` (the runtime
+//! cannot depend on this crate).
 
 pub mod api;
 pub mod export;

@@ -131,7 +131,7 @@ pub trait Transport {
 }
 
 /// An id as TestRail writes it (a number), or the placeholder a dry run answers with.
-pub fn id_text(value: &Value) -> Option<String> {
+pub(crate) fn id_text(value: &Value) -> Option<String> {
     match value {
         Value::Number(n) => n.as_u64().map(|n| n.to_string()),
         Value::String(s) => Some(s.clone()),
@@ -141,7 +141,7 @@ pub fn id_text(value: &Value) -> Option<String> {
 
 /// The items of a bulk GET answer: the paginated form `{ .., "<key>": [..] }` or a plain array
 /// (older TestRail versions).
-pub fn page_items<'a>(answer: &'a Value, key: &str) -> &'a [Value] {
+pub(crate) fn page_items<'a>(answer: &'a Value, key: &str) -> &'a [Value] {
     match answer {
         Value::Array(items) => items,
         Value::Object(map) => map
@@ -153,7 +153,7 @@ pub fn page_items<'a>(answer: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// The next page as a request path (`_links.next` is `/api/v2/get_projects&offset=250`).
-pub fn next_page(answer: &Value) -> Option<String> {
+pub(crate) fn next_page(answer: &Value) -> Option<String> {
     let next = answer.get("_links")?.get("next")?.as_str()?;
     Some(next.strip_prefix("/api/v2/").unwrap_or(next).to_owned())
 }
