@@ -10,7 +10,9 @@ packages=(prosody gcc pkg-config nftables iptables iproute2
   # Kerberos single sign-on: the lab KDC, kinit, GSSAPI for the client (libgssapi builds against
   # libkrb5-dev through bindgen, hence libclang-dev) and Prosody's Cyrus SASL GSSAPI backend.
   krb5-kdc krb5-admin-server krb5-user libkrb5-dev libclang-dev
-  prosody-modules lua-cyrussasl libsasl2-modules-gssapi-mit)
+  prosody-modules lua-cyrussasl libsasl2-modules-gssapi-mit
+  # scripts/trcli-check.sh installs TestRail's CLI (PyPI trcli) into a venv.
+  python3 python3-venv)
 # The packages enable krb5-kdc and krb5-admin-server at boot; the lab's KDC is not a system
 # service, so they are disabled, and stopped should one be running (by its init script, which
 # goes by the system PID file, never by name). Idempotent, so it also runs when nothing is new.

@@ -25,6 +25,8 @@ step "jspec check tests/examples/ (the contract examples, unchanged)"
 "$jspec" check tests/examples/
 step "jspec fmt --check specs/ tests/examples/ stdlib/"
 "$jspec" fmt --check specs/ tests/examples/ stdlib/
+step "trcli compatibility (scripts/trcli-check.sh: TestRail's CLI reads jspec's junit.xml)"
+./scripts/trcli-check.sh
 
 echo
 echo "all tests passed"

@@ -86,7 +86,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// TestRail: cases as import files (XML, CSV, JSON), and suite exports as .jspec skeletons.
+    /// TestRail: cases as import files (XML, CSV, JSON), suite exports as .jspec skeletons,
+    /// run folders exported or pushed as results (docs/testrail.md).
     #[command(subcommand)]
     Testrail(testrail_cmd::TestrailCommand),
 }

@@ -17,7 +17,8 @@ use jspec_runtime::fault::proxy::ProxyPlane;
 use jspec_runtime::lab::Lab;
 use jspec_runtime::plan::{Selection, plan};
 use jspec_runtime::report::{
-    ConsoleReporter, Fanout, FaultTraceReporter, JsonlReporter, JunitReporter, Verbosity,
+    ConsoleReporter, Fanout, FaultTraceReporter, JsonlReporter, JunitReporter, TestrailReporter,
+    Verbosity,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -215,6 +216,10 @@ async fn run_async(
         }
     }
     reporters.push("junit.xml", JunitReporter::new(&options.out_dir));
+    reporters.push(
+        "testrail-results.json",
+        TestrailReporter::new(&options.out_dir),
+    );
     let (events, mut receiver) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
     let reporting = tokio::spawn(async move {
         while let Some(event) = receiver.recv().await {

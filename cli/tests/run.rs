@@ -1,7 +1,7 @@
 //! End-to-end runs against real Prosody servers that `jspec run` starts itself (the built-in
 //! local lab), Hurl style: for every `tests/run/NAME.jspec`, `jspec run NAME.jspec` must print
 //! NAME.out (with times, seeds and paths normalised) and exit with NAME.exit. The run folder
-//! must hold events.jsonl and junit.xml that agree with the console.
+//! must hold events.jsonl, junit.xml and testrail-results.json that agree with the console.
 //!
 //! Refresh the expected files after an intended change with
 //! `JSPEC_BLESS=1 cargo test -p jspec --test run`, then review the diff.
@@ -185,6 +185,12 @@ fn check_goldens(names: &[String], extra: &[&str]) {
             }
             if !out_dir.path().join("junit.xml").exists() {
                 failures.push(format!("{stem}: no junit.xml"));
+            }
+            let results = std::fs::read_to_string(out_dir.path().join("testrail-results.json"))
+                .unwrap_or_default();
+            let parsed: Option<serde_json::Value> = serde_json::from_str(&results).ok();
+            if !parsed.is_some_and(|body| body["results"].is_array()) {
+                failures.push(format!("{stem}: no testrail-results.json with results"));
             }
         }
     }

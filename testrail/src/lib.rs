@@ -5,11 +5,18 @@
 //!
 //! [`model`] holds the values every format is made from; [`case_text`] makes them from cases;
 //! [`suite_xml`], [`case_csv`] and [`case_json`] write them (and the XML reads them back);
-//! [`skeleton`] turns a suite read from TestRail into .jspec skeletons.
+//! [`skeleton`] turns a suite read from TestRail into .jspec skeletons. A run folder
+//! ([`run_folder`]) becomes a TestRail run through [`push`] (over [`api`]) or a zip through
+//! [`export`]; the results body itself is written during the run by
+//! `jspec_runtime::report::TestrailReporter` (the runtime cannot depend on this crate).
 
+pub mod api;
 pub mod case_csv;
 pub mod case_json;
 pub mod case_text;
+pub mod export;
 pub mod model;
+pub mod push;
+pub mod run_folder;
 pub mod skeleton;
 pub mod suite_xml;

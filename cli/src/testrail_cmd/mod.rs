@@ -1,8 +1,10 @@
-//! `jspec testrail ...`: TestRail's files made from .jspec cases, and the way back
-//! (docs/testrail.md).
+//! `jspec testrail ...`: TestRail's files made from .jspec cases and the way back, and runs
+//! sent to TestRail or bundled (docs/testrail.md).
 
 mod cases;
+mod export;
 mod import;
+mod push;
 
 use std::io::Write;
 use std::path::Path;
@@ -25,12 +27,20 @@ pub(crate) enum TestrailCommand {
         after_help = "Example:\n  jspec testrail import suite.xml -o specs/imported\n\nExit status: 0 when written, 2 when the XML cannot be read, 3 when a file cannot be written."
     )]
     Import(import::ImportArgs),
+    /// Bundle run folders into one zip: cases.xml, runs.csv and the API's JSON (get_run,
+    /// get_tests, get_results_for_run) per run.
+    Export(export::ExportArgs),
+    /// Send a run folder's results to TestRail (API v2): a new or existing run, step results,
+    /// transcripts as attachments.
+    Push(push::PushArgs),
 }
 
 pub(crate) fn run(command: TestrailCommand, style: Style) -> u8 {
     match command {
         TestrailCommand::Cases(args) => cases::run(args, style),
         TestrailCommand::Import(args) => import::run(args),
+        TestrailCommand::Export(args) => export::run(&args),
+        TestrailCommand::Push(args) => push::run(args),
     }
 }
 

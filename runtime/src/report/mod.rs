@@ -2,6 +2,7 @@
 //!
 //! - [`JsonlReporter`]: every event, streamed to `events.jsonl`.
 //! - [`JunitReporter`]: `junit.xml` for TestRail's CLI, written when the run finishes.
+//! - [`TestrailReporter`]: `testrail-results.json` (TestRail's results body), after each case.
 //! - [`FaultTraceReporter`]: the fault trace, streamed to `faults.jsonl`.
 //! - [`ConsoleReporter`]: live progress and the summary for the tester.
 //! - [`Fanout`]: forwards each event to several reporters; one that fails is dropped.
@@ -15,6 +16,7 @@ mod failure;
 mod fault_trace;
 mod jsonl;
 mod junit;
+mod testrail;
 
 use std::fmt;
 use std::io;
@@ -26,6 +28,10 @@ pub use failure::{case_comment, case_name, failure_details, failure_text, first_
 pub use fault_trace::{FAULTS_FILE, FaultTraceReporter};
 pub use jsonl::{EVENTS_FILE, JsonlReporter, rfc3339_millis};
 pub use junit::{JUNIT_FILE, JunitReporter, render_junit, write_junit};
+pub use testrail::{
+    DEFAULT_STEP_RESULTS_FIELD, TESTRAIL_RESULTS_FILE, TestrailReporter, TestrailResult,
+    TestrailResults, TestrailStepResult, result_status_id, testrail_result,
+};
 
 use crate::event::{Reporter, RunEvent};
 
