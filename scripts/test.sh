@@ -26,5 +26,8 @@ step "jspec check tests/examples/ (the contract examples, unchanged)"
 step "jspec fmt --check specs/ tests/examples/ stdlib/"
 "$jspec" fmt --check specs/ tests/examples/ stdlib/
 
+step "editor support (scripts/editor-tests.sh)"
+./scripts/editor-tests.sh
+
 echo
 echo "all tests passed"
