@@ -47,8 +47,8 @@ syntax keyword jspecTodo TODO FIXME XXX contained
 
 syntax sync fromstart
 
-highlight default link jspecDeclaration Statement
-highlight default link jspecStatement Keyword
+highlight default link jspecDeclaration Structure
+highlight default link jspecStatement Statement
 highlight default link jspecClause Special
 highlight default link jspecConstant Constant
 highlight default link jspecCaseId Identifier
