@@ -67,12 +67,14 @@ call s:Expect('no loss', 'jspecClause')
 " Values the examples do not show.
 enew!
 setfiletype jspec
-call setline(1, ['impair link a <-> b drop 10% bandwidth 64kbit', 'send "a \"q\" # b" from x to y'])
+call setline(1, ['impair link a <-> b drop 10% bandwidth 64kbit', 'send "a \"q\" # b" from x to y',
+      \ 'set certificate of a to not-yet-valid'])
 call s:Expect('10%', 'jspecPercent')
 call s:Expect('64kbit', 'jspecRate')
 call s:Expect('<->', 'jspecOperator')
 call s:Expect('\\"q', 'jspecEscape')
 call s:Expect('# b', 'jspecString')
+call s:Expect('yet', 'jspecConstant')
 
 " ftplugin options.
 let s:checks += 1
