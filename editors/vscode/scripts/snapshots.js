@@ -41,8 +41,10 @@ try {
   if (update) args.push('--updateSnapshot');
   args.push(path.join(scratch, '*.jspec'));
   const run = spawnSync(tool, args, { cwd: extension, stdio: 'inherit' });
-  if (run.status !== 0) process.exit(run.status ?? 1);
-  if (update) {
+  // exitCode rather than exit(): the scratch directory is removed on the way out.
+  if (run.status !== 0) {
+    process.exitCode = run.status ?? 1;
+  } else if (update) {
     fs.mkdirSync(snapshots, { recursive: true });
     for (const name of names) {
       fs.copyFileSync(path.join(scratch, `${name}.snap`), path.join(snapshots, `${name}.snap`));
