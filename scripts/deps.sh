@@ -33,6 +33,11 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
+# The editor tests (scripts/editor-tests.sh) need vim, node and npm. They go by command: a Node
+# from elsewhere (NodeSource bundles npm) would conflict with Debian's npm package.
+command -v vim >/dev/null 2>&1 || missing+=(vim-nox)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   keep_system_kdc_off
   exit 0

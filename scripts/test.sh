@@ -28,5 +28,8 @@ step "jspec fmt --check specs/ tests/examples/ stdlib/"
 step "trcli compatibility (scripts/trcli-check.sh: TestRail's CLI reads jspec's junit.xml)"
 ./scripts/trcli-check.sh
 
+step "editor support (scripts/editor-tests.sh)"
+./scripts/editor-tests.sh
+
 echo
 echo "all tests passed"

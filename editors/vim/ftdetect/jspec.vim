@@ -1,0 +1,2 @@
+" jspec scenario files.
+autocmd BufRead,BufNewFile *.jspec setfiletype jspec

@@ -1,0 +1,109 @@
+//! The editor grammars under `editors/` carry the keyword lists of `jspec_lang::keywords`.
+//!
+//! Each file has a `BEGIN GENERATED KEYWORDS` ... `END GENERATED KEYWORDS` block written from
+//! the list; a stale block fails here. Refresh with
+//! `JSPEC_BLESS=1 cargo test -p jspec-lang --test editors`, then regenerate the TextMate JSON
+//! (`npm run build-grammar` in editors/vscode) and review the diff.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use jspec_lang::keywords::{GROUPS, Group};
+
+const BEGIN: &str = "BEGIN GENERATED KEYWORDS";
+const END: &str = "END GENERATED KEYWORDS";
+/// Vim lines are wrapped before this width, as the rest of the project's text.
+const WIDTH: usize = 100;
+
+fn editors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../editors")
+}
+
+/// `syntax keyword jspecStatement connect ...`, continued with `\` lines.
+fn vim_block() -> String {
+    let mut out = String::new();
+    for group in GROUPS {
+        let mut role = group.role.to_string();
+        role[..1].make_ascii_uppercase();
+        let mut line = format!("syntax keyword jspec{role}");
+        for word in group.words {
+            if line.len() + 1 + word.len() >= WIDTH {
+                writeln!(out, "{line}").unwrap();
+                line = "      \\".to_string();
+            }
+            write!(line, " {word}").unwrap();
+        }
+        writeln!(out, "{line}").unwrap();
+    }
+    out
+}
+
+/// The TextMate scope of a group: standard scopes, so any colour theme colours them.
+fn textmate_scope(group: &Group) -> String {
+    let base = match group.role {
+        "declaration" => "storage.type.declaration",
+        "statement" => "keyword.control.statement",
+        "clause" => "keyword.other.clause",
+        "constant" => "constant.language",
+        role => panic!("no TextMate scope for the keyword role {role}"),
+    };
+    format!("{base}.jspec")
+}
+
+/// One repository rule per group. A keyword is a whole word, and `-` belongs to words
+/// (`direct-tls`), so the lookarounds exclude it as well.
+fn textmate_block() -> String {
+    let mut out = String::new();
+    for group in GROUPS {
+        let words = group.words.join("|");
+        writeln!(out, "  {}:", group.role).unwrap();
+        writeln!(out, "    name: {}", textmate_scope(&group)).unwrap();
+        writeln!(out, "    match: '(?<![\\w-])(?:{words})(?![\\w-])'").unwrap();
+    }
+    out
+}
+
+/// `text` with the lines between the marker lines replaced by `block`.
+fn with_block(text: &str, block: &str) -> String {
+    let begin = text.find(BEGIN).expect("BEGIN marker");
+    let begin = begin + text[begin..].find('\n').expect("line after BEGIN") + 1;
+    let end = begin + text[begin..].find(END).expect("END marker");
+    let end = text[..end].rfind('\n').map_or(begin, |i| i + 1).max(begin);
+    format!("{}{block}{}", &text[..begin], &text[end..])
+}
+
+fn check(relative: &str, block: &str) {
+    let path = editors().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    let expected = with_block(&text, block);
+    if text == expected {
+        return;
+    }
+    if std::env::var_os("JSPEC_BLESS").is_some() {
+        std::fs::write(&path, expected).unwrap();
+        return;
+    }
+    panic!(
+        "editors/{relative}: keyword lists are stale \
+         (JSPEC_BLESS=1 cargo test -p jspec-lang --test editors, then review the diff)"
+    );
+}
+
+#[test]
+fn vim_syntax_has_the_keywords() {
+    check("vim/syntax/jspec.vim", &vim_block());
+}
+
+#[test]
+fn textmate_grammar_has_the_keywords() {
+    check("vscode/syntaxes/jspec.tmLanguage.yaml", &textmate_block());
+}
+
+#[test]
+fn the_block_replaces_only_lines_between_the_markers() {
+    let text = "a\n# BEGIN GENERATED KEYWORDS\nold\n# END GENERATED KEYWORDS\nb\n";
+    assert_eq!(
+        with_block(text, "new\n"),
+        "a\n# BEGIN GENERATED KEYWORDS\nnew\n# END GENERATED KEYWORDS\nb\n"
+    );
+}
