@@ -55,13 +55,13 @@ pub enum Status {
 }
 
 impl Status {
-    /// TestRail's status id: passed 1, blocked 2, retest 4, failed 5 (skipped steps are untested, 3).
+    /// TestRail's result status id: passed 1, blocked 2, retest 4, failed 5. A skipped step is
+    /// Retest too: Untested (3) is not allowed in results.
     pub fn testrail_id(self) -> u8 {
         match self {
             Status::Passed => 1,
             Status::Blocked => 2,
-            Status::Skipped => 3,
-            Status::Retest => 4,
+            Status::Retest | Status::Skipped => 4,
             Status::Failed => 5,
         }
     }

@@ -30,7 +30,7 @@ pub use jsonl::{EVENTS_FILE, JsonlReporter, rfc3339_millis};
 pub use junit::{JUNIT_FILE, JunitReporter, render_junit, write_junit};
 pub use testrail::{
     DEFAULT_STEP_RESULTS_FIELD, TESTRAIL_RESULTS_FILE, TestrailReporter, TestrailResult,
-    TestrailResults, TestrailStepResult, result_status_id, testrail_result,
+    TestrailResults, TestrailStepResult, testrail_result,
 };
 
 use crate::event::{Reporter, RunEvent};

@@ -53,22 +53,12 @@ pub struct TestrailStepResult {
     pub status_id: u8,
 }
 
-/// TestRail's result status id of a case or step (3, Untested, is never a result).
-pub fn result_status_id(status: Status) -> u8 {
-    match status {
-        Status::Passed => 1,
-        Status::Blocked => 2,
-        Status::Retest | Status::Skipped => 4,
-        Status::Failed => 5,
-    }
-}
-
 /// The TestRail result of a finished case, or `None` when the case has no id.
 pub fn testrail_result(result: &CaseResult, version: &str) -> Option<TestrailResult> {
     let case_id = result.case.id?;
     Some(TestrailResult {
         case_id,
-        status_id: result_status_id(result.status),
+        status_id: result.status.testrail_id(),
         comment: comment(result),
         elapsed: testrail_elapsed(result.elapsed),
         version: version.to_owned(),
@@ -83,7 +73,7 @@ pub fn testrail_result(result: &CaseResult, version: &str) -> Option<TestrailRes
                     (Status::Skipped, true) => "not run: an earlier step did not pass".to_owned(),
                     _ => step.actual.clone(),
                 },
-                status_id: result_status_id(step.status),
+                status_id: step.status.testrail_id(),
             })
             .collect(),
     })
