@@ -101,6 +101,9 @@ pub struct StepResult {
     pub status: Status,
     #[serde(rename = "elapsed_ms", with = "millis")]
     pub elapsed: Duration,
+    /// What the tester does in plain words (the step's other statements), for TestRail's step
+    /// content after the title.
+    pub actions: Vec<String>,
     /// The expected result in plain words (the step's expect lines), for TestRail.
     pub expected: Vec<String>,
     /// What happened, in plain words, for TestRail's "actual".

@@ -87,6 +87,10 @@ pub struct RecordedStep {
     pub kind: String,
     pub title: String,
     pub status: String,
+    /// The step's actions in plain English (absent in runs of jspec before 0.1's TestRail
+    /// support).
+    #[serde(default)]
+    pub actions: Vec<String>,
     pub expected: Vec<String>,
     pub actual: String,
 }

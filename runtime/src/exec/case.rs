@@ -218,13 +218,14 @@ impl CaseRun<'_, '_> {
                 _ => continue,
             };
             let index = steps.len();
-            let expected = expect_lines(self.program, self.planned.file, case, body);
+            let (actions, expected) = block_lines(self.program, self.planned.file, case, body);
             if kind != BlockKind::Teardown && stopped.is_some() {
                 let result = StepResult {
                     kind,
                     title,
                     status: Status::Skipped,
                     elapsed: Duration::ZERO,
+                    actions,
                     expected,
                     actual: "not run: an earlier step did not pass".into(),
                     failure: None,
@@ -286,6 +287,7 @@ impl CaseRun<'_, '_> {
                 title,
                 status,
                 elapsed: step_started.elapsed(),
+                actions,
                 expected,
                 actual,
                 failure,
@@ -402,6 +404,7 @@ fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
                 title: title.display(),
                 status: Status::Blocked,
                 elapsed: Duration::ZERO,
+                actions: Vec::new(),
                 expected: Vec::new(),
                 actual: reason.clone(),
                 failure: None,
@@ -420,19 +423,20 @@ fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
 
 /// The expected result of a block in plain English (the same text TestRail's steps show): its
 /// expectations, with procedure calls expanded.
-fn expect_lines(
+/// A block's actions and expectations in plain English (the same words as the TestRail case).
+fn block_lines(
     program: &Program,
     file: jspec_lang::span::SourceId,
     case: &Case,
     block: &Block,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     let procedures = program.visible_procedures(file);
-    Prose::for_case(case, &procedures)
+    let (expectations, actions): (Vec<_>, Vec<_>) = Prose::for_case(case, &procedures)
         .block(block)
         .into_iter()
-        .filter(|line| line.kind == LineKind::Expectation)
-        .map(|line| line.text)
-        .collect()
+        .partition(|line| line.kind == LineKind::Expectation);
+    let text = |lines: Vec<jspec_lang::prose::Line>| lines.into_iter().map(|l| l.text).collect();
+    (text(actions), text(expectations))
 }
 
 pub(crate) fn case_ref(program: &Program, planned: &PlannedCase<'_>) -> CaseRef {

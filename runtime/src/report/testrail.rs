@@ -67,7 +67,11 @@ pub fn testrail_result(result: &CaseResult, version: &str) -> Option<TestrailRes
             .iter()
             .filter(|step| step.kind == BlockKind::Step)
             .map(|step| TestrailStepResult {
-                content: step.title.clone(),
+                // As the case's step reads in TestRail: the title, then the actions.
+                content: std::iter::once(step.title.as_str())
+                    .chain(step.actions.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 expected: step.expected.join("\n"),
                 actual: match (step.status, step.actual.is_empty()) {
                     (Status::Skipped, true) => "not run: an earlier step did not pass".to_owned(),
@@ -164,6 +168,7 @@ mod tests {
             title: title.into(),
             status,
             elapsed: Duration::from_millis(10),
+            actions: vec!["Alice sends \"hi\" to Bob".into()],
             expected: vec!["bob receives \"hi\"".into()],
             actual: if status == Status::Skipped {
                 String::new()
@@ -230,7 +235,15 @@ mod tests {
             .iter()
             .map(|s| (s.content.as_str(), s.status_id))
             .collect();
-        assert_eq!(steps, [("One", 1), ("Two", 5), ("Three", 4)]);
+        let sends = "\nAlice sends \"hi\" to Bob";
+        assert_eq!(
+            steps,
+            [
+                (format!("One{sends}").as_str(), 1),
+                (format!("Two{sends}").as_str(), 5),
+                (format!("Three{sends}").as_str(), 4)
+            ]
+        );
         assert!(entry.custom_step_results[2].actual.starts_with("not run"));
     }
 

@@ -31,6 +31,7 @@ fn step(kind: BlockKind, title: &str, status: Status, millis: u64) -> StepResult
         title: title.into(),
         status,
         elapsed: Duration::from_millis(millis),
+        actions: vec![],
         expected: vec![],
         actual: String::new(),
         failure: None,

@@ -76,7 +76,10 @@ pub fn cases_of(runs: &[ExportRun]) -> Vec<CaseText> {
                 .iter()
                 .filter(|step| step.kind == "step")
                 .map(|step| StepText {
-                    content: step.title.clone(),
+                    content: std::iter::once(step.title.as_str())
+                        .chain(step.actions.iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                     expected: step.expected.join("\n"),
                 })
                 .collect(),
