@@ -1,7 +1,9 @@
 //! The editor grammars under `editors/` carry the keyword lists of `jspec_lang::keywords`.
 //!
 //! Each file has a `BEGIN GENERATED KEYWORDS` ... `END GENERATED KEYWORDS` block written from
-//! the list; a stale block fails here. Refresh with
+//! the list; a stale block fails here. The tree-sitter grammar is written by hand, so it is
+//! checked to spell every keyword instead (its highlight query has a generated block, and
+//! `tree-sitter test` rejects a query naming a keyword the grammar lacks). Refresh with
 //! `JSPEC_BLESS=1 cargo test -p jspec-lang --test editors`, then regenerate the TextMate JSON
 //! (`npm run build-grammar` in editors/vscode) and review the diff.
 
@@ -63,6 +65,36 @@ fn textmate_block() -> String {
     out
 }
 
+/// The tree-sitter capture of a group: names Neovim and Helix share.
+fn tree_sitter_capture(group: &Group) -> &'static str {
+    match group.role {
+        "declaration" => "@keyword.type",
+        "statement" => "@keyword.control",
+        "clause" => "@keyword.operator",
+        "constant" => "@constant.builtin",
+        role => panic!("no tree-sitter capture for the keyword role {role}"),
+    }
+}
+
+/// One `[ "word" ... ] @capture` pattern per group, wrapped before `WIDTH`.
+fn tree_sitter_block() -> String {
+    let mut out = String::new();
+    for group in GROUPS {
+        writeln!(out, "[").unwrap();
+        let mut line = " ".to_string();
+        for word in group.words {
+            if line.len() + word.len() + 3 >= WIDTH {
+                writeln!(out, "{line}").unwrap();
+                line = " ".to_string();
+            }
+            write!(line, " \"{word}\"").unwrap();
+        }
+        writeln!(out, "{line}").unwrap();
+        writeln!(out, "] {}", tree_sitter_capture(&group)).unwrap();
+    }
+    out
+}
+
 /// `text` with the lines between the marker lines replaced by `block`.
 fn with_block(text: &str, block: &str) -> String {
     let begin = text.find(BEGIN).expect("BEGIN marker");
@@ -97,6 +129,30 @@ fn vim_syntax_has_the_keywords() {
 #[test]
 fn textmate_grammar_has_the_keywords() {
     check("vscode/syntaxes/jspec.tmLanguage.yaml", &textmate_block());
+}
+
+#[test]
+fn tree_sitter_highlights_have_the_keywords() {
+    check(
+        "tree-sitter-jspec/queries/highlights.scm",
+        &tree_sitter_block(),
+    );
+}
+
+#[test]
+fn tree_sitter_grammar_spells_every_keyword() {
+    let path = editors().join("tree-sitter-jspec/grammar.js");
+    let grammar = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let missing: Vec<&str> = GROUPS
+        .iter()
+        .flat_map(|group| group.words.iter().copied())
+        .filter(|word| !grammar.contains(&format!("'{word}'")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "editors/tree-sitter-jspec/grammar.js lacks the keywords {missing:?} \
+         (add them where grammar.pest has them, then `tree-sitter generate`)"
+    );
 }
 
 #[test]
