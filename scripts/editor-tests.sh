@@ -24,8 +24,10 @@ vim -Nu NONE -i NONE -es -S editors/vim/test/run.vim
 echo "vim checks passed"
 
 # The tree-sitter CLI, from crates.io (the npm package downloads its binary from GitHub). The
-# version is pinned: the generated parser in editors/tree-sitter-jspec/src/ depends on it.
+# version is pinned: the generated parser in editors/tree-sitter-jspec/src/ depends on it. ABI 14,
+# not the default 15, so that Neovim 0.10 and Helix releases built on older tree-sitter load it.
 TREE_SITTER_VERSION=0.27.1
+TREE_SITTER_ABI=14
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step "tree-sitter: CLI $TREE_SITTER_VERSION"
 if [ "$(tree-sitter --version 2>/dev/null | cut -d' ' -f2)" != "$TREE_SITTER_VERSION" ]; then
@@ -38,14 +40,14 @@ tree-sitter --version
 (
   cd editors/tree-sitter-jspec
   step "tree-sitter: src/ is generated from grammar.js"
-  # Generated in a copy, so a stale src/ is reported, not silently rewritten.
+  # Generated elsewhere, so a stale src/ is reported, not silently rewritten.
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
-  cp -r grammar.js tree-sitter.json "$scratch"/
-  (cd "$scratch" && tree-sitter generate)
+  tree-sitter generate --abi "$TREE_SITTER_ABI" --output "$scratch/src"
   if ! diff -r src "$scratch/src"; then
-    echo "error: editors/tree-sitter-jspec/src/ is stale; run \`tree-sitter generate\` there" \
-      "(tree-sitter-cli $TREE_SITTER_VERSION) and commit the result" >&2
+    echo "error: editors/tree-sitter-jspec/src/ is stale; run" \
+      "\`tree-sitter generate --abi $TREE_SITTER_ABI\` there (tree-sitter-cli" \
+      "$TREE_SITTER_VERSION) and commit the result" >&2
     exit 1
   fi
 
