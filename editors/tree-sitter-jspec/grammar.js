@@ -43,12 +43,14 @@ module.exports = grammar({
     section_decl: ($) => seq('section', field('path', $._string)),
     use_decl: ($) => seq('use', field('path', $._string)),
     procedure_decl: ($) =>
-      seq('procedure', field('name', $.identifier), field('parameters', $.params), field('body', $.stmt_block)),
+      seq('procedure', field('name', $.identifier), field('parameters', $.params),
+        field('body', $.stmt_block)),
     params: ($) => seq('(', commaSep($.identifier), ')'),
 
     // ------------------------------------------------------------------ case
     case_decl: ($) =>
-      seq('case', optional(field('id', $.case_id)), field('title', $._string), field('body', $.case_block)),
+      seq('case', optional(field('id', $.case_id)), field('title', $._string),
+        field('body', $.case_block)),
     case_block: ($) => seq('{', repeat($._case_entry), '}'),
     _case_entry: ($) =>
       choice(
@@ -69,7 +71,8 @@ module.exports = grammar({
     servers_decl: ($) => seq('servers', commaSep1($.role)),
     databases_decl: ($) => seq('databases', commaSep1($.role)),
     // `servers c with nodes c1, c2, d`: the node list takes every name, as in pest.
-    role: ($) => prec.right(seq(field('name', $.identifier), optional(seq('with', 'nodes', $.name_list)))),
+    role: ($) =>
+      prec.right(seq(field('name', $.identifier), optional(seq('with', 'nodes', $.name_list)))),
     user_decl: ($) => seq('user', field('name', $.identifier), 'on', field('server', $.identifier)),
     room_decl: ($) => seq('room', field('name', $.identifier), 'on', field('server', $.identifier)),
 
@@ -111,12 +114,14 @@ module.exports = grammar({
         optional($.nick_clause), optional($.via_clause)),
     nick_clause: ($) => seq('as', $._string),
     via_clause: ($) => seq('via', $.identifier),
-    leave_stmt: ($) => seq('leave', field('user', $.identifier), 'from', field('room', $.identifier)),
+    leave_stmt: ($) =>
+      seq('leave', field('user', $.identifier), 'from', field('room', $.identifier)),
 
     send_stmt: ($) =>
       seq('send', field('body', $._string), 'from', field('sender', $.identifier),
         'to', field('recipient', $.identifier)),
-    send_raw_stmt: ($) => seq('send', 'from', field('sender', $.identifier), field('stanza', $._string)),
+    send_raw_stmt: ($) =>
+      seq('send', 'from', field('sender', $.identifier), field('stanza', $._string)),
     wait_stmt: ($) => seq('wait', $.duration),
 
     // ------------------------------------------------------------------ expectations
@@ -133,7 +138,8 @@ module.exports = grammar({
         'fails', 'with', field('reason', $._string), optional($.within_clause)),
     expect_archive_stmt: ($) =>
       seq('expect', 'archive', 'of', field('room', $.identifier), 'as', field('user', $.identifier),
-        'has', $.integer, choice('messages', 'message'), optional($.in_order), optional($.within_clause)),
+        'has', $.integer, choice('messages', 'message'),
+        optional($.in_order), optional($.within_clause)),
     expect_link_stmt: ($) =>
       seq('expect', 'link', field('from', $.identifier), '->', field('to', $.identifier),
         choice(seq($.authenticated_by, optional($.over_clause)), $.over_clause),
@@ -148,7 +154,8 @@ module.exports = grammar({
       seq('set', 'certificate', 'of', field('server', $.identifier), 'to', $.certificate_state),
     certificate_state: (_) =>
       choice('valid', 'expired', 'not-yet-valid', 'revoked', 'wrong-host', 'self-signed'),
-    revoke_certificate_stmt: ($) => seq('revoke', 'certificate', 'of', field('server', $.identifier)),
+    revoke_certificate_stmt: ($) =>
+      seq('revoke', 'certificate', 'of', field('server', $.identifier)),
     set_ticket_stmt: ($) =>
       seq('set', 'ticket', 'of', field('user', $.identifier), 'to', $.ticket_state),
     ticket_state: (_) => choice('valid', 'expired', 'none'),
@@ -167,7 +174,8 @@ module.exports = grammar({
     restore_stmt: ($) => seq('restore', optional(seq('link', $.link))),
     link: ($) => seq($.identifier, $.link_direction, $.identifier),
     link_direction: (_) => choice('<->', '->'),
-    _impairment: ($) => choice($.lag, $.drop, $.throttle, $.duplicate, $.reorder, $.tamper, $.bandwidth),
+    _impairment: ($) =>
+      choice($.lag, $.drop, $.throttle, $.duplicate, $.reorder, $.tamper, $.bandwidth),
     lag: ($) => seq('lag', $.duration, optional($.jitter)),
     jitter: ($) => seq('jitter', $.duration),
     drop: ($) => seq('drop', $.percent),
@@ -199,13 +207,15 @@ module.exports = grammar({
     every_clause: ($) => seq('every', $.duration),
 
     check_delivery_stmt: ($) =>
-      seq('check', 'delivery', 'in', field('room', $.identifier), ':', commaSep1($._delivery_property)),
+      seq('check', 'delivery', 'in', field('room', $.identifier), ':',
+        commaSep1($._delivery_property)),
     _delivery_property: ($) => choice($.no_loss, $.no_duplicates, $.in_order),
     no_loss: (_) => seq('no', 'loss'),
     no_duplicates: (_) => seq('no', 'duplicates'),
 
     call_stmt: ($) =>
-      seq(field('name', $.identifier), '(', commaSep(field('argument', choice($._string, $.identifier))), ')'),
+      seq(field('name', $.identifier),
+        '(', commaSep(field('argument', choice($._string, $.identifier))), ')'),
 
     // ------------------------------------------------------------------ lists
     name_list: ($) => prec.right(commaSep1($.identifier)),
@@ -216,7 +226,8 @@ module.exports = grammar({
 
     // "...": one line, `\` escapes, ${...} interpolations.
     string: ($) =>
-      seq('"', repeat(choice(inString(/[^"\\$\r\n]+/), inString('$'), $.escape_sequence, $.interpolation)),
+      seq('"',
+        repeat(choice(inString(/[^"\\$\r\n]+/), inString('$'), $.escape_sequence, $.interpolation)),
         '"'),
     escape_sequence: (_) => inString(/\\[^\r\n]/),
 
@@ -224,10 +235,13 @@ module.exports = grammar({
     // one node, `string_content`, so queries can inject XML into it.
     triple_string: ($) => seq(tripleQuote, optional($.string_content), tripleQuote),
     string_content: ($) =>
-      repeat1(choice(inString(/[^"$]+/), inString('"'), inString('""'), inString('$'), $.interpolation)),
+      repeat1(choice(
+        inString(/[^"$]+/), inString('"'), inString('""'), inString('$'), $.interpolation,
+      )),
 
     interpolation: ($) =>
-      seq(inString('${'), field('name', $.identifier), optional(seq('.', field('field', $.identifier))), '}'),
+      seq(inString('${'), field('name', $.identifier),
+        optional(seq('.', field('field', $.identifier))), '}'),
 
     // ------------------------------------------------------------------ tokens
     comment: (_) => token(seq('#', /[^\n]*/)),
