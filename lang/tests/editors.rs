@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use jspec_lang::keywords::{GROUPS, Group};
+use jspec_lang::parse::parse_file;
+use jspec_lang::span::SourceId;
 
 const BEGIN: &str = "BEGIN GENERATED KEYWORDS";
 const END: &str = "END GENERATED KEYWORDS";
@@ -153,6 +155,64 @@ fn tree_sitter_grammar_spells_every_keyword() {
         "editors/tree-sitter-jspec/grammar.js lacks the keywords {missing:?} \
          (add them where grammar.pest has them, then `tree-sitter generate`)"
     );
+}
+
+/// The inputs of a tree-sitter corpus file: after a `===` title block, up to the `---` line.
+fn corpus_inputs(text: &str) -> Vec<(String, String)> {
+    let mut inputs = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("===") {
+            continue;
+        }
+        let title = lines.next().unwrap_or_default().to_string();
+        lines.next(); // the closing `===` line
+        let body: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("---"))
+            .collect();
+        inputs.push((title, body.join("\n") + "\n"));
+    }
+    inputs
+}
+
+/// The tree-sitter tests exercise the language itself: every corpus snippet and highlight file
+/// is a file the pest grammar accepts, so they cannot drift into a dialect of their own.
+#[test]
+fn tree_sitter_tests_are_valid_jspec() {
+    let dir = editors().join("tree-sitter-jspec/test");
+    let mut inputs = Vec::new();
+    for sub in ["corpus", "highlight"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join(sub))
+            .unwrap_or_else(|e| panic!("test/{sub}: {e}"))
+            .map(|entry| entry.expect("entry").path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("readable test file");
+            let name = format!("{sub}/{}", path.file_name().unwrap().to_string_lossy());
+            if sub == "corpus" {
+                for (title, body) in corpus_inputs(&text) {
+                    inputs.push((format!("{name}: {title}"), body));
+                }
+            } else {
+                inputs.push((name, text));
+            }
+        }
+    }
+    assert!(
+        inputs.len() >= 10,
+        "only {} tree-sitter test inputs found",
+        inputs.len()
+    );
+    for (name, text) in inputs {
+        let parsed = parse_file(SourceId(0), &text);
+        assert!(
+            parsed.tree.is_some() && parsed.diagnostics.is_empty(),
+            "editors/tree-sitter-jspec/test/{name} is not valid jspec: {:?}",
+            parsed.diagnostics
+        );
+    }
 }
 
 #[test]
