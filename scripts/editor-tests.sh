@@ -32,7 +32,8 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step "tree-sitter: CLI $TREE_SITTER_VERSION"
 if [ "$(tree-sitter --version 2>/dev/null | cut -d' ' -f2)" != "$TREE_SITTER_VERSION" ]; then
   need cargo
-  # Once per machine (several minutes); later runs find it in ~/.cargo/bin.
+  # Once per machine (several minutes; tree-sitter-cli 0.27 needs Rust 1.90 or newer); later
+  # runs find it in ~/.cargo/bin.
   cargo install tree-sitter-cli --locked --version "$TREE_SITTER_VERSION"
 fi
 tree-sitter --version

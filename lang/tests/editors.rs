@@ -5,7 +5,8 @@
 //! checked to spell every keyword instead (its highlight query has a generated block, and
 //! `tree-sitter test` rejects a query naming a keyword the grammar lacks). Refresh with
 //! `JSPEC_BLESS=1 cargo test -p jspec-lang --test editors`, then regenerate the TextMate JSON
-//! (`npm run build-grammar` in editors/vscode) and review the diff.
+//! (`npm run build-grammar` in editors/vscode) and review the diff. The tree-sitter tests' inputs
+//! are checked here too: each is a file the pest grammar accepts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
