@@ -38,6 +38,8 @@ if [ "$(tree-sitter --version 2>/dev/null | cut -d' ' -f2)" != "$TREE_SITTER_VER
 fi
 tree-sitter --version
 
+# The CLI warns "You have not configured any parser directories!": harmless, it takes the grammar
+# of the directory it runs in (tree-sitter.json).
 (
   cd editors/tree-sitter-jspec
   step "tree-sitter: src/ is generated from grammar.js"
