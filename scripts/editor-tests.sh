@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Tests the editor support under editors/: the Vim syntax, ftplugin and indentation (headless
-# Vim), the VS Code grammar (its JSON is up to date, snapshots of every contract example match)
-# and the .vsix build. Needs vim, node and npm (scripts/deps.sh installs them); the keyword lists
-# themselves are checked by `cargo test -p jspec-lang --test editors`.
+# Vim), the tree-sitter grammar (its generated parser is up to date, corpus and highlight tests,
+# every .jspec file of the project parses), the VS Code grammar (its JSON is up to date,
+# snapshots of every contract example match) and the .vsix build. Needs vim, node and npm
+# (scripts/deps.sh installs them), cargo and a C compiler; the keyword lists themselves are
+# checked by `cargo test -p jspec-lang --test editors`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,44 @@ step "vim: syntax groups, ftplugin options, indentation (editors/vim/test/run.vi
 # -es prints nothing; the script reports failures on stderr and exits non-zero.
 vim -Nu NONE -i NONE -es -S editors/vim/test/run.vim
 echo "vim checks passed"
+
+# The tree-sitter CLI, from crates.io (the npm package downloads its binary from GitHub). The
+# version is pinned: the generated parser in editors/tree-sitter-jspec/src/ depends on it. ABI 14,
+# not the default 15, so that Neovim 0.10 and Helix releases built on older tree-sitter load it.
+TREE_SITTER_VERSION=0.27.1
+TREE_SITTER_ABI=14
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+step "tree-sitter: CLI $TREE_SITTER_VERSION"
+if [ "$(tree-sitter --version 2>/dev/null | cut -d' ' -f2)" != "$TREE_SITTER_VERSION" ]; then
+  need cargo
+  # Once per machine (several minutes; tree-sitter-cli 0.27 needs Rust 1.90 or newer); later
+  # runs find it in ~/.cargo/bin.
+  cargo install tree-sitter-cli --locked --version "$TREE_SITTER_VERSION"
+fi
+tree-sitter --version
+
+# The CLI warns "You have not configured any parser directories!": harmless, it takes the grammar
+# of the directory it runs in (tree-sitter.json).
+(
+  cd editors/tree-sitter-jspec
+  step "tree-sitter: src/ is generated from grammar.js"
+  # Generated elsewhere, so a stale src/ is reported, not silently rewritten.
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  tree-sitter generate --abi "$TREE_SITTER_ABI" --output "$scratch/src"
+  if ! diff -r src "$scratch/src"; then
+    echo "error: editors/tree-sitter-jspec/src/ is stale; run" \
+      "\`tree-sitter generate --abi $TREE_SITTER_ABI\` there (tree-sitter-cli" \
+      "$TREE_SITTER_VERSION) and commit the result" >&2
+    exit 1
+  fi
+
+  step "tree-sitter: corpus and highlight tests (test/)"
+  tree-sitter test
+
+  step "tree-sitter: every .jspec file of the project parses without errors"
+  ./scripts/parse-all.sh
+)
 
 cd editors/vscode
 step "vscode: npm ci"
