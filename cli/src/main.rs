@@ -3,6 +3,7 @@
 mod check_cmd;
 mod fmt_cmd;
 mod lab_cmd;
+mod lsp;
 mod output;
 mod paths;
 mod run_cmd;
@@ -90,6 +91,11 @@ enum Command {
     /// run folders exported or pushed as results (docs/testrail.md).
     #[command(subcommand)]
     Testrail(testrail_cmd::TestrailCommand),
+    /// Serve the Language Server Protocol over stdin and stdout (editors start this).
+    #[command(
+        after_help = "Diagnostics as you type, completion, hover, go to definition, document symbols, formatting and did-you-mean quick fixes (editors/README.md)."
+    )]
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -121,6 +127,13 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(args, style),
         Command::Lab(command) => lab_cmd::run(command),
         Command::Testrail(command) => testrail_cmd::run(command, style),
+        Command::Lsp => match lsp::run() {
+            Ok(()) => exit::OK,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::INFRASTRUCTURE
+            }
+        },
     };
     ExitCode::from(code)
 }

@@ -141,13 +141,16 @@ impl Walker<'_, '_> {
             }
             None => {
                 let candidates = scope.names_where(|e| want.accepts(e));
-                let diagnostic = Diagnostic::error(
+                let mut diagnostic = Diagnostic::error(
                     want.code(),
                     self.file,
                     format!("unknown {} `{text}`", want.noun()),
                 )
                 .with_label(name.span, "not declared in this case")
                 .with_help(suggestion(&text, &candidates, want));
+                if let Some(near) = did_you_mean(&text, candidates.iter().copied()) {
+                    diagnostic = diagnostic.with_suggestion(near);
+                }
                 self.report(diagnostic);
                 None
             }

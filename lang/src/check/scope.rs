@@ -251,23 +251,23 @@ fn check_metadata(file: SourceId, case: &Case, out: &mut Vec<Diagnostic>) {
             CaseEntryKind::Requires(capabilities) => {
                 for capability in capabilities {
                     if !CAPABILITIES.contains(&capability.text.as_str()) {
-                        let help =
-                            match did_you_mean(&capability.text, CAPABILITIES.iter().copied()) {
-                                Some(near) => format!(
-                                    "did you mean `{near}`? known capabilities: {}",
-                                    one_of(CAPABILITIES)
-                                ),
-                                None => format!("known capabilities: {}", one_of(CAPABILITIES)),
-                            };
-                        out.push(
-                            Diagnostic::warning(
-                                Code::UnknownCapability,
-                                file,
-                                format!("unknown capability `{}`", capability.text),
-                            )
-                            .with_label(capability.span, "no server advertises this")
-                            .with_help(help),
-                        );
+                        let near = did_you_mean(&capability.text, CAPABILITIES.iter().copied());
+                        let help = match &near {
+                            Some(near) => format!(
+                                "did you mean `{near}`? known capabilities: {}",
+                                one_of(CAPABILITIES)
+                            ),
+                            None => format!("known capabilities: {}", one_of(CAPABILITIES)),
+                        };
+                        let mut diagnostic = Diagnostic::warning(
+                            Code::UnknownCapability,
+                            file,
+                            format!("unknown capability `{}`", capability.text),
+                        )
+                        .with_label(capability.span, "no server advertises this")
+                        .with_help(help);
+                        diagnostic.suggestion = near;
+                        out.push(diagnostic);
                     }
                 }
             }

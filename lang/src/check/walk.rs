@@ -96,6 +96,8 @@ impl<'a, 'p> Walker<'a, 'p> {
             labels: Vec::new(),
             help: diagnostic.help.clone(),
             related: Vec::new(),
+            // The label moved to the call site, where the suggested name would not fit.
+            suggestion: None,
         }
         .with_label(
             outer.call_site,

@@ -34,6 +34,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Other places that explain this one (a procedure's line, an earlier definition).
     pub related: Vec<Diagnostic>,
+    /// A replacement for the primary label's text that fixes the problem (a did-you-mean);
+    /// editors offer it as a quick fix, so it is kept apart from the help prose.
+    pub suggestion: Option<String>,
 }
 
 impl Diagnostic {
@@ -46,6 +49,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             related: Vec::new(),
+            suggestion: None,
         }
     }
 
@@ -66,6 +70,11 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_suggestion(mut self, replacement: impl Into<String>) -> Self {
+        self.suggestion = Some(replacement.into());
         self
     }
 
