@@ -271,3 +271,32 @@ fn random_edits_never_stop_the_server() {
     assert!(symbols.is_array() || symbols.is_null());
     assert!(client.stop().success());
 }
+
+#[test]
+fn an_open_used_file_wins_over_the_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("lib.jspec"), LIB).expect("write lib");
+    let main = uri(&dir.path().join("main.jspec"));
+    let lib = uri(&dir.path().join("lib.jspec"));
+    let mut client = Client::start();
+    let published = open(&mut client, &main, &MAIN.replace("alcie", "alice"));
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    // Renaming the procedure in the unsaved lib.jspec breaks the call in main.jspec.
+    let renamed = LIB.replace("connect_and_join", "connect_join");
+    let published = open(&mut client, &lib, &renamed);
+    assert_eq!(published["uri"], lib);
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], main);
+    assert_eq!(
+        published["diagnostics"][0]["code"], "jspec::undefined_procedure",
+        "{published}"
+    );
+    assert!(client.stop().success());
+}
+
+#[test]
+fn exit_without_shutdown_is_an_error_exit() {
+    let mut client = Client::start();
+    client.notify("exit", Value::Null);
+    assert!(!client.wait().success());
+}

@@ -94,6 +94,18 @@ impl Analysis {
         self.program.sources.get(self.root).text()
     }
 
+    /// The files on disk that the analysis loaded, the document among them.
+    pub(crate) fn files_on_disk(&self) -> std::collections::HashSet<PathBuf> {
+        self.program
+            .sources
+            .ids()
+            .filter_map(|id| match &self.program.sources.get(id).origin {
+                Origin::Disk(path) => Some(path.components().collect()),
+                Origin::Stdlib | Origin::Memory => None,
+            })
+            .collect()
+    }
+
     /// The URI of a loaded file; `None` for the bundled standard library.
     pub(crate) fn uri_of(&self, file: SourceId) -> Option<Url> {
         if file == self.root {

@@ -13,12 +13,14 @@ mod hover;
 mod position;
 mod symbols;
 
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument, Exit,
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
@@ -57,6 +59,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let mut server = Server {
         connection: &connection,
         documents: Documents::default(),
+        uses: HashMap::new(),
     };
     server.serve()?;
     drop(connection);
@@ -67,6 +70,8 @@ pub(crate) fn run() -> anyhow::Result<()> {
 struct Server<'c> {
     connection: &'c Connection,
     documents: Documents,
+    /// For each open document, the files on disk its last analysis loaded (itself included).
+    uses: HashMap<Url, HashSet<PathBuf>>,
 }
 
 impl Server<'_> {
@@ -79,6 +84,9 @@ impl Server<'_> {
                     }
                     let response = self.answer(request);
                     self.connection.sender.send(response.into())?;
+                }
+                Message::Notification(notification) if notification.method == Exit::METHOD => {
+                    anyhow::bail!("the client sent exit before shutdown");
                 }
                 Message::Notification(notification) => {
                     // A malformed notification is the client's bug: say so and serve on.
@@ -117,18 +125,47 @@ impl Server<'_> {
             DidCloseTextDocument::METHOD => {
                 let params: lsp_types::DidCloseTextDocumentParams = parse(notification.params)?;
                 self.documents.close(&params.text_document.uri);
+                self.uses.remove(&params.text_document.uri);
                 // Clear what the closed document showed.
                 return self.publish(params.text_document.uri, Vec::new());
             }
             _ => return Ok(()),
         };
-        let diagnostics = guarded(|| {
-            self.documents
-                .analyze(&uri)
-                .map(|analysis| diagnostics::for_document(&analysis))
+        self.check(uri.clone())?;
+        // Open documents that use this one see its unsaved text: check them again.
+        let changed = uri.to_file_path().ok();
+        let dependents: Vec<Url> = self
+            .uses
+            .iter()
+            .filter(|(other, files)| {
+                **other != uri && changed.as_ref().is_some_and(|p| files.contains(p))
+            })
+            .map(|(other, _)| other.clone())
+            .collect();
+        for other in dependents {
+            self.check(other)?;
+        }
+        Ok(())
+    }
+
+    /// Analyses a document, remembers the files it uses, and publishes its diagnostics.
+    fn check(&mut self, uri: Url) -> anyhow::Result<()> {
+        let checked = guarded(|| {
+            self.documents.analyze(&uri).map(|analysis| {
+                (
+                    analysis.files_on_disk(),
+                    diagnostics::for_document(&analysis),
+                )
+            })
         })
-        .flatten()
-        .unwrap_or_default();
+        .flatten();
+        let diagnostics = match checked {
+            Some((files, diagnostics)) => {
+                self.uses.insert(uri.clone(), files);
+                diagnostics
+            }
+            None => Vec::new(),
+        };
         self.publish(uri, diagnostics)
     }
 

@@ -119,6 +119,11 @@ impl Client {
         let result = self.request("shutdown", Value::Null);
         assert_eq!(result, Value::Null);
         self.notify("exit", Value::Null);
+        self.wait()
+    }
+
+    /// Waits for the server to end (after `exit`, or after its stdin closes).
+    pub(crate) fn wait(mut self) -> std::process::ExitStatus {
         self.child.wait().expect("wait")
     }
 }
