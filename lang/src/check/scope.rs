@@ -203,15 +203,15 @@ fn check_home_server(
                 None if scope.has_servers_line => format!("add `{}` to the case's `servers` line", server.text),
                 None => format!("list the case's servers first: `servers {}`", server.text),
             };
-            out.push(
-                Diagnostic::error(
-                    Code::UndeclaredServer,
-                    file,
-                    format!("{what} `{}` is on server `{}`, which the case does not list", name.text, server.text),
-                )
-                .with_label(server.span, "not in the case's `servers` line")
-                .with_help(help),
-            );
+            let mut diagnostic = Diagnostic::error(
+                Code::UndeclaredServer,
+                file,
+                format!("{what} `{}` is on server `{}`, which the case does not list", name.text, server.text),
+            )
+            .with_label(server.span, "not in the case's `servers` line")
+            .with_help(help);
+            diagnostic.suggestion = did_you_mean(&server.text, servers.iter().copied());
+            out.push(diagnostic);
         }
     }
 }

@@ -171,13 +171,14 @@ impl Walker<'_, '_> {
                 None => format!("nodes of `{server}`: {}", nodes.join(", ")),
             }
         };
-        let diagnostic = Diagnostic::error(
+        let mut diagnostic = Diagnostic::error(
             Code::NotANode,
             self.file,
             format!("`{node_text}` is not a node of `{server}`"),
         )
         .with_label(node.span, format!("{} is on `{server}`", resolved.text))
         .with_help(help);
+        diagnostic.suggestion = did_you_mean(&node_text, nodes.iter().copied());
         self.report(diagnostic);
     }
 
@@ -196,13 +197,14 @@ impl Walker<'_, '_> {
                 "`via` names the server whose federated mirror of the room to join; add `{text}` to the case's `servers` line"
             ),
         };
-        let diagnostic = Diagnostic::error(
+        let mut diagnostic = Diagnostic::error(
             Code::ViaServer,
             self.file,
             format!("`via {text}`: the case does not list server `{text}`"),
         )
         .with_label(via.span, "not in the case's `servers` line")
         .with_help(help);
+        diagnostic.suggestion = did_you_mean(&text, servers.iter().copied());
         self.report(diagnostic);
     }
 

@@ -147,13 +147,14 @@ impl<'a, 'p> Walker<'a, 'p> {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "procedures come from this file and the files it `use`s, e.g. use \"stdlib/muc.jspec\"".to_string(),
             };
-            let diagnostic = Diagnostic::error(
+            let mut diagnostic = Diagnostic::error(
                 Code::UndefinedProcedure,
                 self.file,
                 format!("no procedure named `{}`", name.text),
             )
             .with_label(name.span, "called here")
             .with_help(help);
+            diagnostic.suggestion = did_you_mean(&name.text, names.iter().copied());
             self.report(diagnostic);
             return;
         };
