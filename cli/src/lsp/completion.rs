@@ -23,7 +23,7 @@ const TICKET_STATES: &[&str] = &["valid", "expired", "none"];
 
 pub(crate) fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem> {
     let text = analysis.text();
-    let prefix = line_prefix(text, offset);
+    let (line_start, prefix) = line_prefix(text, offset);
     if let Some(quoted) = prefix.rsplit_once("fails with \"").map(|(_, rest)| rest)
         && !quoted.contains('"')
     {
@@ -42,7 +42,7 @@ pub(crate) fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem
         &words[..]
     };
     match done {
-        [] => return line_start(analysis),
+        [] => return first_words(analysis),
         ["requires", ..] => {
             return items(CAPABILITIES, CompletionItemKind::ENUM_MEMBER, "capability");
         }
@@ -58,14 +58,13 @@ pub(crate) fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem
         }
         _ => {}
     }
-    let line_start_offset = offset - prefix.len();
-    let mut out = names_in_scope(text, line_start_offset);
+    let mut out = names_in_scope(text, line_start);
     out.extend(items(CLAUSES.words, CompletionItemKind::KEYWORD, "keyword"));
     out
 }
 
 /// Keywords that start a line, and the procedures a call may name.
-fn line_start(analysis: &Analysis) -> Vec<CompletionItem> {
+fn first_words(analysis: &Analysis) -> Vec<CompletionItem> {
     let mut out: Vec<CompletionItem> = DECLARATIONS
         .words
         .iter()

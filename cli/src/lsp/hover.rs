@@ -9,7 +9,7 @@ use super::position::{LineIndex, line_prefix, word_at};
 pub(crate) fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
     let text = analysis.text();
     let (start, word) = word_at(text, offset)?;
-    let first_on_line = line_prefix(text, start).trim().is_empty();
+    let first_on_line = line_prefix(text, start).1.trim().is_empty();
     let value = if let Some(procedure) = analysis.procedure(word).filter(|_| first_on_line) {
         let mut value = format!("```jspec\n{}\n```", procedure.signature());
         if !procedure.doc.is_empty() {

@@ -87,14 +87,14 @@ pub(crate) fn word_at(text: &str, offset: usize) -> Option<(usize, &str)> {
     (start < end).then(|| (start, &text[start..end]))
 }
 
-/// The text of the line before an offset.
-pub(crate) fn line_prefix(text: &str, offset: usize) -> &str {
+/// The text of the line before an offset, and where that line starts.
+pub(crate) fn line_prefix(text: &str, offset: usize) -> (usize, &str) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    &text[start..offset]
+    (start, &text[start..offset])
 }
 
 #[cfg(test)]
@@ -117,6 +117,6 @@ mod tests {
     fn words_and_prefixes() {
         assert_eq!(word_at("connect alice", 10), Some((8, "alice")));
         assert_eq!(word_at("a  b", 2), None);
-        assert_eq!(line_prefix("x\n  join bo", 11), "  join bo");
+        assert_eq!(line_prefix("x\n  join bo", 11), (2, "  join bo"));
     }
 }
