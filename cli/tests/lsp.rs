@@ -291,6 +291,21 @@ fn an_open_used_file_wins_over_the_disk() {
         published["diagnostics"][0]["code"], "jspec::undefined_procedure",
         "{published}"
     );
+    // Closing it without saving: main.jspec reads lib.jspec from disk again.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": lib}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(
+        (&published["uri"], &published["diagnostics"]),
+        (&json!(lib), &json!([]))
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(
+        (&published["uri"], &published["diagnostics"]),
+        (&json!(main), &json!([]))
+    );
     assert!(client.stop().success());
 }
 

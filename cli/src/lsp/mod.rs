@@ -126,19 +126,24 @@ impl Server<'_> {
                 let params: lsp_types::DidCloseTextDocumentParams = parse(notification.params)?;
                 self.documents.close(&params.text_document.uri);
                 self.uses.remove(&params.text_document.uri);
-                // Clear what the closed document showed.
-                return self.publish(params.text_document.uri, Vec::new());
+                // Clear what the closed document showed; its users now read it from disk.
+                self.publish(params.text_document.uri.clone(), Vec::new())?;
+                return self.check_dependents(&params.text_document.uri);
             }
             _ => return Ok(()),
         };
         self.check(uri.clone())?;
-        // Open documents that use this one see its unsaved text: check them again.
+        self.check_dependents(&uri)
+    }
+
+    /// Open documents that use this one see its unsaved text: check them again.
+    fn check_dependents(&mut self, uri: &Url) -> anyhow::Result<()> {
         let changed = uri.to_file_path().ok();
         let dependents: Vec<Url> = self
             .uses
             .iter()
             .filter(|(other, files)| {
-                **other != uri && changed.as_ref().is_some_and(|p| files.contains(p))
+                *other != uri && changed.as_ref().is_some_and(|p| files.contains(p))
             })
             .map(|(other, _)| other.clone())
             .collect();
