@@ -106,6 +106,7 @@ fn a_session_as_an_editor_runs_it() {
     );
     let published = client.notification("textDocument/publishDiagnostics");
     assert_eq!(published["diagnostics"], json!([]), "{published}");
+    assert_eq!(published["version"], 2);
 
     // Completion: keywords and procedures at the start of a line, the case's names after one.
     let at_start = client.request("textDocument/completion", at(&main, 9, 4));

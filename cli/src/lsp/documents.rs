@@ -10,15 +10,20 @@ use jspec_lang::load::{DiskReader, FileReader, Program};
 use jspec_lang::span::{Origin, SourceId};
 use lsp_types::Url;
 
-/// The text of every open document, by URI.
+/// The text and version of every open document, by URI.
 #[derive(Debug, Default)]
 pub(crate) struct Documents {
-    texts: HashMap<Url, String>,
+    texts: HashMap<Url, (String, i32)>,
 }
 
 impl Documents {
-    pub(crate) fn set(&mut self, uri: Url, text: String) {
-        self.texts.insert(uri, text);
+    pub(crate) fn set(&mut self, uri: Url, text: String, version: i32) {
+        self.texts.insert(uri, (text, version));
+    }
+
+    /// The version the client gave with the text, so it can drop diagnostics of an older one.
+    pub(crate) fn version(&self, uri: &Url) -> Option<i32> {
+        self.texts.get(uri).map(|(_, version)| *version)
     }
 
     pub(crate) fn close(&mut self, uri: &Url) {
@@ -26,7 +31,7 @@ impl Documents {
     }
 
     pub(crate) fn get(&self, uri: &Url) -> Option<&str> {
-        self.texts.get(uri).map(String::as_str)
+        self.texts.get(uri).map(|(text, _)| text.as_str())
     }
 
     /// Loads and checks a document; `None` when it is not open.
@@ -59,7 +64,7 @@ impl<'d> Overlay<'d> {
         let open = documents
             .texts
             .iter()
-            .filter_map(|(uri, text)| Some((uri.to_file_path().ok()?, text.as_str())))
+            .filter_map(|(uri, (text, _))| Some((uri.to_file_path().ok()?, text.as_str())))
             .collect();
         Overlay { open }
     }

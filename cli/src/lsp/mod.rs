@@ -42,7 +42,8 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let capabilities = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         completion_provider: Some(CompletionOptions {
-            trigger_characters: Some(vec![" ".to_string(), "\"".to_string()]),
+            // Not space: a list after every word would be noise; words complete as typed.
+            trigger_characters: Some(vec!["\"".to_string()]),
             ..CompletionOptions::default()
         }),
         hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
@@ -105,7 +106,9 @@ impl Server<'_> {
             DidOpenTextDocument::METHOD => {
                 let params: lsp_types::DidOpenTextDocumentParams = parse(notification.params)?;
                 let document = params.text_document;
-                self.documents.set(document.uri.clone(), document.text);
+                let version = document.version;
+                self.documents
+                    .set(document.uri.clone(), document.text, version);
                 document.uri
             }
             DidChangeTextDocument::METHOD => {
@@ -114,8 +117,9 @@ impl Server<'_> {
                 let Some(change) = params.content_changes.into_iter().last() else {
                     return Ok(());
                 };
+                let version = params.text_document.version;
                 self.documents
-                    .set(params.text_document.uri.clone(), change.text);
+                    .set(params.text_document.uri.clone(), change.text, version);
                 params.text_document.uri
             }
             DidSaveTextDocument::METHOD => {
@@ -175,7 +179,8 @@ impl Server<'_> {
     }
 
     fn publish(&self, uri: Url, diagnostics: Vec<lsp_types::Diagnostic>) -> anyhow::Result<()> {
-        let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
+        let version = self.documents.version(&uri);
+        let params = PublishDiagnosticsParams::new(uri, diagnostics, version);
         let notification = Notification::new(PublishDiagnostics::METHOD.to_string(), params);
         self.connection.sender.send(notification.into())?;
         Ok(())
