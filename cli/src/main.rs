@@ -95,7 +95,12 @@ enum Command {
     #[command(
         after_help = "Diagnostics as you type, completion, hover, go to definition, document symbols, formatting and did-you-mean quick fixes (editors/README.md)."
     )]
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport, but vscode-languageclient adds
+        /// `--stdio` when told to use it (as editors/vscode does).
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -127,7 +132,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(args, style),
         Command::Lab(command) => lab_cmd::run(command),
         Command::Testrail(command) => testrail_cmd::run(command, style),
-        Command::Lsp => match lsp::run() {
+        Command::Lsp { stdio: _ } => match lsp::run() {
             Ok(()) => exit::OK,
             Err(error) => {
                 eprintln!("error: {error:#}");

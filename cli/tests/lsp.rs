@@ -316,3 +316,10 @@ fn exit_without_shutdown_is_an_error_exit() {
     client.notify("exit", Value::Null);
     assert!(!client.wait().success());
 }
+
+#[test]
+fn the_stdio_flag_of_vscode_languageclient_is_accepted() {
+    // editors/vscode asks for TransportKind.stdio, which appends `--stdio` to the arguments.
+    let client = Client::start_with(&["lsp", "--stdio"]);
+    assert!(client.stop().success());
+}

@@ -21,10 +21,15 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// Spawns the server and completes the initialize handshake.
+    /// Spawns `jspec lsp` and completes the initialize handshake.
     pub(crate) fn start() -> Client {
+        Client::start_with(&["lsp"])
+    }
+
+    /// Spawns `jspec` with these arguments and completes the initialize handshake.
+    pub(crate) fn start_with(args: &[&str]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_jspec"))
-            .arg("lsp")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
