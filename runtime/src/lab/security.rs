@@ -279,8 +279,12 @@ impl Lab {
         Ok(())
     }
 
-    /// After a restart the other servers may still hold half-dead links to `role`.
+    /// After a restart: the new PID is recorded (so `jspec lab down` finds the server after a
+    /// crash), and the other servers may still hold half-dead links to `role`.
     async fn after_restart(&self, role: &str) {
+        if let Err(error) = super::registry::record(&self.registry, &self.record()) {
+            tracing::warn!(%error, "cannot record the lab's new PIDs");
+        }
         if let Err(error) = self.close_links_of(role).await {
             tracing::debug!(%error, role, "closing links after a restart");
         }

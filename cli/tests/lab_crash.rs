@@ -1,0 +1,112 @@
+//! Crash safety of the lab's security side: a jspec killed (SIGKILL) while a case runs with
+//! reconfigured servers (restarted with new PIDs) and the lab KDC leaves nothing that
+//! `jspec lab down` does not stop.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn jspec(state: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jspec"));
+    command.env("JSPEC_STATE_DIR", state).env("NO_COLOR", "1");
+    command
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+/// Restarts `a` for Kerberos (a new PID), starts the KDC, then waits.
+const KERBEROS_AND_WAIT: &str = r#"case C9801 "Signed on, then waits" {
+  requires gssapi
+  servers a
+  user alice on a
+
+  step "Log in and wait" {
+    connect alice auth gssapi
+    wait 60s
+  }
+}
+"#;
+
+/// The PIDs the lab record lists: servers and the KDC.
+fn recorded_pids(run: &Path) -> Vec<(String, u32)> {
+    let text = std::fs::read_to_string(run.join("lab/lab.json")).unwrap_or_default();
+    let record: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    record["servers"]
+        .as_array()
+        .map(|servers| {
+            servers
+                .iter()
+                .filter_map(|s| Some((s["role"].as_str()?.to_string(), s["pid"].as_u64()? as u32)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs `jspec lab down` when dropped, so a failing assertion leaves no lab behind either.
+struct LabDown(std::path::PathBuf);
+
+impl Drop for LabDown {
+    fn drop(&mut self) {
+        let _ = jspec(&self.0).args(["lab", "down"]).output();
+    }
+}
+
+#[test]
+fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let _cleanup = LabDown(state.clone());
+    let spec = temp.path().join("wait.jspec");
+    std::fs::write(&spec, KERBEROS_AND_WAIT).expect("spec");
+    let run = temp.path().join("run");
+    let mut child = jspec(&state)
+        .args(["run", "--out"])
+        .arg(&run)
+        .arg(&spec)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jspec starts");
+    // The step has started: the server was restarted for Kerberos and the KDC runs.
+    let started = Instant::now();
+    while !(recorded_pids(&run).iter().any(|(role, _)| role == "kdc")
+        && std::fs::read_to_string(run.join("events.jsonl"))
+            .unwrap_or_default()
+            .contains("step_started"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the case did not start within 60s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().expect("SIGKILL jspec");
+    child.wait().expect("reap");
+    let pids = recorded_pids(&run);
+    assert!(
+        pids.len() >= 2,
+        "a server and the KDC are recorded: {pids:?}"
+    );
+    assert!(
+        pids.iter().all(|&(_, pid)| alive(pid)),
+        "the lab outlives a killed jspec (the record has the restarted server's PID): {pids:?}"
+    );
+
+    let down = jspec(&state)
+        .args(["lab", "down"])
+        .output()
+        .expect("lab down");
+    assert_eq!(down.status.code(), Some(0));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        pids.iter().all(|&(_, pid)| !alive(pid)),
+        "lab down stopped {pids:?}: {}",
+        String::from_utf8_lossy(&down.stdout)
+    );
+}
