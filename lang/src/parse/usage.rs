@@ -90,29 +90,10 @@ pub fn usage(keyword: &str) -> Option<&'static str> {
         .map(|(_, usage)| *usage)
 }
 
-/// Keywords that start a statement (as opposed to file or case entries).
+/// Keywords that start a statement (as opposed to file or case entries, and `every`, which
+/// starts a chaos rule inside a chaos block).
 pub fn is_statement(keyword: &str) -> bool {
-    const NOT_STATEMENTS: &[&str] = &[
-        "suite",
-        "section",
-        "use",
-        "procedure",
-        "case",
-        "priority",
-        "type",
-        "refs",
-        "tags",
-        "estimate",
-        "requires",
-        "preconditions",
-        "servers",
-        "databases",
-        "user",
-        "room",
-        "setup",
-        "step",
-        "teardown",
-        "every",
-    ];
-    usage(keyword).is_some() && !NOT_STATEMENTS.contains(&keyword)
+    usage(keyword).is_some()
+        && !crate::keywords::DECLARATIONS.words.contains(&keyword)
+        && keyword != "every"
 }
