@@ -7,6 +7,7 @@ mod lsp;
 mod output;
 mod paths;
 mod run_cmd;
+mod signals;
 mod testrail_cmd;
 
 use std::path::PathBuf;

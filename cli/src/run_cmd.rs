@@ -1,29 +1,26 @@
 //! `jspec run`: check the specs, start the local lab, run the selected cases, report.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jspec_lang::check::{CheckOptions, FaultPlane, check, plane_warnings};
 use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
 use jspec_runtime::env::Environment;
-use jspec_runtime::event::{RunEvent, Status};
-use jspec_runtime::exec::binding::{bind, roles_of};
-use jspec_runtime::exec::{RunOptions, run_cases};
-use jspec_runtime::fault::control::FaultControl;
+use jspec_runtime::event::Status;
+use jspec_runtime::exec::RunOptions;
 use jspec_runtime::fault::model::{Plane, TcpTimeouts};
-use jspec_runtime::fault::proxy::ProxyPlane;
-use jspec_runtime::lab::Lab;
 use jspec_runtime::plan::{Selection, plan};
 use jspec_runtime::report::{
     ConsoleReporter, Fanout, FaultTraceReporter, JsonlReporter, JunitReporter, TestrailReporter,
     Verbosity,
 };
-use tokio_util::sync::CancellationToken;
+use jspec_runtime::runner::{FolderError, RunControl, RunEnd, RunFolder, RunOutcome, Runner};
+use jspec_runtime::xmpp::Mutation;
 
 use crate::exit;
 use crate::output::Style;
+use crate::signals::Signals;
 
 /// The options of `jspec run` (see `jspec run --help`).
 #[derive(Debug, clap::Args)]
@@ -74,6 +71,10 @@ pub(crate) struct RunArgs {
     /// Print only failures and the summary.
     #[arg(short, long)]
     quiet: bool,
+    /// Test jspec itself: every session receives its first message wrongly (drop, duplicate,
+    /// delay, alter, reorder, stamp), and cases that check it must fail (docs/mutation.md).
+    #[arg(long, hide = true, value_name = "OPERATOR")]
+    mutate: Option<Mutation>,
 }
 
 pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
@@ -110,7 +111,6 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         eprintln!("error: no case to run (check the paths, --case and --tag)");
         return exit::SPEC_ERROR;
     }
-    let roles = roles_of(&planned);
     let environment = match &args.env {
         Some(path) => match Environment::load(path) {
             Ok(environment) => environment,
@@ -138,17 +138,6 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     }
     let seed = args.seed.unwrap_or_else(random_seed);
     let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
-    if let Err(error) = std::fs::create_dir_all(&out_dir) {
-        eprintln!(
-            "error: cannot create the run folder {}: {error}",
-            out_dir.display()
-        );
-        return exit::INFRASTRUCTURE;
-    }
-    let runtime = match crate::output::async_runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
     let options = RunOptions {
         out_dir: out_dir.clone(),
         jobs: args.jobs.max(1),
@@ -161,6 +150,39 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
             established: args.cut_timeout,
             ..TcpTimeouts::default()
         },
+        mutation: args.mutate,
+    };
+    let runner = Runner {
+        program: &program,
+        planned: &planned,
+        environment: &environment,
+        options,
+    };
+    let missing = runner.check_environment();
+    if !missing.is_empty() {
+        eprint!(
+            "{}",
+            render_all(&missing, &program.sources, style.render_options())
+        );
+        eprintln!(
+            "error: the environment lacks what the cases need; nothing was run (docs/environment.md)"
+        );
+        return exit::SPEC_ERROR;
+    }
+    // Held until the run ends: no other run writes into this folder meanwhile.
+    let _folder = match RunFolder::claim(&out_dir) {
+        Ok(folder) => folder,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return match error {
+                FolderError::Create { .. } => exit::INFRASTRUCTURE,
+                FolderError::Busy { .. } | FolderError::NotEmpty { .. } => exit::SPEC_ERROR,
+            };
+        }
+    };
+    let runtime = match crate::output::async_runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
     };
     let verbosity = if args.verbose {
         Verbosity::Verbose
@@ -169,187 +191,49 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     } else {
         Verbosity::Normal
     };
-    runtime.block_on(run_async(
-        &program,
-        &planned,
-        &environment,
-        &roles,
-        options,
-        style,
-        verbosity,
-        args.fail_on_blocked,
-    ))
+    runtime.block_on(async {
+        let reporters = match reporters(&out_dir, style, verbosity) {
+            Ok(reporters) => reporters,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return exit::INFRASTRUCTURE;
+            }
+        };
+        let control = RunControl::default();
+        let signals = Signals::listen(control.clone());
+        let outcome = runner.run(reporters, control).await;
+        let signal = signals.received();
+        exit_code(&outcome, signal, args.fail_on_blocked)
+    })
 }
 
-async fn run_async(
-    program: &Program,
-    planned: &[jspec_runtime::plan::PlannedCase<'_>],
-    environment: &Environment,
-    roles: &[String],
-    options: RunOptions,
-    style: Style,
-    verbosity: Verbosity,
-    fail_on_blocked: bool,
-) -> u8 {
+/// The console, events.jsonl, faults.jsonl, junit.xml and testrail-results.json reporters.
+fn reporters(out_dir: &Path, style: Style, verbosity: Verbosity) -> Result<Fanout, String> {
     let mut reporters = Fanout::new().with(
         "console",
         ConsoleReporter::new(Box::new(std::io::stdout()), style.color, verbosity),
     );
-    match JsonlReporter::create(&options.out_dir) {
-        Ok(jsonl) => reporters.push("events.jsonl", jsonl),
-        Err(error) => {
-            eprintln!(
-                "error: cannot write events.jsonl in {}: {error}",
-                options.out_dir.display()
-            );
-            return exit::INFRASTRUCTURE;
-        }
-    }
-    match FaultTraceReporter::create(&options.out_dir) {
-        Ok(trace) => reporters.push("faults.jsonl", trace),
-        Err(error) => {
-            eprintln!(
-                "error: cannot write faults.jsonl in {}: {error}",
-                options.out_dir.display()
-            );
-            return exit::INFRASTRUCTURE;
-        }
-    }
-    reporters.push("junit.xml", JunitReporter::new(&options.out_dir));
-    reporters.push(
-        "testrail-results.json",
-        TestrailReporter::new(&options.out_dir),
-    );
-    let (events, mut receiver) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
-    let reporting = tokio::spawn(async move {
-        while let Some(event) = receiver.recv().await {
-            reporters.send(&event);
-        }
-    });
-    let _ = events.send(RunEvent::RunStarted {
-        run_id: options.run_tag.clone(),
-        seed: options.seed,
-        cases: planned.len(),
-        out_dir: options.out_dir.display().to_string(),
-        jspec_version: env!("CARGO_PKG_VERSION").to_string(),
-    });
+    let jsonl = JsonlReporter::create(out_dir)
+        .map_err(|e| format!("cannot write events.jsonl in {}: {e}", out_dir.display()))?;
+    reporters.push("events.jsonl", jsonl);
+    let trace = FaultTraceReporter::create(out_dir)
+        .map_err(|e| format!("cannot write faults.jsonl in {}: {e}", out_dir.display()))?;
+    reporters.push("faults.jsonl", trace);
+    reporters.push("junit.xml", JunitReporter::new(out_dir));
+    reporters.push("testrail-results.json", TestrailReporter::new(out_dir));
+    Ok(reporters)
+}
 
-    let cancel = CancellationToken::new();
-    let interrupt = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ninterrupted: stopping the cases (teardown still runs), then the lab");
-                cancel.cancel();
-            }
-        })
-    };
-
-    // The roles the environment has; cases naming others are blocked with the reason.
-    let known: Vec<&str> = roles
-        .iter()
-        .map(String::as_str)
-        .filter(|r| environment.server(r).is_some())
-        .collect();
-    let proxy = match options.plane {
-        Plane::Proxy => Some(Arc::new(ProxyPlane::new(options.tcp_timeouts))),
-        Plane::Packet => None,
-    };
-    let spec = match environment.lab_spec(&known) {
-        Ok(mut spec) => {
-            spec.proxy = proxy.clone();
-            spec.packet = options.plane == Plane::Packet;
-            spec
-        }
-        Err(error) => {
-            eprint!("{}", error.render(style.render_options()));
-            drop(events);
-            let _ = reporting.await;
-            return exit::SPEC_ERROR;
-        }
-    };
-    let started = std::time::Instant::now();
-    let lab = if spec.servers.is_empty() {
-        None
-    } else {
-        let _ = events.send(RunEvent::LabStarting {
-            servers: spec.servers.clone(),
-        });
-        match Lab::start(&spec, &options.out_dir.join("lab")).await {
-            Ok(lab) => Some(Arc::new(lab)),
-            Err(error) => {
-                eprintln!("error: the local lab did not start: {error}");
-                drop(events);
-                let _ = reporting.await;
-                return exit::INFRASTRUCTURE;
-            }
-        }
-    };
-    let known: Vec<String> = known.iter().map(|r| r.to_string()).collect();
-    let (view, trust) = match bind(environment, lab.clone(), &known).await {
-        Ok(bound) => bound,
-        Err(error) => {
-            eprintln!("error: {error}");
-            drop(events);
-            let _ = reporting.await;
-            if let Some(lab) = lab.and_then(|lab| Arc::try_unwrap(lab).ok()) {
-                lab.stop().await;
-            }
-            return exit::INFRASTRUCTURE;
-        }
-    };
-    let (mut view, trust) = (view, trust);
-    let commands = known
-        .iter()
-        .filter_map(|role| match environment.server(role) {
-            Some(jspec_runtime::env::ServerEnv::External(server)) => {
-                Some((role.clone(), server.commands.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    view.faults = Some(Arc::new(FaultControl::new(
-        options.plane,
-        lab.clone(),
-        proxy.clone(),
-        commands,
-    )));
-    let _ = events.send(RunEvent::LabReady {
-        servers: view.lab_servers(),
-        elapsed: started.elapsed(),
-    });
-    let trust = Arc::new(trust);
-
-    let (results, summary) = run_cases(
-        program,
-        planned,
-        &view,
-        trust,
-        &options,
-        events.clone(),
-        cancel.clone(),
-    )
-    .await;
-    let _ = events.send(RunEvent::RunFinished {
-        summary: summary.clone(),
-    });
-    drop(events);
-    let _ = reporting.await;
-    interrupt.abort();
-    drop(view);
-    if let Some(lab) = lab {
-        match Arc::try_unwrap(lab) {
-            Ok(lab) => lab.stop().await,
-            Err(_) => tracing::warn!("the lab is still in use; its servers stop when jspec exits"),
-        }
+/// The exit status of a run: a signal's conventional 128 + N, 3 when the lab or jspec failed
+/// (also for one case), 1 when a case failed (or was blocked, with `--fail-on-blocked`).
+fn exit_code(outcome: &RunOutcome, signal: Option<i32>, fail_on_blocked: bool) -> u8 {
+    if outcome.end == RunEnd::Interrupted {
+        return signal.map_or(exit::INTERRUPTED, |n| (128 + n) as u8);
     }
-    if cancel.is_cancelled() {
-        // Interrupted by Ctrl-C: the conventional status of a process ended by SIGINT.
-        return exit::INTERRUPTED;
+    if matches!(outcome.end, RunEnd::LabFailed(_)) || outcome.any(Status::Error) {
+        return exit::INFRASTRUCTURE;
     }
-    let failed = results.iter().any(|r| r.status == Status::Failed);
-    let blocked = results.iter().any(|r| r.status == Status::Blocked);
-    if failed || (fail_on_blocked && blocked) {
+    if outcome.any(Status::Failed) || (fail_on_blocked && outcome.any(Status::Blocked)) {
         exit::FAILED
     } else {
         exit::OK

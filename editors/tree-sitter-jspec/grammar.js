@@ -126,8 +126,9 @@ module.exports = grammar({
 
     // ------------------------------------------------------------------ expectations
     expect_receives_stmt: ($) =>
-      seq('expect', field('user', $.identifier), 'receives', optional('strict'),
-        choice('nothing', $.string_list),
+      seq('expect', field('user', $.identifier), 'receives',
+        choice('nothing', seq('no', 'stanzas'),
+          seq(optional('delayed'), optional('strict'), $.string_list)),
         optional($.from_clause), optional($.in_order), optional($.within_clause)),
     from_clause: ($) => seq('from', $.identifier),
     in_order: (_) => seq('in', 'order'),

@@ -85,6 +85,7 @@ pub const CLAUSES: Group = Group {
         "via",
         "from",
         "receives",
+        "delayed",
         "strict",
         "in",
         "order",
@@ -147,6 +148,7 @@ pub const CONSTANTS: Group = Group {
         "self-signed",
         "none",
         "nothing",
+        "stanzas",
     ],
 };
 

@@ -376,6 +376,8 @@ fn every_statement_form_has_an_example() {
         "expect receives xml",
         "expect receives several",
         "expect receives nothing",
+        "expect receives no stanzas",
+        "expect receives delayed",
         "expect receives from",
         "expect receives in order",
         "expect receives within",
@@ -527,6 +529,9 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                 jspec_lang::ast::Expected::Nothing(_) => {
                     seen.insert("expect receives nothing");
                 }
+                jspec_lang::ast::Expected::NoStanzas(_) => {
+                    seen.insert("expect receives no stanzas");
+                }
                 jspec_lang::ast::Expected::Messages(messages) => {
                     if messages.len() > 1 {
                         seen.insert("expect receives several");
@@ -535,6 +540,9 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                         seen.insert("expect receives xml");
                     }
                 }
+            }
+            if expect.delayed {
+                seen.insert("expect receives delayed");
             }
             if expect.from.is_some() {
                 seen.insert("expect receives from");

@@ -50,8 +50,11 @@ pub enum Status {
     /// Interrupted (Ctrl-C, run timeout): run it again.
     Retest,
     Failed,
-    /// Not run because an earlier step failed.
+    /// Not run: a step after one that did not pass, or a case the run never started.
     Skipped,
+    /// jspec or the lab could not do its part (the lab did not start, an account is missing, a
+    /// fault could not be applied): no verdict on the server. The run exits 3.
+    Error,
 }
 
 impl Status {
@@ -61,7 +64,7 @@ impl Status {
         match self {
             Status::Passed => 1,
             Status::Blocked => 2,
-            Status::Retest | Status::Skipped => 4,
+            Status::Retest | Status::Skipped | Status::Error => 4,
             Status::Failed => 5,
         }
     }
@@ -73,6 +76,32 @@ impl Status {
             Status::Retest => "retest",
             Status::Failed => "failed",
             Status::Skipped => "skipped",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Who is at fault when a statement does not pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The server did not behave as the case expects (the case fails).
+    #[default]
+    Expectation,
+    /// The server broke the protocol: a stream too deep or too large, an answer XMPP does not
+    /// allow (the case fails).
+    Protocol,
+    /// jspec or the lab could not do its part: the step is an error, not a verdict on the
+    /// server (exit 3).
+    Harness,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Expectation => "expectation",
+            FailureKind::Protocol => "protocol",
+            FailureKind::Harness => "harness",
         }
     }
 }
@@ -80,6 +109,7 @@ impl Status {
 /// Why a statement failed, with the source line it failed on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Failure {
+    pub kind: FailureKind,
     /// One line: "bob received nothing from ops within 5s".
     pub message: String,
     pub file: String,
@@ -89,6 +119,8 @@ pub struct Failure {
     pub source_line: String,
     /// What was expected (text or XML pattern), when the statement is an expectation.
     pub expected: Option<String>,
+    /// What was observed instead, when it is a value (`"2 messages: ..."`, `connected`).
+    pub actual: Option<String>,
     /// The received stanza closest to what was expected, if any.
     pub closest: Option<String>,
 }
@@ -130,6 +162,10 @@ pub struct Summary {
     pub failed: usize,
     pub blocked: usize,
     pub retest: usize,
+    /// Cases the harness could not run (Status::Error).
+    pub errors: usize,
+    /// Cases never started (the run was interrupted or stopped by an error first).
+    pub not_run: usize,
     #[serde(rename = "elapsed_ms", with = "millis")]
     pub elapsed: Duration,
 }
@@ -140,12 +176,14 @@ impl Summary {
             Status::Passed => self.passed += 1,
             Status::Failed => self.failed += 1,
             Status::Blocked => self.blocked += 1,
-            Status::Retest | Status::Skipped => self.retest += 1,
+            Status::Retest => self.retest += 1,
+            Status::Skipped => self.not_run += 1,
+            Status::Error => self.errors += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.passed + self.failed + self.blocked + self.retest
+        self.passed + self.failed + self.blocked + self.retest + self.errors + self.not_run
     }
 }
 
@@ -226,6 +264,9 @@ pub enum RunEvent {
     },
     RunFinished {
         summary: Summary,
+        /// Why the run ended early (the lab did not start, an interruption), if it did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
 }
 
@@ -243,6 +284,13 @@ pub trait Reporter: Send {
     /// Handles one event; an I/O error is reported once and the reporter is dropped, the run
     /// goes on.
     fn on_event(&mut self, event: &RunEvent) -> std::io::Result<()>;
+
+    /// Writes what the events so far changed, for reporters that rewrite a whole file. Called
+    /// after each burst of events, so a burst of results (an interrupted run reporting its
+    /// remaining cases) costs one rewrite, not one per case.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 mod millis {

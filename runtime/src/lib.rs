@@ -9,4 +9,5 @@ pub mod fault;
 pub mod lab;
 pub mod plan;
 pub mod report;
+pub mod runner;
 pub mod xmpp;

@@ -15,15 +15,16 @@
   "parallel" "repeat" "check"
 ] @keyword.control
 [
-  "with" "nodes" "on" "to" "auth" "abruptly" "as" "via" "from" "receives" "strict" "in" "order"
-  "within" "fails" "archive" "of" "has" "messages" "message" "link" "authenticated" "by" "over"
-  "certificate" "ticket" "database" "reject" "close" "lag" "jitter" "drop" "throttle" "duplicate"
-  "reorder" "tamper" "bandwidth" "seed" "for" "one" "times" "delivery" "no" "loss" "duplicates"
+  "with" "nodes" "on" "to" "auth" "abruptly" "as" "via" "from" "receives" "delayed" "strict" "in"
+  "order" "within" "fails" "archive" "of" "has" "messages" "message" "link" "authenticated" "by"
+  "over" "certificate" "ticket" "database" "reject" "close" "lag" "jitter" "drop" "throttle"
+  "duplicate" "reorder" "tamper" "bandwidth" "seed" "for" "one" "times" "delivery" "no" "loss"
+  "duplicates"
 ] @keyword.operator
 [
   "low" "medium" "high" "critical" "starttls" "direct-tls" "scram" "plain" "external" "gssapi"
   "dialback" "valid" "expired" "not-yet-valid" "revoked" "wrong-host" "self-signed" "none"
-  "nothing"
+  "nothing" "stanzas"
 ] @constant.builtin
 ; END GENERATED KEYWORDS
 

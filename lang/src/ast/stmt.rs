@@ -133,7 +133,10 @@ pub enum AuthMechanism {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectReceives {
     pub user: Name,
-    /// `strict`: child elements must come in the written order.
+    /// `delayed`: only stanzas delivered late (XEP-0203 `<delay/>`: room history replayed on
+    /// join, offline messages) match; without it only live ones do.
+    pub delayed: bool,
+    /// `strict`: the pattern's children are all the element's children, in the written order.
     pub strict: bool,
     pub expected: Expected,
     pub from: Option<Name>,
@@ -143,7 +146,10 @@ pub struct ExpectReceives {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expected {
+    /// `nothing`: no message stanza of any kind (with or without a body, errors included).
     Nothing(Span),
+    /// `no stanzas`: no stanza at all (messages, presences and iqs).
+    NoStanzas(Span),
     Messages(Vec<Str>),
 }
 

@@ -12,6 +12,7 @@ mod walk;
 mod xml;
 
 pub use names::{CAPABILITIES, FAILURE_REASONS, ROOM_FIELDS, SERVER_FIELDS, USER_FIELDS};
+pub use xml::PATTERN_NS;
 
 use std::collections::HashMap;
 

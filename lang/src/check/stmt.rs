@@ -45,7 +45,7 @@ impl Walker<'_, '_> {
             StmtKind::SendRaw { from, xml } => {
                 self.resolve(from, Want::User);
                 self.string(xml);
-                self.xml(xml);
+                self.xml(xml, false);
             }
             StmtKind::Wait(d) => self.duration(d, "wait", values::DAY),
             StmtKind::ExpectReceives(expect) => self.expect_receives(expect),
@@ -214,7 +214,7 @@ impl Walker<'_, '_> {
             for message in messages {
                 self.string(message);
                 if message.is_xml() {
-                    self.xml(message);
+                    self.xml(message, true);
                     self.add_captures(xml::captures(message));
                 }
             }
@@ -402,8 +402,8 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn xml(&mut self, string: &Str) {
-        let finding = xml::check(self.file, self.src(), string);
+    fn xml(&mut self, string: &Str, pattern: bool) {
+        let finding = xml::check(self.file, self.src(), string, pattern);
         self.report_here(finding);
     }
 

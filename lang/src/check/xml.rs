@@ -4,9 +4,14 @@ use crate::ast::{Str, StrPart};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::{SourceId, Span};
 
+/// The namespace of a pattern's `jspec:` attributes (`jspec:absent`), declared for every
+/// pattern so that writers need not.
+pub const PATTERN_NS: &str = "urn:jspec:pattern";
+
 /// Checks that a raw stanza or XML pattern is one well-formed element. Interpolations are
 /// replaced by placeholders of the same length, so error positions map back to the source.
-pub(crate) fn check(file: SourceId, src: &str, string: &Str) -> Option<Diagnostic> {
+/// In a pattern the `jspec:` prefix is declared.
+pub(crate) fn check(file: SourceId, src: &str, string: &Str, pattern: bool) -> Option<Diagnostic> {
     let content = string.content_span();
     let (text, exact) = if string.triple {
         // Triple-quoted strings have no escapes: the source slice is the text, offset for offset.
@@ -37,10 +42,19 @@ pub(crate) fn check(file: SourceId, src: &str, string: &Str) -> Option<Diagnosti
                 .with_help(r#"write the stanza in a triple-quoted string: """<message to="${bob.jid}"><body>hi</body></message>""""#),
         );
     }
-    let error = roxmltree::Document::parse(&text).err()?;
+    let (parsed, declared) = match pattern {
+        true => declare_pattern_prefix(&text),
+        false => (text.clone(), None),
+    };
+    let error = roxmltree::Document::parse(&parsed).err()?;
     let position = error.pos();
     let span = if exact {
-        let offset = offset_of(&text, position.row as usize, position.col as usize);
+        let mut offset = offset_of(&parsed, position.row as usize, position.col as usize);
+        if let Some((at, len)) = declared
+            && offset >= at
+        {
+            offset = offset.saturating_sub(len).max(at);
+        }
         let at = content.start as usize + offset;
         // One character, whatever its width in bytes.
         let width = src
@@ -56,6 +70,22 @@ pub(crate) fn check(file: SourceId, src: &str, string: &Str) -> Option<Diagnosti
             .with_label(span, error.to_string())
             .with_help("a stanza is one XML element: close every tag, quote attribute values, escape & and < as &amp; and &lt;"),
     )
+}
+
+/// The text with `xmlns:jspec="..."` added to the first start tag, and where it was added (byte
+/// offset and length), so that error positions can be mapped back.
+fn declare_pattern_prefix(text: &str) -> (String, Option<(usize, usize)>) {
+    let Some(open) = text.find('<') else {
+        return (text.to_string(), None);
+    };
+    let name_len = text[open + 1..]
+        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .unwrap_or(text.len() - open - 1);
+    let at = open + 1 + name_len;
+    let declaration = format!(" xmlns:jspec=\"{PATTERN_NS}\"");
+    let mut out = text.to_string();
+    out.insert_str(at, &declaration);
+    (out, Some((at, declaration.len())))
 }
 
 /// The names captured by `{$name}` in a pattern.

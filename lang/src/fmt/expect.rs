@@ -15,11 +15,15 @@ pub(crate) fn receives(p: &mut Printer<'_>, expect: &ExpectReceives) {
     p.text("expect ");
     p.text(&expect.user.text);
     p.text(" receives ");
+    if expect.delayed {
+        p.text("delayed ");
+    }
     if expect.strict {
         p.text("strict ");
     }
     match &expect.expected {
         Expected::Nothing(_) => p.text("nothing"),
+        Expected::NoStanzas(_) => p.text("no stanzas"),
         Expected::Messages(messages) => strings(p, messages),
     }
     if let Some(from) = &expect.from {

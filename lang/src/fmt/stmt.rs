@@ -42,7 +42,7 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         StmtKind::Send { body, .. } => one_line(body),
         StmtKind::SendRaw { xml, .. } => one_line(xml),
         StmtKind::ExpectReceives(expect) => match &expect.expected {
-            Expected::Nothing(_) => true,
+            Expected::Nothing(_) | Expected::NoStanzas(_) => true,
             Expected::Messages(messages) => messages.iter().all(one_line),
         },
         StmtKind::ExpectConnectFails { reason, .. } => one_line(reason),

@@ -193,14 +193,19 @@ impl<'s> Builder<'s> {
         Ok(StmtKind::Wait(self.duration(duration)))
     }
 
-    /// `expect_receives_stmt = { "expect" ~ ident ~ "receives" ~ (nothing | string_list) ~ ... }`
+    /// `expect_receives_stmt = { "expect" ~ ident ~ "receives" ~ (nothing | no_stanzas |
+    /// delayed? strict? string_list) ~ ... }`
     fn expect_receives_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
         let user = self.ident(children.required(Rule::ident, "expect")?);
+        let nothing = children.optional(Rule::nothing);
+        let no_stanzas = children.optional(Rule::no_stanzas);
+        let delayed = children.optional(Rule::delayed).is_some();
         let strict = children.optional(Rule::strict).is_some();
-        let expected = match children.optional(Rule::nothing) {
-            Some(nothing) => Expected::Nothing(span(&nothing)),
-            None => Expected::Messages(
+        let expected = match (nothing, no_stanzas) {
+            (Some(nothing), _) => Expected::Nothing(span(&nothing)),
+            (None, Some(none)) => Expected::NoStanzas(span(&none)),
+            (None, None) => Expected::Messages(
                 self.string_list(children.required(Rule::string_list, "expect")?)?,
             ),
         };
@@ -212,6 +217,7 @@ impl<'s> Builder<'s> {
         let within = self.within(&mut children)?;
         Ok(StmtKind::ExpectReceives(ExpectReceives {
             user,
+            delayed,
             strict,
             expected,
             from,

@@ -14,9 +14,13 @@ impl Prose<'_> {
     /// within 5 s"; an XML pattern reads "a stanza matching <presence .../>".
     pub(super) fn receives(&self, expect: &ExpectReceives) -> String {
         let mut out = format!("{} receives", self.user(&expect.user));
+        if expect.delayed {
+            out.push_str(" (delayed, from history or offline storage)");
+        }
         let mut xml_tail = None;
         match &expect.expected {
             Expected::Nothing(_) => out.push_str(" nothing"),
+            Expected::NoStanzas(_) => out.push_str(" no stanza of any kind"),
             Expected::Messages(messages) if messages.iter().any(|m| self.multi_line(m)) => {
                 // Patterns that span lines go last, below the conditions.
                 let noun = if messages.len() == 1 {
@@ -26,7 +30,7 @@ impl Prose<'_> {
                 };
                 out.push_str(&format!(" {noun} matching"));
                 if expect.strict {
-                    out.push_str(" (children in the written order)");
+                    out.push_str(" (exactly these children, in this order)");
                 }
                 let patterns: Vec<String> = messages.iter().map(|m| self.message(m)).collect();
                 xml_tail = Some(patterns.join("\n"));
@@ -41,7 +45,7 @@ impl Prose<'_> {
                     };
                     out.push_str(&format!(" {noun} matching"));
                     if expect.strict {
-                        out.push_str(" (children in the written order)");
+                        out.push_str(" (exactly these children, in this order)");
                     }
                 }
                 out.push(' ');

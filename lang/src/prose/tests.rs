@@ -133,9 +133,17 @@ fn expect_receives() {
     );
     assert_eq!(
         one("expect bob receives strict \"\"\"\n<iq>\n  <a/>\n</iq>\n\"\"\" within 1s"),
-        "Bob receives a stanza matching (children in the written order) within 1 s:\n    <iq>\n      <a/>\n    </iq>"
+        "Bob receives a stanza matching (exactly these children, in this order) within 1 s:\n    <iq>\n      <a/>\n    </iq>"
     );
     assert_eq!(kind("expect bob receives nothing"), LineKind::Expectation);
+    assert_eq!(
+        one("expect bob receives no stanzas from alice within 2s"),
+        "Bob receives no stanza of any kind from Alice within 2 s"
+    );
+    assert_eq!(
+        one("expect bob receives delayed \"m1\" from ops within 5s"),
+        "Bob receives (delayed, from history or offline storage) \"m1\" from room ops within 5 s"
+    );
 }
 
 #[test]

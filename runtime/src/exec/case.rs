@@ -18,7 +18,7 @@ use super::outcome::StmtError;
 use super::scope::CaseScope;
 use super::transcript::write_transcripts;
 use super::{LabView, RunOptions};
-use crate::event::{BlockKind, CaseRef, CaseResult, RunEvent, Status, StepResult};
+use crate::event::{BlockKind, CaseRef, CaseResult, FailureKind, RunEvent, Status, StepResult};
 use crate::plan::PlannedCase;
 
 /// How long teardown may take after the case was interrupted or timed out.
@@ -34,6 +34,8 @@ pub(crate) struct CaseRun<'a, 'p> {
     pub(crate) trust: Arc<RootCertStore>,
     pub(crate) events: mpsc::UnboundedSender<RunEvent>,
     pub(crate) run_cancel: CancellationToken,
+    /// A forced stop: teardown after an interruption is skipped.
+    pub(crate) force: CancellationToken,
 }
 
 impl CaseRun<'_, '_> {
@@ -41,6 +43,19 @@ impl CaseRun<'_, '_> {
         let started = Instant::now();
         let case = self.planned.case;
         let case_ref = case_ref(self.program, self.planned);
+        if self.run_cancel.is_cancelled() {
+            // Stopped before this case began: not run, and quickly (no accounts, no lab work).
+            let result = not_run(
+                case,
+                case_ref,
+                Status::Skipped,
+                "not run: the run was interrupted".into(),
+            );
+            let _ = self.events.send(RunEvent::CaseFinished {
+                result: result.clone(),
+            });
+            return result;
+        }
         let _ = self.events.send(RunEvent::CaseStarted {
             case: case_ref.clone(),
         });
@@ -152,10 +167,10 @@ impl CaseRun<'_, '_> {
             self.options.seed,
         );
         if let Err(reason) = self.lab.create_accounts(&scope).await {
-            let mut result = blocked(
+            let mut result = errored(
                 case,
                 case_ref,
-                format!("setup could not reach the lab: {reason}"),
+                format!("setup could not create the accounts: {reason}"),
             );
             result.elapsed = started.elapsed();
             return result;
@@ -182,13 +197,14 @@ impl CaseRun<'_, '_> {
         ctx.faults = self.lab.faults.clone();
         ctx.lab = self.lab.lab.clone();
         ctx.seed = self.options.seed;
+        ctx.mutation = self.options.mutation;
         let prepared = match secure {
             true => prepare_security(&ctx, case).await,
             false => Ok(()),
         };
         if let Err(reason) = prepared {
             timeout_guard.abort();
-            let mut result = blocked(
+            let mut result = errored(
                 case,
                 case_ref,
                 format!("setup could not configure the lab: {reason}"),
@@ -198,10 +214,10 @@ impl CaseRun<'_, '_> {
         }
         if faulty && let Err(reason) = heal(&ctx, "heal before the case").await {
             timeout_guard.abort();
-            let mut result = blocked(
+            let mut result = errored(
                 case,
                 case_ref,
-                format!("setup could not reach the lab: {reason}"),
+                format!("setup could not heal the lab: {reason}"),
             );
             result.elapsed = started.elapsed();
             return result;
@@ -246,14 +262,17 @@ impl CaseRun<'_, '_> {
                 title: title.clone(),
             });
             let step_started = Instant::now();
-            let frame = Frame::case(self.planned.file);
+            let mut frame = Frame::case(self.planned.file);
+            frame.teardown = kind == BlockKind::Teardown;
             let outcome = if kind == BlockKind::Teardown && cancel.is_cancelled() {
-                // Teardown always runs, with a fresh, short deadline after an interruption.
+                // Teardown always runs, with a fresh, short deadline after an interruption;
+                // a forced stop cuts it short.
                 let grace = CancellationToken::new();
                 ctx.set_cancel(grace.clone());
                 tokio::select! {
                     result = ctx.block(body, &frame) => result,
                     _ = tokio::time::sleep(TEARDOWN_GRACE) => { grace.cancel(); Err(StmtError::Interrupted) }
+                    _ = self.force.cancelled() => { grace.cancel(); Err(StmtError::Interrupted) }
                 }
             } else {
                 ctx.block(body, &frame).await
@@ -261,8 +280,12 @@ impl CaseRun<'_, '_> {
             let (status, actual, failure) = match outcome {
                 Ok(()) => (Status::Passed, "as expected".to_string(), None),
                 Err(StmtError::Failed(failed)) => {
-                    let failure = ctx.failure((self.planned.file, body.span), failed);
-                    (Status::Failed, failure.message.clone(), Some(failure))
+                    let failure = ctx.failure((self.planned.file, body.span), *failed);
+                    let status = match failure.kind {
+                        FailureKind::Harness => Status::Error,
+                        FailureKind::Expectation | FailureKind::Protocol => Status::Failed,
+                    };
+                    (status, failure.message.clone(), Some(failure))
                 }
                 Err(StmtError::Blocked(reason)) => (Status::Blocked, reason, None),
                 Err(StmtError::Interrupted) => {
@@ -301,9 +324,10 @@ impl CaseRun<'_, '_> {
         }
         timeout_guard.abort();
         for (_, session) in ctx.open_sessions() {
-            if tokio::time::timeout(Duration::from_secs(3), session.close())
-                .await
-                .is_err()
+            if self.force.is_cancelled()
+                || tokio::time::timeout(Duration::from_secs(3), session.close())
+                    .await
+                    .is_err()
             {
                 session.abort().await;
             }
@@ -380,10 +404,13 @@ async fn restore_security(ctx: &CaseContext<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// The case's status from its blocks: failed beats blocked beats retest beats passed.
+/// The case's status from its blocks: an error beats failed beats blocked beats retest beats
+/// passed (a harness error means the verdicts of the case cannot be trusted).
 fn case_status(steps: &[StepResult]) -> Status {
     let has = |status| steps.iter().any(|s| s.status == status);
-    if has(Status::Failed) {
+    if has(Status::Error) {
+        Status::Error
+    } else if has(Status::Failed) {
         Status::Failed
     } else if has(Status::Blocked) {
         Status::Blocked
@@ -395,6 +422,21 @@ fn case_status(steps: &[StepResult]) -> Status {
 }
 
 fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
+    not_run(case, case_ref, Status::Blocked, reason)
+}
+
+/// A case the harness could not start (an error, exit 3).
+fn errored(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
+    not_run(case, case_ref, Status::Error, reason)
+}
+
+/// A case whose steps did not run, each with `status` and `reason`.
+pub(crate) fn not_run(
+    case: &Case,
+    case_ref: CaseRef,
+    status: Status,
+    reason: String,
+) -> CaseResult {
     let steps = case
         .entries
         .iter()
@@ -402,7 +444,7 @@ fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
             CaseEntryKind::Step { title, .. } => Some(StepResult {
                 kind: BlockKind::Step,
                 title: title.display(),
-                status: Status::Blocked,
+                status,
                 elapsed: Duration::ZERO,
                 actions: Vec::new(),
                 expected: Vec::new(),
@@ -414,7 +456,7 @@ fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
         .collect();
     CaseResult {
         case: case_ref,
-        status: Status::Blocked,
+        status,
         elapsed: Duration::ZERO,
         steps,
         reason: Some(reason),

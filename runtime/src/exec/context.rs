@@ -1,7 +1,7 @@
-//! The state of one running case: its resolved names, its sessions, what each actor's
-//! expectations have already consumed, captures, and where events go.
+//! The state of one running case: its resolved names, its sessions (each inbox knows what was
+//! consumed), captures, and where events go.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub(crate) struct Frame {
     pub(crate) calls: Vec<(SourceId, Span, String)>,
     /// `${i}` of the enclosing repeats, innermost last.
     pub(crate) rounds: Vec<u64>,
+    /// Running the case's teardown, which only cleans up.
+    pub(crate) teardown: bool,
 }
 
 impl Frame {
@@ -44,6 +46,7 @@ impl Frame {
             params: HashMap::new(),
             calls: Vec::new(),
             rounds: Vec::new(),
+            teardown: false,
         }
     }
 
@@ -69,7 +72,6 @@ pub(crate) struct CaseContext<'p> {
     cancel: Mutex<CancellationToken>,
     pub(crate) events: mpsc::UnboundedSender<RunEvent>,
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
-    consumed: Mutex<BTreeMap<String, BTreeSet<u64>>>,
     captures: Mutex<BTreeMap<String, String>>,
     /// Every session this case opened, also the closed ones, for the transcripts.
     pub(crate) history: Mutex<Vec<(String, Arc<Session>)>>,
@@ -80,6 +82,8 @@ pub(crate) struct CaseContext<'p> {
     pub(crate) lab: Option<Arc<crate::lab::Lab>>,
     /// The run's master seed; fault seeds derive from it.
     pub(crate) seed: u64,
+    /// Deliberately wrong deliveries for every session (the mutation test).
+    pub(crate) mutation: Option<crate::xmpp::Mutation>,
     pub(crate) started: Instant,
     /// Messages sent to rooms and who was there, for `check delivery`.
     pub(crate) delivery: Mutex<super::delivery::DeliveryLog>,
@@ -107,13 +111,13 @@ impl<'p> CaseContext<'p> {
             cancel: Mutex::new(cancel),
             events,
             sessions: Mutex::default(),
-            consumed: Mutex::default(),
             captures: Mutex::default(),
             history: Mutex::default(),
             next_id: Mutex::new(0),
             faults: None,
             lab: None,
             seed: 0,
+            mutation: None,
             started: Instant::now(),
             delivery: Mutex::default(),
         }
@@ -165,19 +169,6 @@ impl<'p> CaseContext<'p> {
             .collect()
     }
 
-    pub(crate) fn is_consumed(&self, user: &str, seq: u64) -> bool {
-        lock(&self.consumed)
-            .get(user)
-            .is_some_and(|set| set.contains(&seq))
-    }
-
-    pub(crate) fn consume(&self, user: &str, seq: u64) {
-        lock(&self.consumed)
-            .entry(user.to_string())
-            .or_default()
-            .insert(seq);
-    }
-
     pub(crate) fn capture(&self, values: BTreeMap<String, String>) {
         lock(&self.captures).extend(values);
     }
@@ -191,6 +182,30 @@ impl<'p> CaseContext<'p> {
 
     /// The value of a string with its interpolations replaced.
     pub(crate) fn interpolate(&self, string: &Str, frame: &Frame) -> Result<String, String> {
+        self.interpolate_as(string, frame, Escape::None)
+    }
+
+    /// A raw stanza: interpolated values are XML-escaped, so `<&"` in a value stay text.
+    pub(crate) fn interpolate_xml(&self, string: &Str, frame: &Frame) -> Result<String, String> {
+        self.interpolate_as(string, frame, Escape::Xml)
+    }
+
+    /// An XML pattern: values are XML-escaped and their braces doubled, so a value is matched
+    /// literally (a value `{any}` is not a wildcard).
+    pub(crate) fn interpolate_pattern(
+        &self,
+        string: &Str,
+        frame: &Frame,
+    ) -> Result<String, String> {
+        self.interpolate_as(string, frame, Escape::Pattern)
+    }
+
+    fn interpolate_as(
+        &self,
+        string: &Str,
+        frame: &Frame,
+        escape: Escape,
+    ) -> Result<String, String> {
         let mut out = String::new();
         for part in &string.parts {
             match part {
@@ -215,7 +230,7 @@ impl<'p> CaseContext<'p> {
                             }),
                     };
                     match value {
-                        Some(value) => out.push_str(&value),
+                        Some(value) => escape.push(&value, &mut out),
                         None => {
                             return Err(format!(
                                 "`${{{}}}` has no value here",
@@ -228,6 +243,40 @@ impl<'p> CaseContext<'p> {
         }
         Ok(out)
     }
+}
+
+/// How interpolated values are written into the text around them.
+#[derive(Clone, Copy, Debug)]
+enum Escape {
+    None,
+    Xml,
+    Pattern,
+}
+
+impl Escape {
+    fn push(self, value: &str, out: &mut String) {
+        match self {
+            Escape::None => out.push_str(value),
+            Escape::Xml => out.push_str(&escape_xml(value)),
+            Escape::Pattern => out.push_str(&super::matcher::escape_braces(&escape_xml(value))),
+        }
+    }
+}
+
+/// `&`, `<`, `>` and both quotes as entities: safe in text and in attribute values.
+fn escape_xml(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn interp_text(name: &str, field: Option<&str>) -> String {

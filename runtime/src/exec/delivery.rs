@@ -10,12 +10,15 @@ use serde::Serialize;
 
 use super::context::{CaseContext, lock};
 use super::outcome::{StmtResult, fail};
+use super::peer::Peer;
 use crate::event::RunEvent;
 
-/// A message the case sent to a room.
+/// A message the case sent to a room or a user.
 #[derive(Clone, Debug)]
 pub(crate) struct Sent {
-    pub(crate) room: String,
+    /// The room or user it went to.
+    pub(crate) to: String,
+    pub(crate) to_room: bool,
     pub(crate) from: String,
     pub(crate) body: String,
     pub(crate) at: Instant,
@@ -76,9 +79,10 @@ impl DeliveryReport {
 }
 
 impl CaseContext<'_> {
-    pub(crate) fn record_sent(&self, room: &str, from: &str, body: &str) {
+    pub(crate) fn record_sent(&self, to: &str, to_room: bool, from: &str, body: &str) {
         lock(&self.delivery).sent.push(Sent {
-            room: room.into(),
+            to: to.into(),
+            to_room,
             from: from.into(),
             body: body.into(),
             at: Instant::now(),
@@ -109,12 +113,12 @@ impl CaseContext<'_> {
         room: &str,
         properties: &[DeliveryProperty],
     ) -> StmtResult {
-        let room_jid = self.room_jid(room)?;
+        let speaker = self.peer(room)?;
         let deadline = Instant::now() + self.default_timeout;
-        let mut report = self.delivery_report(room, &room_jid);
+        let mut report = self.delivery_report(room, &speaker);
         while !report.lost.is_empty() && Instant::now() < deadline {
             self.sleep(Duration::from_millis(50)).await?;
-            report = self.delivery_report(room, &room_jid);
+            report = self.delivery_report(room, &speaker);
         }
         self.emit(RunEvent::Delivery {
             case: self.case.clone(),
@@ -153,9 +157,13 @@ impl CaseContext<'_> {
         }
     }
 
-    fn delivery_report(&self, room: &str, room_jid: &str) -> DeliveryReport {
+    fn delivery_report(&self, room: &str, speaker: &Peer) -> DeliveryReport {
         let log = lock(&self.delivery);
-        let sent: Vec<&Sent> = log.sent.iter().filter(|s| s.room == room).collect();
+        let sent: Vec<&Sent> = log
+            .sent
+            .iter()
+            .filter(|s| s.to_room && s.to == room)
+            .collect();
         let mut report = DeliveryReport {
             room: room.into(),
             sent: sent.len(),
@@ -183,22 +191,20 @@ impl CaseContext<'_> {
                         && s.left.is_none_or(|l| at < l)
                 })
             };
-            // Live copies of each body, in arrival order, from every session the user had.
+            // Live copies of each body, in arrival order, from every session the user had: what
+            // `expect USER receives "BODY" from ROOM` would match (a live groupchat message).
             let mut arrivals: Vec<(Instant, String)> = Vec::new();
             for (_, session) in history.iter().filter(|(u, _)| u == user) {
                 for received in session.inbox().snapshot() {
                     let Some(stanza) = received.stanza() else {
                         continue;
                     };
-                    let from_room = stanza
-                        .attr("from")
-                        .is_some_and(|f| f.split('/').next() == Some(room_jid));
-                    let delayed = stanza.children().any(|c| c.name() == "delay");
-                    if stanza.name() != "message" || !from_room || delayed {
+                    if stanza.name() != "message" || received.is_delayed() || !speaker.said(stanza)
+                    {
                         continue;
                     }
-                    if let Some(body) = stanza.get_child("body", super::interp::NS_CLIENT) {
-                        arrivals.push((received.at, body.text()));
+                    if let Some(body) = super::expect::body(stanza) {
+                        arrivals.push((received.at, body));
                     }
                 }
             }

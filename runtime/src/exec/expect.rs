@@ -1,47 +1,96 @@
-//! Expectations: what an actor receives (text, XML patterns, nothing), a connection that must
-//! fail, and a room's archive. Each searches the actor's inbox until its deadline; stanzas an
-//! earlier expectation matched are consumed and not matched again.
+//! Expectations on what an actor receives: messages by text, XML patterns, `nothing` and
+//! `no stanzas`; and a connection that must fail. Each searches the actor's inbox until its
+//! deadline. A stanza an expectation (or one of jspec's own statements) took is consumed and
+//! never matched again; taking is atomic, so parallel branches never share a stanza.
+//!
+//! Only live stanzas match unless the expectation says `delayed`; then only delayed ones do
+//! (see [`Received::is_delayed`]).
 
 use std::time::{Duration, Instant};
 
 use jspec_lang::ast::{ConnectOptions, ExpectReceives, Expected, Str};
 use minidom::Element;
-use minidom::rxml::xml_ncname;
 
 use super::context::{CaseContext, Frame};
 use super::interp::NS_CLIENT;
-use super::matcher::Pattern;
-use super::outcome::{StmtError, StmtResult, fail, fail_expected};
-use crate::xmpp::Received;
+use super::matcher::{Captures, Pattern};
+use super::outcome::{StmtError, StmtResult, fail, fail_expected, fail_observed};
+use super::peer::Peer;
+use crate::xmpp::{Received, Session, Verdict, Waited};
 
-const NS_MAM: &str = "urn:xmpp:mam:2";
-const NS_FORWARD: &str = "urn:xmpp:forward:0";
-const NS_DELAY: &str = "urn:xmpp:delay";
-const NS_RSM: &str = "http://jabber.org/protocol/rsm";
-/// Archive pages fetched at most for one `expect archive`.
-const MAX_ARCHIVE_PAGES: usize = 20;
-
-/// What a text expectation looks for: a message with this body from this sender.
-struct TextWanted {
-    body: String,
-    /// Bare JID the message must come from (a room or a user), if given.
-    from: Option<String>,
+/// What one expected message is.
+enum Wanted {
+    /// A message with this body.
+    Text(String),
+    /// A stanza matching the pattern; the text is the pattern as written (interpolated).
+    Pattern(Pattern, String),
 }
 
-impl TextWanted {
-    fn matches(&self, stanza: &Element) -> bool {
-        stanza.name() == "message"
-            && stanza.attr("type") != Some("error")
-            && body(stanza).as_deref() == Some(self.body.as_str())
-            && self.sender_matches(stanza)
-    }
+/// One expected message with the conditions of its expectation.
+struct Search<'a> {
+    wanted: Wanted,
+    from: Option<&'a Peer>,
+    delayed: bool,
+}
 
-    fn sender_matches(&self, stanza: &Element) -> bool {
-        match &self.from {
-            None => true,
-            Some(from) => stanza.attr("from").is_some_and(|f| bare(f) == from),
+impl Search<'_> {
+    /// Whether `stanza` is the one wanted, with the captures of a pattern.
+    fn matches(&self, received: &Received) -> Option<Captures> {
+        let stanza = received.stanza()?;
+        if received.is_delayed() != self.delayed || self.from.is_some_and(|p| !p.said(stanza)) {
+            return None;
+        }
+        match &self.wanted {
+            Wanted::Text(text) => {
+                (is_message(stanza) && body(stanza).as_deref() == Some(text)).then(Captures::new)
+            }
+            Wanted::Pattern(pattern, _) => pattern.matches(stanza),
         }
     }
+
+    /// Whether `stanza` is the error answer to the request whose result is wanted.
+    fn refused(&self, received: &Received) -> bool {
+        let Wanted::Pattern(pattern, _) = &self.wanted else {
+            return false;
+        };
+        received.stanza().is_some_and(|s| {
+            s.name() == "iq"
+                && s.attr("type") == Some("error")
+                && pattern
+                    .result_of()
+                    .is_some_and(|id| s.attr("id") == Some(id))
+        })
+    }
+
+    /// The same search for the other kind of delivery (live or delayed), for a hint.
+    fn other_delivery(&self, received: &Received) -> bool {
+        let stanza = received.stanza();
+        received.is_delayed() != self.delayed
+            && stanza.is_some_and(|s| self.from.is_none_or(|p| p.said(s)))
+            && match &self.wanted {
+                Wanted::Text(text) => {
+                    stanza.is_some_and(|s| is_message(s) && body(s).as_deref() == Some(text))
+                }
+                Wanted::Pattern(pattern, _) => stanza.is_some_and(|s| pattern.matches(s).is_some()),
+            }
+    }
+}
+
+/// A `nothing` or `no stanzas` expectation.
+struct Quiet<'a> {
+    from: Option<&'a Peer>,
+    /// " from alice", as written, for messages.
+    source: String,
+    silence: Silence,
+}
+
+/// What a `nothing` or `no stanzas` expectation counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Silence {
+    /// Every message stanza: with or without a body, errors included, live or delayed.
+    Messages,
+    /// Every stanza: messages, presences and iqs.
+    Stanzas,
 }
 
 impl CaseContext<'_> {
@@ -52,178 +101,263 @@ impl CaseContext<'_> {
     ) -> StmtResult {
         let user = frame.name(&expect.user.text);
         let session = self.connected(&user)?;
-        let deadline = Instant::now() + expect.within.map_or(self.default_timeout, |d| d.as_std());
+        let within = expect.within.map_or(self.default_timeout, |d| d.as_std());
+        let deadline = Instant::now() + within;
         let from = match &expect.from {
-            Some(from) => Some(self.bare_jid_of(&frame.name(&from.text))?),
+            Some(from) => Some(self.peer(&frame.name(&from.text))?),
             None => None,
         };
-        // As written (`300ms`, `5s`), for messages.
-        let window =
-            crate::env::format_duration(expect.within.map_or(self.default_timeout, |d| d.as_std()));
+        let silence = |silence| Quiet {
+            from: from.as_ref(),
+            source: expect
+                .from
+                .as_ref()
+                .map(|f| format!(" from {}", f.text))
+                .unwrap_or_default(),
+            silence,
+        };
         let messages = match &expect.expected {
             Expected::Nothing(_) => {
-                return self
-                    .expect_nothing(&user, from.as_deref(), deadline, &window)
-                    .await;
+                let quiet = silence(Silence::Messages);
+                return self.expect_silence(&user, &session, &quiet, within).await;
+            }
+            Expected::NoStanzas(_) => {
+                let quiet = silence(Silence::Stanzas);
+                return self.expect_silence(&user, &session, &quiet, within).await;
             }
             Expected::Messages(messages) => messages,
         };
         let mut cursor = 0;
         for message in messages {
-            let found = if message.is_xml() {
-                self.expect_pattern(
-                    &user,
-                    message,
-                    expect.strict,
-                    from.as_deref(),
+            let search = Search {
+                wanted: self.wanted(message, expect.strict, frame)?,
+                from: from.as_ref(),
+                delayed: expect.delayed,
+            };
+            let mut captured = None;
+            let waited = session
+                .inbox()
+                .next(
                     cursor,
+                    |r| {
+                        if search.refused(r) {
+                            return Verdict::Stop;
+                        }
+                        captured = search.matches(r);
+                        match captured {
+                            Some(_) => Verdict::Take,
+                            None => Verdict::Skip,
+                        }
+                    },
                     deadline,
-                    frame,
+                    &self.cancel(),
                 )
-                .await?
-            } else {
-                let wanted = TextWanted {
-                    body: self.interpolate(message, frame).map_err(fail)?,
-                    from: from.clone(),
-                };
-                let found = session
-                    .inbox()
-                    .wait_for(
-                        cursor,
-                        |r| {
-                            !self.is_consumed(&user, r.seq)
-                                && r.stanza().is_some_and(|s| wanted.matches(s))
-                        },
-                        deadline,
-                        &self.cancel(),
-                    )
-                    .await;
-                self.interrupted()?;
-                match found {
-                    Some(found) => found,
-                    None => {
-                        let source = expect
-                            .from
-                            .as_ref()
-                            .map(|f| format!(" from {}", f.text))
-                            .unwrap_or_default();
-                        let closest = self.closest_text(&user, &wanted);
-                        let reason = ended(&session.inbox().end());
-                        return Err(fail_expected(
-                            format!(
-                                "{user} did not receive \"{}\"{source} within {window}{reason}",
-                                wanted.body
-                            ),
-                            format!("a message{source} with body \"{}\"", wanted.body),
-                            closest,
-                        ));
+                .await;
+            match waited {
+                Waited::Taken(found) => {
+                    self.capture(captured.unwrap_or_default());
+                    if expect.in_order {
+                        cursor = found.seq + 1;
                     }
                 }
-            };
-            self.consume(&user, found.seq);
-            if expect.in_order {
-                cursor = found.seq + 1;
+                Waited::Cancelled => return Err(StmtError::Interrupted),
+                Waited::Stopped(error) => return Err(self.refused(&user, &search, &error)),
+                Waited::Ended(end) => {
+                    return Err(self.missed(&user, &session, &search, expect, within, Some(&end)));
+                }
+                Waited::TimedOut => {
+                    return Err(self.missed(&user, &session, &search, expect, within, None));
+                }
             }
         }
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn expect_pattern(
+    /// The text or pattern of one expected message, interpolated.
+    fn wanted(&self, message: &Str, strict: bool, frame: &Frame) -> Result<Wanted, StmtError> {
+        if message.is_xml() {
+            let xml = self.interpolate_pattern(message, frame).map_err(fail)?;
+            let pattern = Pattern::parse(&xml, strict).map_err(fail)?;
+            let written = self.interpolate_xml(message, frame).map_err(fail)?;
+            Ok(Wanted::Pattern(pattern, written.trim().to_string()))
+        } else {
+            Ok(Wanted::Text(
+                self.interpolate(message, frame).map_err(fail)?,
+            ))
+        }
+    }
+
+    /// The failure of an expectation whose request was answered with an error.
+    fn refused(&self, user: &str, search: &Search<'_>, error: &Received) -> StmtError {
+        let stanza = error.stanza().map(String::from);
+        let condition = error
+            .stanza()
+            .map(super::interp::error_condition)
+            .unwrap_or_default();
+        let expected = match &search.wanted {
+            Wanted::Pattern(_, written) => written.clone(),
+            Wanted::Text(text) => text.clone(),
+        };
+        fail_expected(
+            format!("{user}'s request was answered with an error: {condition}"),
+            expected,
+            stanza,
+        )
+    }
+
+    /// The failure of an expectation whose message never came.
+    fn missed(
         &self,
         user: &str,
-        message: &Str,
-        strict: bool,
-        from: Option<&str>,
-        cursor: u64,
-        deadline: Instant,
-        frame: &Frame,
-    ) -> Result<Received, StmtError> {
-        let session = self.connected(user)?;
-        let xml = self.interpolate(message, frame).map_err(fail)?;
-        let pattern = Pattern::parse(&xml, strict).map_err(fail)?;
-        let mut captured = None;
-        let found = session
-            .inbox()
-            .wait_for(
-                cursor,
-                |r| {
-                    let Some(stanza) = r.stanza() else {
-                        return false;
-                    };
-                    if self.is_consumed(user, r.seq)
-                        || from.is_some_and(|f| stanza.attr("from").is_none_or(|s| bare(s) != f))
-                    {
-                        return false;
-                    }
-                    captured = pattern.matches(stanza);
-                    captured.is_some()
-                },
-                deadline,
-                &self.cancel(),
-            )
-            .await;
-        self.interrupted()?;
-        match (found, captured) {
-            (Some(found), Some(captures)) => {
-                self.capture(captures);
-                Ok(found)
+        session: &Session,
+        search: &Search<'_>,
+        expect: &ExpectReceives,
+        within: Duration,
+        end: Option<&Received>,
+    ) -> StmtError {
+        let window = crate::env::format_duration(within);
+        let source = expect
+            .from
+            .as_ref()
+            .map(|f| format!(" from {}", f.text))
+            .unwrap_or_default();
+        let delayed = if search.delayed { "delayed " } else { "" };
+        let ended = end
+            .map(|end| format!(" ({})", self.session_end(end)))
+            .unwrap_or_default();
+        let snapshot = session.inbox().snapshot();
+        let taken = snapshot
+            .iter()
+            .any(|r| session.inbox().is_consumed(r.seq) && search.matches(r).is_some());
+        let hint = match snapshot.iter().any(|r| search.other_delivery(r)) {
+            true if search.delayed => {
+                "; it arrived live: write the expectation without `delayed`".to_string()
             }
-            _ => {
-                let closest = session
-                    .inbox()
-                    .snapshot()
+            true => format!(
+                "; it arrived only delayed (room history or offline storage): write `expect {user} receives delayed ...` if that is what the case means"
+            ),
+            false if taken => "; a matching stanza arrived, but an earlier statement or expectation already took it (each stanza counts once)".to_string(),
+            false => String::new(),
+        };
+        let failure = match &search.wanted {
+            Wanted::Text(text) => {
+                let closest = closest_text(&snapshot, text, search.from);
+                fail_expected(
+                    format!(
+                        "{user} did not receive {delayed}\"{text}\"{source} within {window}{ended}{hint}"
+                    ),
+                    format!("a {delayed}message{source} with body \"{text}\""),
+                    closest,
+                )
+            }
+            Wanted::Pattern(pattern, written) => {
+                let closest = snapshot
                     .iter()
                     .filter_map(|r| r.stanza())
                     .map(|s| (pattern.similarity(s), s))
                     .filter(|(score, _)| *score > 0)
                     .max_by_key(|(score, _)| *score)
                     .map(|(_, s)| String::from(s));
-                let reason = ended(&session.inbox().end());
-                Err(fail_expected(
-                    format!("{user} did not receive the expected stanza in time{reason}"),
-                    xml,
+                fail_expected(
+                    format!(
+                        "{user} did not receive the expected {delayed}stanza{source} within {window}{ended}{hint}"
+                    ),
+                    written.clone(),
                     closest,
+                )
+            }
+        };
+        violated(end, failure)
+    }
+
+    /// `nothing` / `no stanzas`: passes only if the session stays up for the whole window and
+    /// nothing that counts arrives (also nothing unconsumed from before the window).
+    async fn expect_silence(
+        &self,
+        user: &str,
+        session: &Session,
+        quiet: &Quiet<'_>,
+        within: Duration,
+    ) -> StmtResult {
+        let window = crate::env::format_duration(within);
+        let started = Instant::now();
+        let counts = |s: &Element| {
+            (quiet.silence == Silence::Stanzas || s.name() == "message")
+                && quiet.from.is_none_or(|p| p.sent(s))
+        };
+        let waited = session
+            .inbox()
+            .next(
+                0,
+                |r| match r.stanza() {
+                    Some(s) if counts(s) => Verdict::Stop,
+                    _ => Verdict::Skip,
+                },
+                started + within,
+                &self.cancel(),
+            )
+            .await;
+        let source = &quiet.source;
+        let what = match quiet.silence {
+            Silence::Messages => "no message",
+            Silence::Stanzas => "no stanza",
+        };
+        match waited {
+            Waited::TimedOut => Ok(()),
+            Waited::Cancelled => Err(StmtError::Interrupted),
+            Waited::Ended(end) => {
+                let when = match end.at.checked_duration_since(started) {
+                    Some(into) => format!(
+                        "{} into the {window} window",
+                        crate::env::format_duration(into)
+                    ),
+                    None => "before the window began".to_string(),
+                };
+                let failure = fail_observed(
+                    format!(
+                        "{user}'s session ended {when} ({}): cannot observe that {user} receives {what}{source}",
+                        self.session_end(&end)
+                    ),
+                    format!("{what}{source} for {window}, with {user} connected throughout"),
+                    format!("{user} disconnected: {}", self.session_end(&end)),
+                );
+                Err(violated(Some(&end), failure))
+            }
+            Waited::Stopped(found) | Waited::Taken(found) => {
+                let stanza = found
+                    .stanza()
+                    .cloned()
+                    .unwrap_or_else(|| Element::builder("message", NS_CLIENT).build());
+                let delayed = match found.is_delayed() {
+                    true => format!(
+                        " (delayed: room history or offline storage; take it first with `expect {user} receives delayed ...` if the case allows it)"
+                    ),
+                    false => String::new(),
+                };
+                Err(fail_expected(
+                    format!(
+                        "{user} received a {}{source} within {window} ({}){delayed}",
+                        stanza.name(),
+                        describe(&stanza)
+                    ),
+                    format!("{what}{source} for {window}"),
+                    Some(String::from(&stanza)),
                 ))
             }
         }
     }
 
-    async fn expect_nothing(
-        &self,
-        user: &str,
-        from: Option<&str>,
-        deadline: Instant,
-        window: &str,
-    ) -> StmtResult {
-        let session = self.connected(user)?;
-        let unwanted = |r: &Received| {
-            !self.is_consumed(user, r.seq)
-                && r.stanza().is_some_and(|s| {
-                    s.name() == "message"
-                        && body(s).is_some()
-                        && from.is_none_or(|f| s.attr("from").is_some_and(|x| bare(x) == f))
-                })
+    /// "connection lost: reset, 1.2s after the case began".
+    fn session_end(&self, end: &Received) -> String {
+        let what = match &end.arrival {
+            crate::xmpp::Arrival::Ended(how) => how.to_string(),
+            crate::xmpp::Arrival::Stanza(_) => "ended".to_string(),
         };
-        let found = session
-            .inbox()
-            .wait_for(0, unwanted, deadline, &self.cancel())
-            .await;
-        self.interrupted()?;
-        match found.as_ref().and_then(|r| r.stanza()) {
-            None => Ok(()),
-            Some(stanza) => {
-                let source = from.map(|f| format!(" from {f}")).unwrap_or_default();
-                Err(fail_expected(
-                    format!(
-                        "{user} received a message{source} within {window}: \"{}\"",
-                        body(stanza).unwrap_or_default()
-                    ),
-                    format!("no message{source} for {window}"),
-                    Some(String::from(stanza)),
-                ))
-            }
-        }
+        let at = end.at.saturating_duration_since(self.started);
+        format!(
+            "{what}, {} after the case began",
+            crate::env::format_duration(at)
+        )
     }
 
     pub(crate) async fn expect_connect_fails(
@@ -239,10 +373,10 @@ impl CaseContext<'_> {
                 if let Some(session) = self.take_session(user) {
                     session.close().await;
                 }
-                Err(fail_expected(
+                Err(fail_observed(
                     format!("{user} connected, but the connection should have failed"),
                     format!("failure \"{reason}\""),
-                    Some("connected".into()),
+                    "connected",
                 ))
             }
             Err(error) => {
@@ -250,203 +384,66 @@ impl CaseContext<'_> {
                 if actual == reason {
                     Ok(())
                 } else {
-                    Err(fail_expected(
+                    Err(fail_observed(
                         format!(
                             "{user}'s connection failed with \"{actual}\", not \"{reason}\": {error}"
                         ),
                         format!("failure \"{reason}\""),
-                        Some(format!("failure \"{actual}\": {error}")),
+                        format!("failure \"{actual}\": {error}"),
                     ))
                 }
             }
         }
     }
+}
 
-    /// Queries a room's (or a user's own) archive with MAM and checks the number of messages and
-    /// that their timestamps never go back.
-    pub(crate) async fn expect_archive(
-        &self,
-        archive: &str,
-        reader: &str,
-        count: u64,
-        in_order: bool,
-        timeout: Duration,
-    ) -> StmtResult {
-        let session = self.connected(reader)?;
-        let target = self.bare_jid_of(archive)?;
-        let deadline = Instant::now() + timeout;
-        let mut messages: Vec<(Option<String>, String)> = Vec::new();
-        let mut after: Option<String> = None;
-        for _ in 0..MAX_ARCHIVE_PAGES {
-            let id = self.next_id();
-            let cursor = session.inbox().cursor();
-            let mut query =
-                Element::builder("query", NS_MAM).attr(xml_ncname!("queryid").into(), id.as_str());
-            if let Some(after) = &after {
-                query = query.append(
-                    Element::builder("set", NS_RSM)
-                        .append(
-                            Element::builder("after", NS_RSM)
-                                .append(after.as_str())
-                                .build(),
-                        )
-                        .build(),
-                );
-            }
-            let iq = Element::builder("iq", NS_CLIENT)
-                .attr(xml_ncname!("type").into(), "set")
-                .attr(xml_ncname!("id").into(), id.as_str())
-                .attr(xml_ncname!("to").into(), target.as_str())
-                .append(query.build())
-                .build();
-            session
-                .send(iq)
-                .await
-                .map_err(|e| fail(format!("{reader} could not query the archive: {e}")))?;
-            let done = session
-                .inbox()
-                .wait_for(
-                    cursor,
-                    |r| {
-                        r.stanza()
-                            .is_some_and(|s| s.name() == "iq" && s.attr("id") == Some(id.as_str()))
-                    },
-                    deadline,
-                    &self.cancel(),
-                )
-                .await;
-            self.interrupted()?;
-            let Some(done) = done else {
-                return Err(fail(format!(
-                    "the archive of {archive} did not answer {reader} within {}s",
-                    timeout.as_secs()
-                )));
-            };
-            let Some(answer) = done.stanza() else {
-                return Err(fail("the archive query ended the stream"));
-            };
-            if answer.attr("type") == Some("error") {
-                return Err(fail(format!(
-                    "the archive of {archive} refused {reader}'s query: {}",
-                    super::interp::error_condition(answer)
-                )));
-            }
-            for received in session.inbox().snapshot().iter().skip(cursor as usize) {
-                if received.seq >= done.seq {
-                    break;
-                }
-                if let Some(item) = received.stanza().and_then(|s| archived(s, &id)) {
-                    self.consume(reader, received.seq);
-                    messages.push(item);
-                }
-            }
-            let fin = answer.get_child("fin", NS_MAM);
-            let complete = fin.is_none_or(|f| f.attr("complete") == Some("true"));
-            after = fin
-                .and_then(|f| f.get_child("set", NS_RSM))
-                .and_then(|s| s.get_child("last", NS_RSM))
-                .map(Element::text);
-            if complete || after.is_none() {
-                break;
-            }
+/// A failure caused by the server breaking the protocol is a protocol failure.
+fn violated(end: Option<&Received>, failure: StmtError) -> StmtError {
+    let violation = end.is_some_and(|end| {
+        matches!(
+            end.arrival,
+            crate::xmpp::Arrival::Ended(crate::xmpp::StreamEnd::Violation(_))
+        )
+    });
+    match failure {
+        StmtError::Failed(mut failed) if violation => {
+            failed.kind = crate::event::FailureKind::Protocol;
+            StmtError::Failed(failed)
         }
-        if messages.len() as u64 != count {
-            let bodies: Vec<String> = messages.iter().map(|(_, b)| format!("\"{b}\"")).collect();
-            return Err(fail_expected(
-                format!(
-                    "the archive of {archive} has {} messages, not {count}",
-                    messages.len()
-                ),
-                format!("{count} messages"),
-                Some(format!(
-                    "{} messages: {}",
-                    messages.len(),
-                    bodies.join(", ")
-                )),
-            ));
-        }
-        if in_order {
-            let stamps: Vec<&str> = messages
-                .iter()
-                .filter_map(|(stamp, _)| stamp.as_deref())
-                .collect();
-            if let Some(pair) = stamps.windows(2).find(|w| w[1] < w[0]) {
-                return Err(fail(format!(
-                    "the archive of {archive} goes back in time: {} after {}",
-                    pair[1], pair[0]
-                )));
-            }
-            if stamps.len() != messages.len() {
-                return Err(fail(format!(
-                    "some messages in the archive of {archive} have no timestamp"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    fn interrupted(&self) -> StmtResult {
-        if self.cancel().is_cancelled() {
-            Err(StmtError::Interrupted)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// The bare JID of a user or room of the case.
-    fn bare_jid_of(&self, name: &str) -> Result<String, StmtError> {
-        if let Some(room) = self.scope.rooms.get(name) {
-            return Ok(room.jid.clone());
-        }
-        self.scope
-            .users
-            .get(name)
-            .map(|u| u.jid())
-            .ok_or_else(|| fail(format!("no user or room `{name}` in this case")))
-    }
-
-    /// The message whose body is closest to the wanted one, for the failure report.
-    fn closest_text(&self, user: &str, wanted: &TextWanted) -> Option<String> {
-        let session = self.session(user)?;
-        session
-            .inbox()
-            .snapshot()
-            .iter()
-            .filter_map(|r| r.stanza())
-            .filter(|s| s.name() == "message" && body(s).is_some() && wanted.sender_matches(s))
-            .map(|s| {
-                (
-                    strsim::normalized_levenshtein(&body(s).unwrap_or_default(), &wanted.body),
-                    s,
-                )
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, s)| String::from(s))
+        other => other,
     }
 }
 
-/// `(delay stamp, body)` of a MAM result message for query `id`.
-fn archived(stanza: &Element, id: &str) -> Option<(Option<String>, String)> {
-    let result = stanza
-        .get_child("result", NS_MAM)
-        .filter(|r| r.attr("queryid") == Some(id))?;
-    let forwarded = result.get_child("forwarded", NS_FORWARD)?;
-    let stamp = forwarded
-        .get_child("delay", NS_DELAY)
-        .and_then(|d| d.attr("stamp"))
-        .map(str::to_string);
-    let message = forwarded.get_child("message", NS_CLIENT)?;
-    Some((stamp, body(message)?))
+/// `chat from alice@a.test/jspec, body "hi"`, `from ops@conference.a.test/Bob, no body`.
+fn describe(stanza: &Element) -> String {
+    let kind = stanza
+        .attr("type")
+        .map(|t| format!("{t} "))
+        .unwrap_or_default();
+    let from = stanza.attr("from").unwrap_or("the server");
+    let text = match (stanza.name(), body(stanza)) {
+        (_, Some(body)) => format!(", body \"{body}\""),
+        ("message", None) => ", no body".to_string(),
+        _ => String::new(),
+    };
+    format!("{kind}from {from}{text}")
 }
 
-fn body(stanza: &Element) -> Option<String> {
+fn is_message(stanza: &Element) -> bool {
+    stanza.name() == "message" && stanza.attr("type") != Some("error")
+}
+
+pub(crate) fn body(stanza: &Element) -> Option<String> {
     stanza.get_child("body", NS_CLIENT).map(Element::text)
 }
 
-fn bare(jid: &str) -> &str {
-    jid.split('/').next().unwrap_or(jid)
-}
-
-fn ended(end: &Option<crate::xmpp::StreamEnd>) -> String {
-    end.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+/// The message whose body is closest to the wanted one, for the failure report.
+fn closest_text(snapshot: &[Received], wanted: &str, from: Option<&Peer>) -> Option<String> {
+    snapshot
+        .iter()
+        .filter_map(|r| r.stanza())
+        .filter(|s| s.name() == "message" && from.is_none_or(|p| p.sent(s)))
+        .filter_map(|s| Some((strsim::normalized_levenshtein(&body(s)?, wanted), s)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| String::from(s))
 }

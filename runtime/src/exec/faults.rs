@@ -7,7 +7,7 @@ use jspec_lang::ast::{
 };
 
 use super::context::{CaseContext, Frame};
-use super::outcome::{StmtError, StmtResult, fail};
+use super::outcome::{StmtError, StmtResult, fail, harness};
 use crate::fault::control::{FaultControl, FaultError};
 use crate::fault::model::{CutMode, Endpoint, Flow, Impairment, Link};
 use crate::fault::rng;
@@ -301,7 +301,7 @@ pub(crate) fn impairment(written: &[AstImpairment]) -> Impairment {
 pub(crate) fn fault_error(error: FaultError) -> StmtError {
     match error {
         FaultError::Unsupported(reason) => StmtError::Blocked(reason),
-        FaultError::Failed(reason) => fail(reason),
+        FaultError::Failed(reason) => harness(reason),
     }
 }
 

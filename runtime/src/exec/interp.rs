@@ -16,9 +16,11 @@ use minidom::Element;
 use minidom::rxml::xml_ncname;
 
 use super::context::{Bound, CaseContext, Frame};
-use super::outcome::{StmtError, StmtResult, fail, location};
+use super::outcome::{StmtError, StmtResult, fail, harness, location};
 use crate::event::RunEvent;
-use crate::xmpp::{AuthMechanism, ConnectConfig, ConnectError, Session, TlsMode};
+use crate::xmpp::{
+    AuthMechanism, ConnectConfig, ConnectError, Jid, Session, TlsMode, Verdict, Waited,
+};
 
 pub(crate) const NS_CLIENT: &str = "jabber:client";
 pub(crate) const NS_MUC: &str = "http://jabber.org/protocol/muc";
@@ -77,7 +79,8 @@ impl CaseContext<'_> {
                     .await
                     .map(drop),
                 StmtKind::Disconnect { user, abrupt } => {
-                    self.disconnect(&frame.name(&user.text), *abrupt).await
+                    self.disconnect(&frame.name(&user.text), *abrupt, frame)
+                        .await
                 }
                 StmtKind::Join {
                     user,
@@ -270,12 +273,18 @@ impl CaseContext<'_> {
                     .await
                     .map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
                 // Online once the server echoes the presence back: until then, messages to the
-                // user would be stored offline and arrive later, delayed.
-                let own = session.jid().to_string();
-                if self.presence_from(&session, cursor, &own).await?.is_none() {
+                // user would be stored offline and arrive later, delayed. The echo is the
+                // statement's own: consumed, no expectation sees it.
+                let own = Jid::from(session.jid().clone());
+                let echo = |s: &Element| {
+                    s.name() == "presence"
+                        && s.attr("type").is_none()
+                        && s.attr("from").and_then(|f| f.parse::<Jid>().ok()).as_ref() == Some(&own)
+                };
+                if self.take(&session, cursor, echo).await?.is_none() {
                     return Err(fail(format!(
-                        "{user} connected, but the server did not confirm the presence within {}s",
-                        self.default_timeout.as_secs()
+                        "{user} connected, but the server did not confirm the presence within {}",
+                        crate::env::format_duration(self.default_timeout)
                     )));
                 }
                 if let Some(old) = self.take_session(user) {
@@ -304,7 +313,7 @@ impl CaseContext<'_> {
             .scope
             .servers
             .get(&info.server)
-            .ok_or_else(|| fail(format!("no server `{}` in the lab", info.server)))?;
+            .ok_or_else(|| harness(format!("no server `{}` in the lab", info.server)))?;
         let tls = match options.tls.map(|(mode, _)| mode) {
             None | Some(Tls::StartTls) => TlsMode::StartTls,
             Some(Tls::DirectTls) => TlsMode::DirectTls,
@@ -353,7 +362,7 @@ impl CaseContext<'_> {
             if auth == AuthMechanism::External {
                 let issued = lab
                     .user_certificate(&info.jid())
-                    .map_err(|e| fail(format!("no client certificate for {user}: {e}")))?;
+                    .map_err(|e| harness(format!("no client certificate for {user}: {e}")))?;
                 config.client_certificate = Some(crate::xmpp::ClientCertificate {
                     cert_pem: issued.cert_pem,
                     key_pem: issued.key_pem,
@@ -362,11 +371,17 @@ impl CaseContext<'_> {
         }
         config.resource = "jspec".to_string();
         config.timeout = timeout.unwrap_or(self.default_timeout);
+        config.mutation = self.mutation;
         Ok(config)
     }
 
-    async fn disconnect(&self, user: &str, abrupt: bool) -> StmtResult {
+    /// Ends a session. In teardown, a user who is not connected (never was, or a failed step
+    /// left early) is fine: teardown only cleans up.
+    async fn disconnect(&self, user: &str, abrupt: bool, frame: &Frame) -> StmtResult {
         let Some(session) = self.take_session(user) else {
+            if frame.teardown {
+                return Ok(());
+            }
             return Err(fail(format!("{user} is not connected")));
         };
         if abrupt {
@@ -393,9 +408,13 @@ impl CaseContext<'_> {
             .ok_or_else(|| fail(format!("no room `{room}` in this case")))
     }
 
+    /// Joins a room (XEP-0045 7.2): the room answers with the user's own presence (or an
+    /// error), then the history, then the subject, which ends the join. The own presence and the
+    /// subject are consumed; the history stays for `expect ... receives delayed`.
     async fn join(&self, user: &str, room: &str, nick: &str) -> StmtResult {
         let session = self.connected(user)?;
         let occupant = format!("{}/{nick}", self.room_jid(room)?);
+        let occupant_jid: Option<Jid> = occupant.parse().ok();
         let cursor = session.inbox().cursor();
         let presence = Element::builder("presence", NS_CLIENT)
             .attr(xml_ncname!("to").into(), occupant.as_str())
@@ -405,45 +424,65 @@ impl CaseContext<'_> {
             .send(presence)
             .await
             .map_err(|e| fail(format!("{user} could not send the join: {e}")))?;
-        // Joined when the room sends our own presence back (status 110), refused on an error.
-        let answer = self.presence_from(&session, cursor, &occupant).await?;
+        let own = |s: &Element| {
+            s.name() == "presence"
+                && s.attr("from").and_then(|f| f.parse::<Jid>().ok()) == occupant_jid
+        };
+        let answer = self.take(&session, cursor, own).await?;
         match answer.as_ref().and_then(|r| r.stanza()) {
-            Some(presence) if presence.attr("type") == Some("error") => Err(fail(format!(
-                "{user} could not join {room} as \"{nick}\": {}",
-                error_condition(presence)
-            ))),
-            Some(_) => {
-                self.record_join(room, user);
-                Ok(())
+            Some(presence) if presence.attr("type") == Some("error") => {
+                return Err(fail(format!(
+                    "{user} could not join {room} as \"{nick}\": {}",
+                    error_condition(presence)
+                )));
             }
-            None => Err(fail(format!(
-                "{user} got no answer from {room} within {}s when joining",
-                self.default_timeout.as_secs()
-            ))),
+            Some(_) => {}
+            None => {
+                return Err(fail(format!(
+                    "{user} got no answer from {room} within {} when joining",
+                    crate::env::format_duration(self.default_timeout)
+                )));
+            }
         }
+        let speaker = self.peer(room)?;
+        let subject = |s: &Element| {
+            s.name() == "message"
+                && speaker.said(s)
+                && s.get_child("subject", NS_CLIENT).is_some()
+                && s.get_child("body", NS_CLIENT).is_none()
+        };
+        if self.take(&session, cursor, subject).await?.is_none() {
+            return Err(fail(format!(
+                "{user} joined {room}, but the room did not send its subject within {}; the subject ends the join (XEP-0045 7.2.15)",
+                crate::env::format_duration(self.default_timeout)
+            )));
+        }
+        self.record_join(room, user);
+        Ok(())
     }
 
-    /// The first presence from `from` received after `cursor`, waiting up to the default
-    /// deadline; `None` when none came.
-    async fn presence_from(
+    /// Takes (consumes) the first stanza after `cursor` that `wanted` accepts, waiting up to
+    /// the default deadline; `None` when none came or the stream ended.
+    pub(crate) async fn take(
         &self,
         session: &Session,
         cursor: u64,
-        from: &str,
+        wanted: impl Fn(&Element) -> bool,
     ) -> Result<Option<crate::xmpp::Received>, StmtError> {
         let deadline = std::time::Instant::now() + self.default_timeout;
-        let is_presence = |r: &crate::xmpp::Received| {
-            r.stanza()
-                .is_some_and(|s| s.name() == "presence" && s.attr("from") == Some(from))
+        let decide = |r: &crate::xmpp::Received| match r.stanza() {
+            Some(s) if wanted(s) => Verdict::Take,
+            _ => Verdict::Skip,
         };
-        let found = session
+        match session
             .inbox()
-            .wait_for(cursor, is_presence, deadline, &self.cancel())
-            .await;
-        if self.cancel().is_cancelled() {
-            return Err(StmtError::Interrupted);
+            .next(cursor, decide, deadline, &self.cancel())
+            .await
+        {
+            Waited::Taken(found) => Ok(Some(found)),
+            Waited::Cancelled => Err(StmtError::Interrupted),
+            Waited::Stopped(_) | Waited::Ended(_) | Waited::TimedOut => Ok(None),
         }
-        Ok(found)
     }
 
     async fn leave(&self, user: &str, room: &str) -> StmtResult {
@@ -473,9 +512,7 @@ impl CaseContext<'_> {
             .attr(xml_ncname!("id").into(), self.next_id().as_str())
             .append(Element::builder("body", NS_CLIENT).append(body).build())
             .build();
-        if kind == "groupchat" {
-            self.record_sent(to, from, body);
-        }
+        self.record_sent(to, kind == "groupchat", from, body);
         session
             .send(message)
             .await
@@ -484,7 +521,7 @@ impl CaseContext<'_> {
 
     async fn send_raw(&self, from: &str, xml: &Str, frame: &Frame) -> StmtResult {
         let session = self.connected(from)?;
-        let text = self.interpolate(xml, frame).map_err(fail)?;
+        let text = self.interpolate_xml(xml, frame).map_err(fail)?;
         session
             .send_raw(&text)
             .await
@@ -511,6 +548,7 @@ impl CaseContext<'_> {
             params,
             calls,
             rounds: frame.rounds.clone(),
+            teardown: frame.teardown,
         };
         self.block(&procedure.body, &inner).await
     }

@@ -1,13 +1,24 @@
 //! Matching received stanzas against expected XML, scansion-like: attributes and children not
 //! written are ignored, child order is ignored unless strict, `{any}` matches any text (a whole
 //! value or part of one) and `{$name}` captures a value for a later `${name}`.
+//!
+//! Beyond scansion: `{empty}` requires an empty value, `attr="{absent}"` requires the attribute
+//! to be missing, `<el jspec:absent="true"/>` requires no such child, `{{` is a literal `{`
+//! (interpolated values are escaped that way, so a value never acts as a wildcard), and
+//! `strict` means the written children are all the children, in the written order.
 
 use std::collections::BTreeMap;
 
+use jspec_lang::check::PATTERN_NS;
 use minidom::Element;
 
 /// The default namespace of patterns: stanzas are in the client namespace.
 const CLIENT_NS: &str = "jabber:client";
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+/// `attr="{absent}"`: the attribute must be missing.
+const ABSENT: &str = "{absent}";
+/// `{empty}`: the value or text must be empty.
+const EMPTY: &str = "{empty}";
 
 /// Values captured by `{$name}`.
 pub type Captures = BTreeMap<String, String>;
@@ -20,10 +31,13 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// Parses a pattern (interpolations already replaced). Elements without `xmlns` are in the
-    /// client namespace, like the stanzas they describe.
+    /// Parses a pattern (interpolations already replaced and escaped). Elements without `xmlns`
+    /// are in the client namespace, like the stanzas they describe; the `jspec:` prefix is
+    /// declared.
     pub fn parse(xml: &str, strict: bool) -> Result<Pattern, String> {
-        let wrapped = format!("<jspec-pattern xmlns=\"{CLIENT_NS}\">{xml}</jspec-pattern>");
+        let wrapped = format!(
+            "<jspec-pattern xmlns=\"{CLIENT_NS}\" xmlns:jspec=\"{PATTERN_NS}\">{xml}</jspec-pattern>"
+        );
         let wrapper: Element = wrapped
             .parse()
             .map_err(|e| format!("the expected XML does not parse: {e}"))?;
@@ -35,6 +49,10 @@ impl Pattern {
         if children.next().is_some() {
             return Err("the expected XML has more than one top-level element".into());
         }
+        if is_absent(&root) {
+            return Err("`jspec:absent` belongs on a child element, not on the stanza".into());
+        }
+        check_directives(&root)?;
         Ok(Pattern { root, strict })
     }
 
@@ -52,54 +70,121 @@ impl Pattern {
     pub fn similarity(&self, received: &Element) -> u32 {
         similarity(&self.root, received)
     }
+
+    /// The id of the request whose result this pattern waits for: the pattern is an
+    /// `<iq type="result">` with a literal id. An error answer to that id ends the wait.
+    pub fn result_of(&self) -> Option<&str> {
+        let root = &self.root;
+        let literal = |v: &str| !v.contains('{');
+        (root.name() == "iq" && root.attr("type") == Some("result"))
+            .then(|| root.attr("id"))
+            .flatten()
+            .filter(|id| literal(id))
+    }
+}
+
+/// Doubles `{` so that an interpolated value is matched literally, never as `{any}`.
+pub fn escape_braces(value: &str) -> String {
+    value.replace('{', "{{")
+}
+
+fn is_absent(el: &Element) -> bool {
+    el.attr_ns(PATTERN_NS, "absent")
+        .is_some_and(|v| v != "false")
+}
+
+/// Rejects `jspec:` attributes the matcher does not know (a typo would silently match).
+fn check_directives(el: &Element) -> Result<(), String> {
+    for ((ns, name), _) in el.attrs().iter() {
+        if ns.as_str() == PATTERN_NS && name.as_str() != "absent" {
+            return Err(format!(
+                "`jspec:{name}` is not a pattern directive (the only one is `jspec:absent`)"
+            ));
+        }
+    }
+    el.children().try_for_each(check_directives)
 }
 
 fn element(pattern: &Element, received: &Element, strict: bool, captures: &mut Captures) -> bool {
     if pattern.name() != received.name() || pattern.ns() != received.ns() {
         return false;
     }
-    for ((_, name), expected) in pattern.attrs().iter() {
-        if name.as_str() == "xmlns" {
+    for ((ns, name), expected) in pattern.attrs().iter() {
+        if name.as_str() == "xmlns" || ns.as_str() == XMLNS_NS || ns.as_str() == PATTERN_NS {
             continue;
         }
-        match received.attr(name.as_str()) {
-            Some(actual) if value(expected, actual, captures) => {}
-            _ => return false,
+        let actual = received.attr_ns(ns, name);
+        let ok = match (expected.as_str(), actual) {
+            (ABSENT, actual) => actual.is_none(),
+            (expected, Some(actual)) => value(expected, actual, captures),
+            (_, None) => false,
+        };
+        if !ok {
+            return false;
         }
     }
     let expected_text = pattern.text();
-    if !expected_text.trim().is_empty()
-        && !value(expected_text.trim(), received.text().trim(), captures)
-    {
+    let expected_text = expected_text.trim();
+    if !expected_text.is_empty() && !value(expected_text, received.text().trim(), captures) {
         return false;
     }
-    let wanted: Vec<&Element> = pattern.children().collect();
+    let (absent, wanted): (Vec<&Element>, Vec<&Element>) =
+        pattern.children().partition(|c| is_absent(c));
     let available: Vec<&Element> = received.children().collect();
+    // An absent child: nothing the element has may match it (captures inside are not kept).
+    if absent.iter().any(|a| {
+        available
+            .iter()
+            .any(|r| element(a, r, strict, &mut captures.clone()))
+    }) {
+        return false;
+    }
+    if strict {
+        // Exactly the written children, in the written order.
+        return wanted.len() == available.len()
+            && in_sequence(&wanted, &available, strict, captures);
+    }
     let mut used = vec![false; available.len()];
-    children(&wanted, &available, &mut used, 0, strict, captures)
+    children(&wanted, &available, &mut used, strict, captures)
 }
 
-/// Assigns each wanted child a distinct received child (in order when strict), backtracking.
+/// Matches wanted children one to one with the received ones, position by position.
+fn in_sequence(
+    wanted: &[&Element],
+    available: &[&Element],
+    strict: bool,
+    captures: &mut Captures,
+) -> bool {
+    let mut trial = captures.clone();
+    let all = wanted
+        .iter()
+        .zip(available)
+        .all(|(w, a)| element(w, a, strict, &mut trial));
+    if all {
+        *captures = trial;
+    }
+    all
+}
+
+/// Assigns each wanted child a distinct received child, in any order, backtracking.
 fn children(
     wanted: &[&Element],
     available: &[&Element],
     used: &mut [bool],
-    from: usize,
     strict: bool,
     captures: &mut Captures,
 ) -> bool {
     let Some((first, rest)) = wanted.split_first() else {
         return true;
     };
-    let start = if strict { from } else { 0 };
-    for index in start..available.len() {
+    for index in 0..available.len() {
         if used[index] {
             continue;
         }
         let mut trial = captures.clone();
         if element(first, available[index], strict, &mut trial) {
             used[index] = true;
-            if children(rest, available, used, index + 1, strict, &mut trial) {
+            if children(rest, available, used, strict, &mut trial) {
                 *captures = trial;
                 return true;
             }
@@ -121,6 +206,12 @@ fn pieces(pattern: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let mut rest = pattern;
     while let Some(start) = rest.find('{') {
+        if rest[start..].starts_with("{{") {
+            // An escaped brace: literal `{`.
+            out.push(Piece::Literal(&rest[..start + 1]));
+            rest = &rest[start + 2..];
+            continue;
+        }
         let Some(len) = rest[start..].find('}') else {
             break;
         };
@@ -156,6 +247,9 @@ fn pieces(pattern: &str) -> Vec<Piece<'_>> {
 
 /// Matches a value against an expected value with wildcards, recording captures.
 fn value(expected: &str, actual: &str, captures: &mut Captures) -> bool {
+    if expected == EMPTY {
+        return actual.is_empty();
+    }
     let pieces = pieces(expected);
     let mut trial = captures.clone();
     if glob(&pieces, actual, &mut trial) {
@@ -199,9 +293,9 @@ fn similarity(pattern: &Element, received: &Element) -> u32 {
     }
     let mut score = 4;
     let mut scratch = Captures::new();
-    for ((_, name), expected) in pattern.attrs().iter() {
+    for ((ns, name), expected) in pattern.attrs().iter() {
         if received
-            .attr(name.as_str())
+            .attr_ns(ns, name)
             .is_some_and(|actual| value(expected, actual, &mut scratch))
         {
             score += 2;
@@ -343,5 +437,131 @@ mod tests {
         assert!(Pattern::parse("<message>", false).is_err());
         assert!(Pattern::parse("<a/><b/>", false).is_err());
         assert!(Pattern::parse("just text", false).is_err());
+    }
+
+    #[test]
+    fn namespaced_attributes_match() {
+        let french = r#"<message><body xml:lang="fr">bonjour</body></message>"#;
+        assert!(
+            check(
+                r#"<message><body xml:lang="fr">bonjour</body></message>"#,
+                french
+            )
+            .is_some()
+        );
+        assert!(
+            check(
+                r#"<message><body xml:lang="de">bonjour</body></message>"#,
+                french
+            )
+            .is_none()
+        );
+        assert!(check(r#"<message><body xml:lang="{absent}"/></message>"#, french).is_none());
+    }
+
+    #[test]
+    fn empty_and_absent_are_required_when_written() {
+        let with_subject = r#"<message id="m1"><subject>Topic</subject><body>x</body></message>"#;
+        let empty_subject = r#"<message><subject/><body>x</body></message>"#;
+        assert!(
+            check("<message><subject/></message>", with_subject).is_some(),
+            "<subject/> accepts any text"
+        );
+        assert!(
+            check(
+                "<message><subject>{empty}</subject></message>",
+                with_subject
+            )
+            .is_none()
+        );
+        assert!(
+            check(
+                "<message><subject>{empty}</subject></message>",
+                empty_subject
+            )
+            .is_some()
+        );
+        assert!(check(r#"<message id="{absent}"/>"#, with_subject).is_none());
+        assert!(check(r#"<message id="{absent}"/>"#, empty_subject).is_some());
+        assert!(
+            check(
+                r#"<message><subject jspec:absent="true"/></message>"#,
+                with_subject
+            )
+            .is_none()
+        );
+        assert!(
+            check(
+                r#"<message><thread jspec:absent="true"/></message>"#,
+                with_subject
+            )
+            .is_some()
+        );
+        assert!(
+            check(
+                r#"<message><subject jspec:absent="true">Other</subject></message>"#,
+                with_subject
+            )
+            .is_some(),
+            "only a child like the absent one is refused"
+        );
+    }
+
+    #[test]
+    fn unknown_directives_and_an_absent_stanza_are_errors() {
+        assert!(Pattern::parse(r#"<message><a jspec:absnet="true"/></message>"#, false).is_err());
+        assert!(Pattern::parse(r#"<message jspec:absent="true"/>"#, false).is_err());
+    }
+
+    #[test]
+    fn strict_means_exactly_these_children_in_this_order() {
+        let strict = |pattern: &str| Pattern::parse(pattern, true).expect("pattern");
+        assert!(
+            strict("<message><body/></message>")
+                .matches(&stanza(MESSAGE))
+                .is_none(),
+            "an extra child"
+        );
+        assert!(
+            strict(r#"<message><body/><stanza-id xmlns="urn:xmpp:sid:0"/></message>"#)
+                .matches(&stanza(MESSAGE))
+                .is_some()
+        );
+        assert!(
+            strict(r#"<iq type="result"/>"#)
+                .matches(&stanza(r#"<iq type="result"/>"#))
+                .is_some()
+        );
+        assert!(
+            strict(r#"<iq type="result"/>"#)
+                .matches(&stanza(r#"<iq type="result"><query xmlns="q"/></iq>"#))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn escaped_braces_are_literal() {
+        let body = |text: &str| format!("<message><body>{text}</body></message>");
+        let escaped = body(&escape_braces("{any}"));
+        assert!(check(&escaped, &body("{any}")).is_some());
+        assert!(
+            check(&escaped, &body("hello")).is_none(),
+            "an interpolated {{any}} is no wildcard"
+        );
+        assert!(check(&body("{{x}"), &body("{x}")).is_some());
+    }
+
+    #[test]
+    fn the_result_of_a_request_is_known() {
+        let id = |pattern: &str| {
+            Pattern::parse(pattern, false)
+                .expect("pattern")
+                .result_of()
+                .map(str::to_string)
+        };
+        assert_eq!(id(r#"<iq type="result" id="v1"/>"#).as_deref(), Some("v1"));
+        assert_eq!(id(r#"<iq type="result" id="{any}"/>"#), None);
+        assert_eq!(id(r#"<iq type="error" id="v1"/>"#), None);
+        assert_eq!(id(r#"<message id="v1"/>"#), None);
     }
 }

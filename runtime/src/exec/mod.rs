@@ -2,6 +2,7 @@
 //! events. Cases run concurrently up to `jobs`; each has a deadline and a cancellation token, and
 //! teardown always runs.
 
+mod archive;
 pub mod binding;
 mod case;
 mod chaos;
@@ -12,6 +13,7 @@ mod faults;
 mod interp;
 pub mod matcher;
 mod outcome;
+mod peer;
 pub mod scope;
 mod security;
 mod transcript;
@@ -33,6 +35,21 @@ use crate::lab::Lab;
 use crate::plan::PlannedCase;
 use scope::{CaseScope, ServerInfo};
 
+/// The result of a case that did not run, with `status` and `reason` on each of its steps.
+pub fn not_run_result(
+    program: &Program,
+    planned: &PlannedCase<'_>,
+    status: crate::event::Status,
+    reason: String,
+) -> CaseResult {
+    case::not_run(
+        planned.case,
+        case::case_ref(program, planned),
+        status,
+        reason,
+    )
+}
+
 /// How a run behaves.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -52,6 +69,8 @@ pub struct RunOptions {
     pub plane: crate::fault::model::Plane,
     /// How long TCP keeps a cut connection.
     pub tcp_timeouts: crate::fault::model::TcpTimeouts,
+    /// Deliberately wrong deliveries (the mutation test of jspec itself); `None` in real runs.
+    pub mutation: Option<crate::xmpp::Mutation>,
 }
 
 /// The servers cases run against, as the executor sees them.
@@ -165,6 +184,9 @@ impl LabView {
 }
 
 /// Runs the planned cases and returns their results in plan order. Events go to `events`.
+/// After `cancel`, running cases are interrupted (teardown runs, cut short by `force`) and the
+/// cases not started yet are reported as not run.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_cases(
     program: &Program,
     plan: &[PlannedCase<'_>],
@@ -173,6 +195,7 @@ pub async fn run_cases(
     options: &RunOptions,
     events: mpsc::UnboundedSender<RunEvent>,
     cancel: CancellationToken,
+    force: CancellationToken,
 ) -> (Vec<CaseResult>, Summary) {
     let started = Instant::now();
     // Cases that inject faults run alone; the others share the lab.
@@ -189,6 +212,7 @@ pub async fn run_cases(
             trust: trust.clone(),
             events: events.clone(),
             run_cancel: cancel.clone(),
+            force: force.clone(),
         }
         .run()
     });
@@ -200,6 +224,7 @@ pub async fn run_cases(
     results.sort_by_key(|(i, _)| *i);
     let results: Vec<CaseResult> = results.into_iter().map(|(_, r)| r).collect();
     let mut summary = Summary::default();
+    // `not_run` counts cases never started; Skipped is their status.
     for result in &results {
         summary.add(result.status);
     }

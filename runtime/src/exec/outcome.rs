@@ -4,13 +4,13 @@
 use jspec_lang::span::{SourceId, Span};
 
 use super::context::{CaseContext, Frame};
-use crate::event::Failure;
+use crate::event::{Failure, FailureKind};
 
 /// A statement that did not pass.
 #[derive(Debug)]
 pub(crate) enum StmtError {
-    /// The system under test did not behave as the case says.
-    Failed(Failed),
+    /// The system under test did not behave as the case says (boxed: results stay small).
+    Failed(Box<Failed>),
     /// The case cannot run here (a capability or lab feature is missing).
     Blocked(String),
     /// The run was cancelled (Ctrl-C, case timeout) while the statement ran.
@@ -19,8 +19,12 @@ pub(crate) enum StmtError {
 
 #[derive(Debug, Default)]
 pub(crate) struct Failed {
+    pub(crate) kind: FailureKind,
     pub(crate) message: String,
     pub(crate) expected: Option<String>,
+    /// What was observed instead, as a value.
+    pub(crate) actual: Option<String>,
+    /// The received stanza closest to the expected one.
     pub(crate) closest: Option<String>,
     /// Where to report it: set by the statement that failed (see [`location`]).
     pub(crate) at: Option<(SourceId, Span, Option<String>)>,
@@ -28,24 +32,49 @@ pub(crate) struct Failed {
 
 pub(crate) type StmtResult = Result<(), StmtError>;
 
+/// The server did not behave as the case says.
 pub(crate) fn fail(message: impl Into<String>) -> StmtError {
-    StmtError::Failed(Failed {
+    StmtError::Failed(Box::new(Failed {
         message: message.into(),
         ..Failed::default()
-    })
+    }))
 }
 
+/// An expectation that did not hold, with the stanza received closest to the expected one.
 pub(crate) fn fail_expected(
     message: impl Into<String>,
     expected: String,
     closest: Option<String>,
 ) -> StmtError {
-    StmtError::Failed(Failed {
+    StmtError::Failed(Box::new(Failed {
         message: message.into(),
         expected: Some(expected),
         closest,
-        at: None,
-    })
+        ..Failed::default()
+    }))
+}
+
+/// An expectation that did not hold, with the value observed instead.
+pub(crate) fn fail_observed(
+    message: impl Into<String>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StmtError {
+    StmtError::Failed(Box::new(Failed {
+        message: message.into(),
+        expected: Some(expected.into()),
+        actual: Some(actual.into()),
+        ..Failed::default()
+    }))
+}
+
+/// jspec or the lab could not do its part: an error of the run, not a verdict on the server.
+pub(crate) fn harness(message: impl Into<String>) -> StmtError {
+    StmtError::Failed(Box::new(Failed {
+        kind: FailureKind::Harness,
+        message: message.into(),
+        ..Failed::default()
+    }))
 }
 
 /// The place to report: the statement itself, or the outermost call of the procedure it is in.
@@ -76,12 +105,14 @@ impl CaseContext<'_> {
             None => failed.message,
         };
         Failure {
+            kind: failed.kind,
             message,
             file: source.name().to_string(),
             line,
             column,
             source_line,
             expected: failed.expected,
+            actual: failed.actual,
             closest: failed.closest,
         }
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use jspec_lang::ast::{Case, CaseEntryKind, CertificateState, LinkAuth, TicketState, Transport};
 
 use super::context::CaseContext;
-use super::outcome::{StmtError, StmtResult, fail, fail_expected};
+use super::outcome::{StmtError, StmtResult, fail, fail_expected, harness};
 use crate::lab::prosody::S2S_DIRECT_TLS_PORT;
 use crate::lab::{Lab, S2sAuth, S2sLink, ServerSettings};
 
@@ -65,7 +65,7 @@ fn needs_kdc(name: &str) -> StmtError {
 }
 
 fn lab_error(error: crate::lab::LabError) -> StmtError {
-    fail(format!("the lab could not do it: {error}"))
+    harness(format!("the lab could not do it: {error}"))
 }
 
 impl CaseContext<'_> {
@@ -147,7 +147,7 @@ impl CaseContext<'_> {
             Some(lab) => lab
                 .kerberos_login(&user.localpart, &user.password)
                 .await
-                .map_err(|e| fail(format!("no Kerberos ticket for {name}: {e}"))),
+                .map_err(|e| harness(format!("no Kerberos ticket for {name}: {e}"))),
             None => Ok(crate::xmpp::KerberosConfig::default()),
         }
     }
@@ -179,7 +179,7 @@ impl CaseContext<'_> {
             let links = server
                 .s2s_links()
                 .await
-                .map_err(|e| fail(format!("cannot read the links of {from}: {e}")))?;
+                .map_err(|e| harness(format!("cannot read the links of {from}: {e}")))?;
             let seen: Vec<S2sLink> = links
                 .into_iter()
                 .filter(|l| l.outgoing && l.remote == remote)

@@ -467,8 +467,22 @@ impl Lab {
     }
 
     /// Stops every server (SIGTERM, grace, SIGKILL), all at once.
-    pub async fn stop(mut self) {
-        registry::forget(&self.registry, &self.record());
+    /// Stops the servers gracefully (SIGTERM, then SIGKILL after a grace period), then the
+    /// lab's helpers and networks.
+    pub async fn stop(self) {
+        self.shut_down(false).await;
+    }
+
+    /// Like [`Lab::stop`], but the servers are killed at once (a forced stop of the run).
+    pub async fn kill(self) {
+        self.shut_down(true).await;
+    }
+
+    async fn shut_down(mut self, kill: bool) {
+        // Forgotten only once everything is stopped: a jspec killed meanwhile leaves the record
+        // for `jspec lab down` and the next run.
+        let record = self.record();
+        let registry = self.registry.clone();
         self.stop_kdc().await;
         if let Some(ocsp) = self.ocsp.take() {
             ocsp.shutdown().await;
@@ -476,10 +490,10 @@ impl Lab {
         if let Some(proxy) = &self.proxy {
             proxy.shutdown();
         }
-        let stops = self
-            .servers
-            .into_values()
-            .map(|server| tokio::spawn(server.stop()));
+        let stops = self.servers.into_values().map(|server| match kill {
+            true => tokio::spawn(server.kill()),
+            false => tokio::spawn(server.stop()),
+        });
         for stop in stops {
             let _ = stop.await;
         }
@@ -489,5 +503,6 @@ impl Lab {
         {
             tracing::warn!(%error, "the packet lab was not removed completely");
         }
+        registry::forget(&registry, &record);
     }
 }

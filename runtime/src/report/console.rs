@@ -110,7 +110,13 @@ impl ConsoleReporter {
             }
             RunEvent::StepFinished { result, .. } if normal => self.step_lines(result),
             RunEvent::CaseFinished { result } => self.case_lines(result),
-            RunEvent::RunFinished { summary } => self.summary_lines(summary),
+            RunEvent::RunFinished { summary, error } => {
+                let mut lines = self.summary_lines(summary);
+                if let Some(error) = error {
+                    lines.insert(1, p.red(&format!("error: {error}")));
+                }
+                lines
+            }
             _ => Vec::new(),
         }
     }
@@ -139,6 +145,7 @@ impl ConsoleReporter {
             Status::Skipped => p.dim(&format!("  - {title} (skipped)")),
             Status::Blocked => format!("  {} {title} (blocked)", p.yellow("!")),
             Status::Retest => format!("  {} {title} (interrupted)", p.yellow("~")),
+            Status::Error => format!("  {} {title} ({elapsed}, error)", p.red("E")),
         }];
         if let Some(failure) = &step.failure {
             lines.push(format!("    {}", p.red(&failure.message)));
@@ -154,7 +161,7 @@ impl ConsoleReporter {
     fn case_lines(&self, result: &CaseResult) -> Vec<String> {
         let p = self.paint;
         let quiet = self.verbosity == Verbosity::Quiet;
-        if quiet && result.status != Status::Failed {
+        if quiet && !matches!(result.status, Status::Failed | Status::Error) {
             return Vec::new();
         }
         let who = if quiet {
@@ -170,8 +177,9 @@ impl ConsoleReporter {
             Status::Blocked => format!("{} {who} {}", p.yellow("!"), p.yellow(&comment)),
             Status::Retest => format!("{} {who} {} ({elapsed})", p.yellow("~"), p.yellow(&comment)),
             Status::Skipped => p.dim(&format!("- {who} {comment}")),
+            Status::Error => format!("{} {who} {} ({elapsed})", p.red("E"), p.red("error")),
         }];
-        if result.status == Status::Failed {
+        if matches!(result.status, Status::Failed | Status::Error) {
             if quiet {
                 for step in result.steps.iter().filter(|s| s.failure.is_some()) {
                     lines.extend(self.step_lines(step));
@@ -198,6 +206,12 @@ impl ConsoleReporter {
         if summary.retest > 0 {
             counts.push(p.yellow(&format!("{} interrupted", summary.retest)));
         }
+        if summary.errors > 0 {
+            counts.push(p.red(&plural(summary.errors, "error")));
+        }
+        if summary.not_run > 0 {
+            counts.push(format!("{} not run", summary.not_run));
+        }
         let mut lines = vec![
             String::new(),
             format!(
@@ -209,6 +223,11 @@ impl ConsoleReporter {
         ];
         let groups = [
             (Status::Failed, "failed:", p.red("✗")),
+            (
+                Status::Error,
+                "errors (the lab or jspec, not the server):",
+                p.red("E"),
+            ),
             (Status::Blocked, "blocked:", p.yellow("!")),
             (Status::Retest, "interrupted:", p.yellow("~")),
             (Status::Skipped, "not run:", "-".to_owned()),

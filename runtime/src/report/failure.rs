@@ -25,7 +25,7 @@ pub fn case_comment(result: &CaseResult) -> Option<String> {
     };
     match result.status {
         Status::Passed => None,
-        Status::Failed => Some(match first_failure(result) {
+        Status::Failed | Status::Error => Some(match first_failure(result) {
             Some(failure) => failure.message.clone(),
             None => result.reason.clone().unwrap_or_else(|| "failed".to_owned()),
         }),
@@ -56,6 +56,11 @@ pub fn failure_details(failure: &Failure) -> Vec<String> {
     if let Some(expected) = &failure.expected {
         lines.push("expected:".to_owned());
         push_block(&mut lines, expected);
+    }
+    if let Some(actual) = &failure.actual {
+        lines.push("actual:".to_owned());
+        push_block(&mut lines, actual);
+        return lines;
     }
     match &failure.closest {
         Some(closest) => {
@@ -96,6 +101,8 @@ mod tests {
     #[test]
     fn details_show_location_source_expected_and_closest() {
         let failure = Failure {
+            kind: crate::event::FailureKind::Expectation,
+            actual: None,
             message: "bob received nothing from ops within 5s".into(),
             file: "cases/muc.jspec".into(),
             line: 14,

@@ -19,7 +19,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::atomic::write_atomic;
 use super::failure::{case_comment, failure_text, first_failure};
-use crate::event::{BlockKind, CaseResult, Reporter, RunEvent, Status};
+use crate::event::{BlockKind, CaseResult, FailureKind, Reporter, RunEvent, Status};
 
 /// The file name in the run folder.
 pub const JUNIT_FILE: &str = "junit.xml";
@@ -30,6 +30,8 @@ pub struct JunitReporter {
     path: PathBuf,
     version: Option<String>,
     results: Vec<CaseResult>,
+    /// Results not written yet.
+    dirty: bool,
 }
 
 impl JunitReporter {
@@ -44,6 +46,7 @@ impl JunitReporter {
             path: path.into(),
             version: None,
             results: Vec::new(),
+            dirty: false,
         }
     }
 }
@@ -54,11 +57,24 @@ impl Reporter for JunitReporter {
             RunEvent::RunStarted { jspec_version, .. } => {
                 self.version = Some(jspec_version.clone());
             }
-            RunEvent::CaseFinished { result } => self.results.push(result.clone()),
+            // Rewritten after every burst of results (see `flush`), so a run that dies keeps
+            // what it finished.
+            RunEvent::CaseFinished { result } => {
+                self.results.push(result.clone());
+                self.dirty = true;
+            }
             RunEvent::RunFinished { .. } => {
+                self.dirty = false;
                 write_junit(&self.results, &self.path, self.version.as_deref())?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.dirty) {
+            write_junit(&self.results, &self.path, self.version.as_deref())?;
         }
         Ok(())
     }
@@ -141,6 +157,7 @@ fn write_case(
             Status::Passed => "passed",
             Status::Failed => "failed",
             Status::Blocked | Status::Retest | Status::Skipped => "skipped",
+            Status::Error => "untested",
         };
         xml.property("testrail_result_step", &format!("{status}:{}", step.title))?;
     }
@@ -156,7 +173,7 @@ fn write_case(
     let comment = comment.unwrap_or_default();
     match result.status {
         Status::Passed => {}
-        Status::Failed => {
+        Status::Failed | Status::Error => {
             let text = result
                 .steps
                 .iter()
@@ -164,10 +181,20 @@ fn write_case(
                 .map(failure_text)
                 .collect::<Vec<_>>()
                 .join("\n\n");
-            let message = first_failure(result).map_or(comment.as_str(), |f| &f.message);
-            let attrs = [("type", "expectation"), ("message", message)];
+            let first = first_failure(result);
+            let message = first.map_or(comment.as_str(), |f| &f.message);
+            let kind = match (first, result.status) {
+                (Some(failure), _) => failure.kind,
+                (None, Status::Error) => FailureKind::Harness,
+                (None, _) => FailureKind::Expectation,
+            };
+            let element = match result.status {
+                Status::Error => "error",
+                _ => "failure",
+            };
+            let attrs = [("type", kind.as_str()), ("message", message)];
             xml.text_element(
-                "failure",
+                element,
                 &attrs,
                 if text.is_empty() { &comment } else { &text },
             )?;
@@ -199,6 +226,7 @@ fn seconds(elapsed: Duration) -> String {
 struct Counts {
     tests: usize,
     failures: usize,
+    errors: usize,
     skipped: usize,
     elapsed: Duration,
 }
@@ -212,6 +240,7 @@ impl Counts {
             match result.status {
                 Status::Passed => {}
                 Status::Failed => counts.failures += 1,
+                Status::Error => counts.errors += 1,
                 Status::Blocked | Status::Retest | Status::Skipped => counts.skipped += 1,
             }
         }
@@ -223,7 +252,7 @@ impl Counts {
             ("name", name.to_owned()),
             ("tests", self.tests.to_string()),
             ("failures", self.failures.to_string()),
-            ("errors", "0".to_owned()),
+            ("errors", self.errors.to_string()),
             ("skipped", self.skipped.to_string()),
             ("time", seconds(self.elapsed)),
         ]

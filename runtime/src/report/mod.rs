@@ -97,10 +97,33 @@ impl Fanout {
     }
 }
 
+impl Fanout {
+    /// Lets every reporter write what the last events changed; failing ones are dropped.
+    pub fn flush_all(&mut self) {
+        self.reporters
+            .retain_mut(|(name, reporter)| match reporter.flush() {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::warn!(
+                        reporter = %name,
+                        %error,
+                        "the {name} reporter failed and is dropped; the run goes on"
+                    );
+                    false
+                }
+            });
+    }
+}
+
 impl Reporter for Fanout {
     /// Never fails: failing reporters are dropped instead.
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         self.send(event);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_all();
         Ok(())
     }
 }

@@ -107,6 +107,8 @@ pub struct TestrailReporter {
     body: TestrailResults,
     /// Titles of finished cases without an id: logged when the run finishes.
     without_id: Vec<String>,
+    /// Results not written yet.
+    dirty: bool,
 }
 
 impl TestrailReporter {
@@ -117,6 +119,7 @@ impl TestrailReporter {
             version: String::new(),
             body: TestrailResults::default(),
             without_id: Vec::new(),
+            dirty: false,
         }
     }
 
@@ -138,11 +141,15 @@ impl Reporter for TestrailReporter {
             RunEvent::CaseFinished { result } => match testrail_result(result, &self.version) {
                 Some(entry) => {
                     self.body.results.push(entry);
-                    self.write()?;
+                    self.dirty = true;
                 }
                 None => self.without_id.push(result.case.title.clone()),
             },
-            RunEvent::RunFinished { .. } if !self.without_id.is_empty() => {
+            RunEvent::RunFinished { .. } => {
+                self.flush()?;
+                if self.without_id.is_empty() {
+                    return Ok(());
+                }
                 tracing::warn!(
                     cases = %self.without_id.join("; "),
                     "{} case(s) without a TestRail id are not in {TESTRAIL_RESULTS_FILE}",
@@ -150,6 +157,13 @@ impl Reporter for TestrailReporter {
                 );
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.dirty) {
+            self.write()?;
         }
         Ok(())
     }
@@ -200,6 +214,8 @@ mod tests {
     #[test]
     fn a_failed_case_maps_statuses_and_explains_the_failure() {
         let failure = Failure {
+            kind: crate::event::FailureKind::Expectation,
+            actual: None,
             message: "bob received nothing".into(),
             file: "a.jspec".into(),
             line: 4,
@@ -274,10 +290,17 @@ mod tests {
         reporter
             .on_event(&RunEvent::CaseFinished { result: passed })
             .expect("written");
+        reporter.flush().expect("flushed");
+        assert_eq!(
+            read().results.len(),
+            1,
+            "written at the flush after the case"
+        );
         let no_id = case(None, Status::Blocked, vec![]);
         reporter
             .on_event(&RunEvent::CaseFinished { result: no_id })
             .expect("written");
+        reporter.flush().expect("flushed");
         let body = read();
         assert_eq!(body.results.len(), 1);
         assert_eq!(body.results[0].status_id, 1);

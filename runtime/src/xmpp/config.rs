@@ -9,6 +9,7 @@ use std::time::Duration;
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateRevocationListDer;
 
+use super::limits::Limits;
 use super::ocsp::OcspCheck;
 
 /// How the stream gets TLS.
@@ -102,11 +103,17 @@ pub struct ConnectConfig {
     pub route: Option<SocketAddr>,
     /// Tickets and realm for [`AuthMechanism::Gssapi`].
     pub kerberos: KerberosConfig,
+    /// How deep and how large the server's stanzas may be; past them the session ends with a
+    /// protocol violation (a hostile server must not exhaust our stack or memory).
+    pub limits: Limits,
+    /// Deliver the first live message wrongly, as a faulty server would (jspec's mutation
+    /// test); `None` in real runs.
+    pub mutation: Option<super::Mutation>,
 }
 
 impl ConnectConfig {
     /// A config for STARTTLS + SCRAM, no CRLs, no OCSP, no resource preference, a 10 s timeout
-    /// (the design's default deadline) and a 60 s keepalive.
+    /// (the design's default deadline), a 60 s keepalive and the default [`Limits`].
     pub fn new(
         addr: SocketAddr,
         domain: impl Into<String>,
@@ -132,6 +139,8 @@ impl ConnectConfig {
             bind: None,
             route: None,
             kerberos: KerberosConfig::default(),
+            limits: Limits::default(),
+            mutation: None,
         }
     }
 }
@@ -154,6 +163,7 @@ impl fmt::Debug for ConnectConfig {
             .field("timeout", &self.timeout)
             .field("keepalive", &self.keepalive)
             .field("kerberos", &self.kerberos)
+            .field("limits", &self.limits)
             .finish()
     }
 }

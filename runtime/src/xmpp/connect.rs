@@ -20,6 +20,7 @@ use xmpp_parsers::stream_features::StreamFeatures;
 
 use super::config::{ConnectConfig, TlsMode};
 use super::error::{ConnectError, FailureReason};
+use super::limits::{XmlLimits, limit_exceeded};
 use super::ocsp;
 use super::sasl::{self, Binding};
 use super::tls;
@@ -72,7 +73,9 @@ pub(crate) async fn establish(
 
     // The authenticated JID is not known yet; the bare JID is what we claim (RFC 6120 4.7.1).
     let from = format!("{}@{}", config.username, config.domain);
-    let pending = open(BufStream::new(tls), config, Some(&from), bound).await?;
+    // Wrapped only now: the OCSP check and `tls_facts` need the bare TLS stream.
+    let io = BufStream::new(XmlLimits::new(tls, config.limits));
+    let pending = open(io, config, Some(&from), bound).await?;
     let (features, mut stream) =
         recv_features(pending, "waiting for stream features", bound).await?;
     let binding = Binding {
@@ -92,6 +95,8 @@ pub(crate) async fn establish(
     .await?;
 
     let header = header(config, Some(&from));
+    // The server's next header opens a new stream at depth 1, not one inside the old one.
+    stream.get_stream().get_ref().expect_restart();
     let pending = bound
         .run(
             "restarting the stream",
@@ -161,7 +166,9 @@ async fn starttls(
     config: &ConnectConfig,
     bound: &Bound,
 ) -> Result<TcpStream, ConnectError> {
-    let pending = open(BufStream::new(tcp), config, None, bound).await?;
+    // Limited too: a hostile server could nest its pre-TLS features as deep as any stanza.
+    let io = BufStream::new(XmlLimits::new(tcp, config.limits));
+    let pending = open(io, config, None, bound).await?;
     let (features, mut stream) =
         recv_features(pending, "waiting for pre-TLS features", bound).await?;
     if !features.can_starttls() {
@@ -180,7 +187,7 @@ async fn starttls(
         ));
     }
     // Nothing is buffered past <proceed/>: the server waits for our ClientHello.
-    Ok(stream.into_inner().into_inner())
+    Ok(stream.into_inner().into_inner().into_inner())
 }
 
 fn header<'a>(config: &'a ConnectConfig, from: Option<&'a str>) -> StreamHeader<'a> {
@@ -211,10 +218,15 @@ async fn open<Io: AsyncBufRead + AsyncWrite + Unpin>(
 /// io error here; it is a stream-level refusal, not a network fault.
 fn opening_failed(stage: &str, e: &io::Error) -> ConnectError {
     match e.kind() {
-        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData => ConnectError::new(
-            FailureReason::StreamError,
-            format!("server refused the stream while {stage}: {e}"),
-        ),
+        // A limit is InvalidData too, but a known fault of the server's: `lost` names it.
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+            if limit_exceeded(e).is_none() =>
+        {
+            ConnectError::new(
+                FailureReason::StreamError,
+                format!("server refused the stream while {stage}: {e}"),
+            )
+        }
         _ => wire::lost(stage, e),
     }
 }

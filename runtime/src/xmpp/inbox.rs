@@ -18,6 +18,9 @@ pub enum StreamEnd {
     ClosedByServer,
     /// The connection broke without a stream close (reset, EOF, read timeout, TLS alert).
     Broken(String),
+    /// The server broke the protocol (a stream nested too deep, a stanza too large) and the
+    /// client dropped the connection.
+    Violation(String),
     /// We closed the stream cleanly ([`Session::close`](super::Session::close)).
     ClosedByClient,
     /// We dropped the connection ([`Session::abort`](super::Session::abort) or drop).
@@ -30,6 +33,7 @@ impl fmt::Display for StreamEnd {
             Self::ServerError(text) => write!(f, "stream closed by server: {text}"),
             Self::ClosedByServer => f.write_str("stream closed by server"),
             Self::Broken(why) => write!(f, "connection lost: {why}"),
+            Self::Violation(why) => write!(f, "protocol violation by the server: {why}"),
             Self::ClosedByClient => f.write_str("stream closed by client"),
             Self::Aborted => f.write_str("connection aborted by client"),
         }
@@ -60,11 +64,53 @@ impl Received {
             Arrival::Ended(_) => None,
         }
     }
+
+    /// Whether the stanza was delivered late, as its sender or server says with an XEP-0203
+    /// `<delay/>` (or the legacy XEP-0091 `jabber:x:delay`): room history replayed on join,
+    /// offline messages, a stored presence. Live stanzas carry none.
+    pub fn is_delayed(&self) -> bool {
+        self.stanza().is_some_and(is_delayed)
+    }
+}
+
+/// Whether `stanza` carries a delivery delay (XEP-0203, or XEP-0091 in old servers).
+pub fn is_delayed(stanza: &Element) -> bool {
+    stanza.get_child("delay", NS_DELAY).is_some()
+        || stanza.get_child("x", NS_LEGACY_DELAY).is_some()
+}
+
+const NS_DELAY: &str = "urn:xmpp:delay";
+const NS_LEGACY_DELAY: &str = "jabber:x:delay";
+
+/// What a waiter decides about one entry of the inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not what it waits for: look further.
+    Skip,
+    /// What it waits for: the entry is consumed (no later wait sees it) and returned.
+    Take,
+    /// Ends the wait without consuming the entry (an error answer, an unwanted stanza).
+    Stop,
+}
+
+/// How a wait ended.
+#[derive(Clone, Debug)]
+pub enum Waited {
+    /// The entry a waiter took (now consumed).
+    Taken(Received),
+    /// The entry a waiter stopped at (not consumed).
+    Stopped(Received),
+    /// The stream ended first: nothing more can arrive. Holds the end entry.
+    Ended(Received),
+    TimedOut,
+    Cancelled,
 }
 
 #[derive(Default)]
 struct State {
     items: Vec<Received>,
+    /// Parallel to `items`: taken by a wait, or handled by the client itself.
+    consumed: Vec<bool>,
     end: Option<StreamEnd>,
 }
 
@@ -100,17 +146,22 @@ impl Inbox {
     }
 
     pub(crate) fn push_stanza(&self, el: Element) {
-        self.push(Arrival::Stanza(el));
+        self.push(Arrival::Stanza(el), false);
+    }
+
+    /// Files a stanza the client answered itself (a ping): recorded, but already consumed.
+    pub(crate) fn push_handled(&self, el: Element) {
+        self.push(Arrival::Stanza(el), true);
     }
 
     /// Records the end of the stream; only the first end counts.
     pub(crate) fn push_end(&self, end: StreamEnd) {
         if self.lock().end.is_none() {
-            self.push(Arrival::Ended(end));
+            self.push(Arrival::Ended(end), false);
         }
     }
 
-    fn push(&self, arrival: Arrival) {
+    fn push(&self, arrival: Arrival, consumed: bool) {
         let len = {
             let mut state = self.lock();
             if state.end.is_some() {
@@ -126,6 +177,7 @@ impl Inbox {
                 wall: SystemTime::now(),
                 arrival,
             });
+            state.consumed.push(consumed);
             seq + 1
         };
         self.changed.send_replace(len);
@@ -146,9 +198,94 @@ impl Inbox {
         self.lock().end.clone()
     }
 
-    /// The first entry at or after `from` that satisfies `predicate`, waiting for new entries
-    /// until `deadline`. Returns `None` at the deadline, on cancellation, or as soon as the
-    /// stream has ended with no match (nothing more can arrive).
+    /// The end entry (with its time), once the stream has ended.
+    pub fn ended(&self) -> Option<Received> {
+        let state = self.lock();
+        state.end.as_ref()?;
+        state.items.last().cloned()
+    }
+
+    /// Whether entry `seq` was taken by a wait or handled by the client.
+    pub fn is_consumed(&self, seq: u64) -> bool {
+        let state = self.lock();
+        usize::try_from(seq)
+            .ok()
+            .and_then(|i| state.consumed.get(i).copied())
+            .unwrap_or(false)
+    }
+
+    /// Marks entry `seq` consumed: no later wait sees it.
+    pub fn consume(&self, seq: u64) {
+        let mut state = self.lock();
+        if let Some(flag) = usize::try_from(seq)
+            .ok()
+            .and_then(|i| state.consumed.get_mut(i))
+        {
+            *flag = true;
+        }
+    }
+
+    /// Waits for the first entry at or after `from`, not consumed yet, that `decide` takes or
+    /// stops at, until `deadline`. Deciding and consuming happen under one lock, so two waiters
+    /// (parallel branches) never take the same stanza. The end of the stream is offered to
+    /// `decide` too; if it skips it, the wait ends with [`Waited::Ended`].
+    pub async fn next<D>(
+        &self,
+        from: u64,
+        mut decide: D,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Waited
+    where
+        D: FnMut(&Received) -> Verdict,
+    {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        // Subscribing before each scan means a push during the scan still wakes us.
+        let mut changes = self.changed.subscribe();
+        let mut next = usize::try_from(from).unwrap_or(usize::MAX);
+        loop {
+            {
+                let mut state = self.lock();
+                let state = &mut *state;
+                for index in next..state.items.len() {
+                    if state.consumed[index] {
+                        continue;
+                    }
+                    match decide(&state.items[index]) {
+                        Verdict::Skip => {}
+                        Verdict::Take => {
+                            state.consumed[index] = true;
+                            return Waited::Taken(state.items[index].clone());
+                        }
+                        Verdict::Stop => return Waited::Stopped(state.items[index].clone()),
+                    }
+                }
+                next = next.max(state.items.len());
+                if state.end.is_some() {
+                    return match state.items.last() {
+                        Some(last) => Waited::Ended(last.clone()),
+                        None => Waited::TimedOut,
+                    };
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Waited::Cancelled,
+                _ = tokio::time::sleep_until(deadline) => return Waited::TimedOut,
+                changed = changes.changed() => {
+                    // The sender lives as long as `self`; an error cannot happen while we
+                    // borrow it, but stop rather than spin if it ever does.
+                    if changed.is_err() {
+                        return Waited::Cancelled;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first entry at or after `from`, not consumed, that satisfies `predicate` (without
+    /// consuming it), waiting until `deadline`. `None` at the deadline, on cancellation, or as
+    /// soon as the stream has ended with no match.
     pub async fn wait_for<P>(
         &self,
         from: u64,
@@ -159,33 +296,13 @@ impl Inbox {
     where
         P: FnMut(&Received) -> bool,
     {
-        let deadline = tokio::time::Instant::from_std(deadline);
-        // Subscribing before each scan means a push during the scan still wakes us.
-        let mut changes = self.changed.subscribe();
-        let mut next = usize::try_from(from).unwrap_or(usize::MAX);
-        loop {
-            {
-                let state = self.lock();
-                if let Some(found) = state.items.iter().skip(next).find(|r| predicate(r)) {
-                    return Some(found.clone());
-                }
-                next = state.items.len();
-                if state.end.is_some() {
-                    return None;
-                }
-            }
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return None,
-                _ = tokio::time::sleep_until(deadline) => return None,
-                changed = changes.changed() => {
-                    // The sender lives as long as `self`; an error cannot happen while we
-                    // borrow it, but stop rather than spin if it ever does.
-                    if changed.is_err() {
-                        return None;
-                    }
-                }
-            }
+        let decide = |r: &Received| match predicate(r) {
+            true => Verdict::Stop,
+            false => Verdict::Skip,
+        };
+        match self.next(from, decide, deadline, cancel).await {
+            Waited::Stopped(found) => Some(found),
+            _ => None,
         }
     }
 }
@@ -251,5 +368,65 @@ mod tests {
         cancel.cancel();
         let far = Instant::now() + Duration::from_secs(5);
         assert!(inbox.wait_for(0, is_message, far, &cancel).await.is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_stanza_is_taken_by_one_waiter_only() {
+        for _ in 0..50 {
+            let inbox = Arc::new(Inbox::new());
+            let cancel = CancellationToken::new();
+            let soon = Instant::now() + Duration::from_millis(200);
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let (inbox, cancel) = (Arc::clone(&inbox), cancel.clone());
+                    tokio::spawn(async move {
+                        let take = |r: &Received| match is_message(r) {
+                            true => Verdict::Take,
+                            false => Verdict::Skip,
+                        };
+                        matches!(inbox.next(0, take, soon, &cancel).await, Waited::Taken(_))
+                    })
+                })
+                .collect();
+            inbox.push_stanza(el("<message xmlns='jabber:client'/>"));
+            let mut taken = 0;
+            for waiter in waiters {
+                taken += usize::from(waiter.await.unwrap_or(false));
+            }
+            assert_eq!(taken, 1, "exactly one waiter takes the stanza");
+        }
+    }
+
+    #[test]
+    fn delay_marks_late_deliveries() {
+        let live = el("<message xmlns='jabber:client'><body>x</body></message>");
+        let delayed = el(
+            "<message xmlns='jabber:client'><body>x</body><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/></message>",
+        );
+        let legacy = el(
+            "<message xmlns='jabber:client'><x xmlns='jabber:x:delay' stamp='20200101T00:00:00'/></message>",
+        );
+        let nested = el(
+            "<message xmlns='jabber:client'><result xmlns='urn:xmpp:mam:2'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/></forwarded></result></message>",
+        );
+        assert!(!is_delayed(&live));
+        assert!(is_delayed(&delayed));
+        assert!(is_delayed(&legacy));
+        assert!(!is_delayed(&nested), "an archive result is a live answer");
+    }
+
+    #[tokio::test]
+    async fn handled_stanzas_are_not_offered() {
+        let inbox = Inbox::new();
+        inbox.push_handled(el("<iq xmlns='jabber:client' type='get' id='ping'/>"));
+        let cancel = CancellationToken::new();
+        let soon = Instant::now() + Duration::from_millis(10);
+        assert!(
+            inbox
+                .wait_for(0, |r| r.stanza().is_some(), soon, &cancel)
+                .await
+                .is_none()
+        );
+        assert_eq!(inbox.snapshot().len(), 1, "still recorded");
     }
 }

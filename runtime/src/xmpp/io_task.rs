@@ -4,6 +4,7 @@
 //! cancel-safe (its state lives in the stream), so a select between "next element" and "next
 //! command" loses nothing.
 
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,11 +16,15 @@ use tokio_util::sync::CancellationToken;
 use tokio_xmpp::xmlstream::ReadError;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ping::Ping;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
 use super::error::SendError;
 use super::inbox::{Inbox, StreamEnd};
+use super::limits::limit_exceeded;
 use super::transcript::{Direction, Transcript};
-use super::wire::{NS_CLIENT, NS_PING, NS_STREAM, Stream, describe_stream_error};
+use super::wire::{NS_CLIENT, NS_PING, NS_STREAM, NS_STREAM_ERRORS, Stream, describe_stream_error};
+
+const NS_ROSTER: &str = "jabber:iq:roster";
 
 /// Ids of our own keepalive pings; their answers stay out of the inbox.
 const KEEPALIVE_ID: &str = "jspec-keepalive-";
@@ -38,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) inbox: Arc<Inbox>,
     pub(crate) transcript: Arc<Transcript>,
     pub(crate) domain: String,
+    /// Wrong deliveries for jspec's mutation test; `None` in real runs.
+    pub(crate) mutator: Option<std::sync::Mutex<super::mutation::Mutator>>,
 }
 
 /// Runs until the stream ends; `finished` fires after the connection is dropped, so a caller
@@ -111,14 +118,20 @@ async fn serve(
                     let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
                     return StreamEnd::ClosedByServer;
                 }
-                Some(Err(ReadError::HardError(e))) => return StreamEnd::Broken(e.to_string()),
+                Some(Err(ReadError::HardError(e))) => {
+                    if let Some(end) = violation(&mut stream, &e, true, shared).await {
+                        return end;
+                    }
+                    return StreamEnd::Broken(e.to_string());
+                }
                 None => return StreamEnd::Broken("connection closed without a stream close".into()),
             },
         }
     }
 }
 
-/// Records a received stanza, answers it if it is a ping, and files it in the inbox.
+/// Records a received stanza, files it in the inbox, and answers it if it is a request the
+/// client must answer (RFC 6120 8.2.3: every iq get or set gets a result or an error).
 async fn received(
     stream: &mut Stream,
     el: Element,
@@ -126,17 +139,72 @@ async fn received(
     shared: &Shared,
 ) -> Result<(), StreamEnd> {
     shared.transcript.stanza(Direction::Received, &el);
-    let reply = ping_reply(&el);
     let own_keepalive =
         el.is("iq", NS_CLIENT) && el.attr("id").is_some_and(|id| id.starts_with(KEEPALIVE_ID));
-    // Inbox first, so its receive time is not delayed by our answer.
-    if !own_keepalive {
-        shared.inbox.push_stanza(el);
+    if own_keepalive {
+        return Ok(());
     }
-    if let Some(reply) = reply {
-        write(stream, &reply, abort, shared, "ping reply").await?;
+    let answer = answer(&el);
+    // Inbox first, so its receive time is not delayed by our answer. A ping is the client's
+    // own business (consumed); other requests stay visible to expectations.
+    match (&answer, &shared.mutator) {
+        (Some(Answer::Pong(_)), _) => shared.inbox.push_handled(el),
+        (_, Some(mutator)) => mutator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .deliver(el, &shared.inbox, &shared.transcript),
+        (_, None) => shared.inbox.push_stanza(el),
     }
-    Ok(())
+    let (reply, what) = match answer {
+        None => return Ok(()),
+        Some(Answer::Pong(reply)) => (reply, "ping reply"),
+        Some(Answer::Acknowledge(reply)) => (reply, "roster push reply"),
+        Some(Answer::Unsupported(reply)) => (reply, "service-unavailable reply"),
+    };
+    write(stream, &reply, abort, shared, what).await
+}
+
+/// How the client answers a request by itself.
+enum Answer {
+    /// An XEP-0199 ping: a result.
+    Pong(Element),
+    /// A roster push (RFC 6121 2.1.6): an empty result.
+    Acknowledge(Element),
+    /// Any other iq get or set: `service-unavailable` (RFC 6120 8.2.3, 8.4), as a client that
+    /// does not implement the payload must answer, so the sender does not wait forever.
+    Unsupported(Element),
+}
+
+fn answer(el: &Element) -> Option<Answer> {
+    if !el.is("iq", NS_CLIENT) || !matches!(el.attr("type"), Some("get" | "set")) {
+        return None;
+    }
+    if let Some(reply) = ping_reply(el) {
+        return Some(Answer::Pong(reply));
+    }
+    let to = el.attr("from").and_then(|f| f.parse::<Jid>().ok());
+    let id = el.attr("id").unwrap_or_default().to_owned();
+    if el.attr("type") == Some("set") && el.get_child("query", NS_ROSTER).is_some() {
+        return Some(Answer::Acknowledge(Element::from(Iq::Result {
+            from: None,
+            to,
+            id,
+            payload: None,
+        })));
+    }
+    let error = StanzaError::new(
+        ErrorType::Cancel,
+        DefinedCondition::ServiceUnavailable,
+        "en",
+        "jspec's client does not handle this request",
+    );
+    Some(Answer::Unsupported(Element::from(Iq::Error {
+        from: None,
+        to,
+        id,
+        error,
+        payload: None,
+    })))
 }
 
 /// Writes (and flushes) one element, recording it first so the transcript shows the attempt.
@@ -153,6 +221,31 @@ async fn write(
         _ = abort.cancelled() => Err(StreamEnd::Aborted),
         r = stream.send(el) => r.map_err(|e| StreamEnd::Broken(format!("{what} failed: {e}"))),
     }
+}
+
+/// A read that failed on our [`Limits`](super::Limits) is the server's protocol violation:
+/// tell it so (briefly: it may not be reading), close, and end with the reason. `None` for
+/// any other error.
+async fn violation(
+    stream: &mut Stream,
+    e: &io::Error,
+    send_error: bool,
+    shared: &Shared,
+) -> Option<StreamEnd> {
+    let limit = limit_exceeded(e)?.to_string();
+    if send_error {
+        let condition = Element::builder("policy-violation", NS_STREAM_ERRORS).build();
+        let error = Element::builder("error", NS_STREAM)
+            .append(condition)
+            .build();
+        shared.transcript.stanza(Direction::Sent, &error);
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            stream.send(&error).await?;
+            stream.shutdown().await
+        })
+        .await;
+    }
+    Some(StreamEnd::Violation(limit))
 }
 
 /// The `<iq type='result'/>` answering an XEP-0199 ping, if `el` is one.
@@ -225,6 +318,10 @@ async fn close(
                 return StreamEnd::ClosedByClient;
             }
             Some(Err(ReadError::HardError(e))) => {
+                // Our footer is out already: no stream error can follow it.
+                if let Some(end) = violation(stream, &e, false, shared).await {
+                    return end;
+                }
                 shared
                     .transcript
                     .event(format!("connection ended during close: {e}"));

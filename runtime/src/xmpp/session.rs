@@ -69,6 +69,9 @@ impl Session {
             inbox: Arc::clone(&inbox),
             transcript: Arc::clone(&transcript),
             domain: config.domain.clone(),
+            mutator: config
+                .mutation
+                .map(|m| std::sync::Mutex::new(super::mutation::Mutator::new(m))),
         };
         tokio::spawn(io_task::run(
             established.stream,

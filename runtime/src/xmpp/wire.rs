@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_xmpp::xmlstream::{ReadError, XmlStream};
 
 use super::error::{ConnectError, FailureReason};
+use super::limits::{LimitExceeded, XmlLimits, limit_exceeded};
 
 pub(crate) const NS_CLIENT: &str = "jabber:client";
 pub(crate) const NS_STREAM: &str = "http://etherx.jabber.org/streams";
@@ -23,8 +24,9 @@ pub(crate) const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 pub(crate) const NS_PING: &str = "urn:xmpp:ping";
 pub(crate) const NS_STREAM_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
 
-/// Every established session runs over TLS (both modes end in the same stream type).
-pub(crate) type TlsIo = BufStream<TlsStream<TcpStream>>;
+/// Every established session runs over TLS (both modes end in the same stream type). The
+/// limits sit above TLS (they must see plaintext) and below tokio-xmpp's buffer.
+pub(crate) type TlsIo = BufStream<XmlLimits<TlsStream<TcpStream>>>;
 pub(crate) type Stream = XmlStream<TlsIo, Element>;
 
 /// One connect's budget: a single deadline for the whole connect, and the run's cancel token.
@@ -111,6 +113,9 @@ pub(crate) async fn next_element<Io: AsyncBufRead + AsyncWrite + Unpin>(
 
 /// An I/O error after TCP is up: a TLS alert is `tls-failed`, anything else ended the stream.
 pub(crate) fn lost(stage: &str, e: &io::Error) -> ConnectError {
+    if let Some(limit) = limit_exceeded(e) {
+        return broke_protocol(stage, limit);
+    }
     let is_tls = e
         .get_ref()
         .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
@@ -120,6 +125,14 @@ pub(crate) fn lost(stage: &str, e: &io::Error) -> ConnectError {
         FailureReason::StreamError
     };
     ConnectError::new(reason, format!("connection lost while {stage}: {e}"))
+}
+
+/// The server exceeded our [`Limits`](super::Limits): its fault, not the network's.
+fn broke_protocol(stage: &str, limit: &LimitExceeded) -> ConnectError {
+    ConnectError::new(
+        FailureReason::StreamError,
+        format!("the server broke the protocol while {stage}: {limit}"),
+    )
 }
 
 /// `condition` or `condition: text` of a `<stream:error/>` element.

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jspec_runtime::event::{
-    BlockKind, CaseRef, CaseResult, Direction, Failure, LabServer, Reporter, RunEvent, Status,
-    StepResult, Summary,
+    BlockKind, CaseRef, CaseResult, Direction, Failure, FailureKind, LabServer, Reporter, RunEvent,
+    Status, StepResult, Summary,
 };
 use jspec_runtime::report::{ConsoleReporter, Fanout, JsonlReporter, JunitReporter, Verbosity};
 
@@ -40,12 +40,14 @@ fn step(kind: BlockKind, title: &str, status: Status, millis: u64) -> StepResult
 
 fn failure() -> Failure {
     Failure {
+        kind: FailureKind::Expectation,
         message: "bob received nothing like it from ops within 5s".into(),
         file: "cases/messaging.jspec".into(),
         line: 27,
         column: 5,
         source_line: "    bob receives from ops within 5s".into(),
         expected: Some("<message type=\"chat\">\n  <body>hi &amp; bye</body>\n</message>".into()),
+        actual: None,
         closest: Some("<message type=\"error\"/>".into()),
     }
 }
@@ -161,7 +163,10 @@ pub(crate) fn events(out_dir: &Path) -> Vec<RunEvent> {
         events.push(RunEvent::CaseFinished { result });
     }
     summary.elapsed = Duration::from_secs(125);
-    events.push(RunEvent::RunFinished { summary });
+    events.push(RunEvent::RunFinished {
+        summary,
+        error: None,
+    });
     events
 }
 
