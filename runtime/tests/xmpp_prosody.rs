@@ -293,7 +293,10 @@ async fn ping_is_answered_by_the_other_client() {
         .into_iter()
         .find(|r| r.stanza().is_some_and(|el| el.attr("id") == Some("ping-1")))
         .expect("the ping is recorded in bob's inbox");
-    assert!(bob.inbox().is_consumed(ping.seq), "an answered ping is consumed");
+    assert!(
+        bob.inbox().is_consumed(ping.seq),
+        "an answered ping is consumed"
+    );
     assert!(
         bob.transcript()
             .iter()
