@@ -16,7 +16,7 @@ use jspec_runtime::report::{
     Verbosity,
 };
 use jspec_runtime::runner::{FolderError, RunControl, RunEnd, RunFolder, RunOutcome, Runner};
-use jspec_runtime::xmpp::Mutation;
+use jspec_runtime::xmpp::{Limits, Mutation};
 
 use crate::exit;
 use crate::output::Style;
@@ -71,6 +71,14 @@ pub(crate) struct RunArgs {
     /// Print only failures and the summary.
     #[arg(short, long)]
     quiet: bool,
+    /// A server whose elements nest deeper than this ends the session with a protocol
+    /// violation (the case fails): a hostile server cannot exhaust jspec's stack.
+    #[arg(long, default_value_t = Limits::default().max_depth, value_name = "N")]
+    max_depth: u32,
+    /// A server stanza larger than this many bytes ends the session with a protocol violation:
+    /// a hostile server cannot exhaust jspec's memory.
+    #[arg(long, default_value_t = Limits::default().max_stanza_bytes, value_name = "BYTES")]
+    max_stanza_bytes: usize,
     /// Test jspec itself: every session receives its first message wrongly (drop, duplicate,
     /// delay, alter, reorder, stamp), and cases that check it must fail (docs/mutation.md).
     #[arg(long, hide = true, value_name = "OPERATOR")]
@@ -151,6 +159,10 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
             ..TcpTimeouts::default()
         },
         mutation: args.mutate,
+        limits: Limits {
+            max_depth: args.max_depth,
+            max_stanza_bytes: args.max_stanza_bytes,
+        },
     };
     let runner = Runner {
         program: &program,

@@ -141,6 +141,11 @@ fn check_goldens(names: &[String], extra: &[&str]) {
             .args(extra)
             .arg("--out")
             .arg(out_dir.path());
+        // NAME.args beside NAME.jspec: more options for `jspec run`, split at whitespace.
+        let args_file = run_dir().join(format!("{stem}.args"));
+        if let Ok(args) = std::fs::read_to_string(&args_file) {
+            command.args(args.split_whitespace());
+        }
         // NAME.toml beside NAME.jspec: run against that environment instead of the local lab.
         let env_file = format!("{stem}.toml");
         if run_dir().join(&env_file).exists() {

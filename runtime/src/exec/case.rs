@@ -198,6 +198,7 @@ impl CaseRun<'_, '_> {
         ctx.lab = self.lab.lab.clone();
         ctx.seed = self.options.seed;
         ctx.mutation = self.options.mutation;
+        ctx.limits = self.options.limits;
         let prepared = match secure {
             true => prepare_security(&ctx, case).await,
             false => Ok(()),

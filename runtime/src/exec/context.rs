@@ -84,6 +84,8 @@ pub(crate) struct CaseContext<'p> {
     pub(crate) seed: u64,
     /// Deliberately wrong deliveries for every session (the mutation test).
     pub(crate) mutation: Option<crate::xmpp::Mutation>,
+    /// Stream limits for every session.
+    pub(crate) limits: crate::xmpp::Limits,
     pub(crate) started: Instant,
     /// Messages sent to rooms and who was there, for `check delivery`.
     pub(crate) delivery: Mutex<super::delivery::DeliveryLog>,
@@ -118,6 +120,7 @@ impl<'p> CaseContext<'p> {
             lab: None,
             seed: 0,
             mutation: None,
+            limits: crate::xmpp::Limits::default(),
             started: Instant::now(),
             delivery: Mutex::default(),
         }

@@ -372,6 +372,7 @@ impl CaseContext<'_> {
         config.resource = "jspec".to_string();
         config.timeout = timeout.unwrap_or(self.default_timeout);
         config.mutation = self.mutation;
+        config.limits = self.limits;
         Ok(config)
     }
 

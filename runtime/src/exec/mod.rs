@@ -71,6 +71,9 @@ pub struct RunOptions {
     pub tcp_timeouts: crate::fault::model::TcpTimeouts,
     /// Deliberately wrong deliveries (the mutation test of jspec itself); `None` in real runs.
     pub mutation: Option<crate::xmpp::Mutation>,
+    /// How deep and large a server's stanzas may be before a session ends with a protocol
+    /// violation.
+    pub limits: crate::xmpp::Limits,
 }
 
 /// The servers cases run against, as the executor sees them.

@@ -75,10 +75,7 @@ impl CaseScope {
                         // An account the environment provides (external servers), or a fresh one.
                         let provided = accounts.get(&(server.text.clone(), name.text.clone()));
                         let (localpart, password) = match provided {
-                            Some((jid, password)) => (
-                                jid.split('@').next().unwrap_or(jid).to_string(),
-                                password.clone(),
-                            ),
+                            Some((jid, password)) => (local_part(jid), password.clone()),
                             None => {
                                 let localpart = format!("{}-{tag}", name.text.to_lowercase());
                                 let password = password(seed, &localpart);
@@ -137,7 +134,7 @@ impl CaseScope {
         if let Some(room) = self.rooms.get(name) {
             return match field.unwrap_or("jid") {
                 "jid" => Some(room.jid.clone()),
-                "name" => room.jid.split('@').next().map(str::to_string),
+                "name" => Some(local_part(&room.jid)),
                 "domain" => Some(room.muc_domain.clone()),
                 _ => None,
             };
@@ -159,4 +156,12 @@ fn password(seed: u64, localpart: &str) -> String {
     let mut hasher = std::hash::DefaultHasher::new();
     (seed, localpart).hash(&mut hasher);
     format!("jspec-{:016x}", hasher.finish())
+}
+
+/// The local part of a bare JID (`alice` of `alice@a.test`); the text itself if it has none.
+fn local_part(jid: &str) -> String {
+    jid.parse::<jid::BareJid>()
+        .ok()
+        .and_then(|bare| bare.node().map(|node| node.to_string()))
+        .unwrap_or_else(|| jid.to_string())
 }
