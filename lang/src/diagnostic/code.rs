@@ -52,7 +52,7 @@ codes! {
     DuplicateProcedure => "duplicate_procedure": "Two procedures with one name are visible in one file.",
     RecursiveProcedure => "recursive_procedure": "A procedure calls itself, directly or through others.",
     ArgumentKind => "argument_kind": "A procedure argument is a string where a name is needed.",
-    UnreadableFile => "unreadable_file": "A file given on the command line cannot be read.",
+    UnreadableFile => "unreadable_file": "A file given on the command line or named by a `use` cannot be read: missing, not permitted, not a regular file, over 16 MiB or not UTF-8.",
     MissingUse => "missing_use": "A `use` names a file that exists neither beside the file nor in the standard library.",
     UnknownInterpolation => "unknown_interpolation": "A `${...}` names nothing in scope, or a field the value does not have.",
     XmlNotWellFormed => "xml_not_well_formed": "Raw XML is not well-formed.",
