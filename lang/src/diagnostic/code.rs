@@ -31,7 +31,7 @@ macro_rules! codes {
 codes! {
     Syntax => "syntax": "The text does not follow the grammar.",
     UnknownKeyword => "unknown_keyword": "A line starts with a word that is not a statement or declaration.",
-    TooDeep => "too_deep": "Blocks are nested deeper than jspec accepts.",
+    TooDeep => "too_deep": "Blocks, or procedure calls, are nested deeper than jspec accepts.",
     BadEscape => "bad_escape": "A string has an escape other than \\\" \\\\ \\n \\t \\$.",
     NumberTooLarge => "number_too_large": "A number does not fit.",
     UnknownActor => "unknown_actor": "A user is not declared in the case.",
@@ -51,6 +51,7 @@ codes! {
     WrongArity => "wrong_arity": "A procedure is called with the wrong number of arguments.",
     DuplicateProcedure => "duplicate_procedure": "Two procedures with one name are visible in one file.",
     RecursiveProcedure => "recursive_procedure": "A procedure calls itself, directly or through others.",
+    ExpansionTooLarge => "expansion_too_large": "Procedure calls expand to more statements than jspec checks (procedures calling procedures with ever different arguments).",
     ArgumentKind => "argument_kind": "A procedure argument is a string where a name is needed.",
     UnreadableFile => "unreadable_file": "A file given on the command line or named by a `use` cannot be read: missing, not permitted, not a regular file, over 16 MiB or not UTF-8.",
     MissingUse => "missing_use": "A `use` names a file that exists neither beside the file nor in the standard library.",
