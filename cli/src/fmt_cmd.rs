@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
+use jspec_lang::spec_file::{read_error_help, read_spec_file};
 
 use crate::exit;
 use crate::output::Style;
@@ -20,10 +21,12 @@ pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
     let mut changed = 0;
     let mut broken = 0;
     for file in &files {
-        let text = match std::fs::read_to_string(file) {
+        // Regular files of at most 16 MiB only: a FIFO named *.jspec must not block the run.
+        let text = match read_spec_file(file) {
             Ok(text) => text,
             Err(error) => {
                 eprintln!("error: cannot read {}: {error}", file.display());
+                eprintln!("  help: {}", read_error_help(&error));
                 broken += 1;
                 continue;
             }

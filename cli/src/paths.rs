@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// The files to work on, in a stable order, or the first path that does not exist.
+/// The files to work on, in a stable order, or the first path that does not exist. Nothing is
+/// opened here: a FIFO or device named `*.jspec` is kept, and the reader (`read_spec_file`,
+/// which looks at what a path is before opening it) reports it instead of blocking on it.
 pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {

@@ -1,7 +1,8 @@
 //! The command line as a user meets it: paths, exit codes, colours and `fmt` on real files.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const CLEAN: &str = r#"case C1 "Clean" {
   servers a
@@ -20,6 +21,28 @@ fn jspec(dir: &Path, args: &[&str]) -> Output {
         .env_remove("NO_COLOR")
         .output()
         .expect("jspec runs")
+}
+
+/// Like [`jspec`], but a run that has not ended within 20 s is killed and fails the test (a
+/// hang must not hang the test run).
+fn jspec_within_20s(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jspec"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("jspec starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait for jspec").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`jspec {}` did not end within 20 s", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("jspec's output")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -142,4 +165,63 @@ fn fmt_refuses_a_file_with_a_syntax_error_and_leaves_it_alone() {
         std::fs::read_to_string(dir.path().join("b.jspec")).unwrap(),
         broken
     );
+}
+
+/// A FIFO named *.jspec, in a folder or given itself: opening it would block until a writer
+/// comes, so jspec must report it (exit 2) without opening it.
+#[test]
+fn check_and_fmt_report_a_fifo_named_jspec_instead_of_blocking_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("suite")).unwrap();
+    std::fs::write(dir.path().join("suite/a.jspec"), CLEAN).unwrap();
+    nix::unistd::mkfifo(
+        &dir.path().join("suite/x.jspec"),
+        nix::sys::stat::Mode::S_IRWXU,
+    )
+    .unwrap();
+    for paths in [&["suite"][..], &["suite/a.jspec", "suite/x.jspec"]] {
+        let check = jspec_within_20s(dir.path(), &[&["check"], paths].concat());
+        assert_eq!(check.status.code(), Some(2), "{}", text(&check.stderr));
+        let stderr = text(&check.stderr);
+        assert!(stderr.contains("jspec::unreadable_file"), "{stderr}");
+        assert!(
+            stderr.contains("cannot read suite/x.jspec: not a regular file (a FIFO)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("help: jspec reads only regular files"),
+            "{stderr}"
+        );
+        assert_eq!(
+            text(&check.stdout),
+            "checked 1 file, 1 case: 1 error, 0 warnings\n"
+        );
+
+        let fmt = jspec_within_20s(dir.path(), &[&["fmt", "--check"], paths].concat());
+        assert_eq!(fmt.status.code(), Some(2), "{}", text(&fmt.stderr));
+        assert!(
+            text(&fmt.stderr)
+                .contains("error: cannot read suite/x.jspec: not a regular file (a FIFO)"),
+            "{}",
+            text(&fmt.stderr)
+        );
+    }
+}
+
+#[test]
+fn check_reports_a_use_of_a_device_on_the_use_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("z.jspec"),
+        format!("use \"/dev/zero\"\n\n{CLEAN}"),
+    )
+    .unwrap();
+    let out = jspec_within_20s(dir.path(), &["check", "z.jspec"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cannot read /dev/zero: not a regular file (a character device)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("z.jspec:1:5"), "{stderr}");
 }

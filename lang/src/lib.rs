@@ -14,4 +14,5 @@ pub mod load;
 pub mod parse;
 pub mod prose;
 pub mod span;
+pub mod spec_file;
 pub mod stdlib;

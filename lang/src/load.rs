@@ -8,6 +8,7 @@ use crate::ast::{self, ItemKind};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::parse;
 use crate::span::{Origin, SourceId, SourceMap, Span};
+use crate::spec_file::{self, read_error_help};
 use crate::stdlib;
 
 /// Reads files for the loader; editors supply their unsaved buffers through their own.
@@ -15,13 +16,13 @@ pub trait FileReader {
     fn read(&self, path: &Path) -> std::io::Result<String>;
 }
 
-/// Reads from the file system.
+/// Reads from the file system: regular files of at most 16 MiB only (see [`spec_file`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DiskReader;
 
 impl FileReader for DiskReader {
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
+        spec_file::read_spec_file(path)
     }
 }
 
@@ -117,7 +118,7 @@ impl Program {
                             id,
                             format!("cannot read {name}: {error}"),
                         )
-                        .with_help("check the path and its permissions"),
+                        .with_help(read_error_help(&error)),
                     );
                 }
             }
@@ -187,12 +188,28 @@ impl Loader<'_> {
             if let Some(&id) = self.by_path.get(&normalize(&candidate)) {
                 return Some(id);
             }
-            if let Ok(text) = self.reader.read(&candidate) {
-                return Some(self.add(
-                    candidate.display().to_string(),
-                    Origin::Disk(candidate),
-                    text,
-                ));
+            match self.reader.read(&candidate) {
+                Ok(text) => {
+                    return Some(self.add(
+                        candidate.display().to_string(),
+                        Origin::Disk(candidate),
+                        text,
+                    ));
+                }
+                // Not beside the file: perhaps in the standard library.
+                Err(error) if is_absent(&error) => {}
+                Err(error) => {
+                    self.program.diagnostics.push(
+                        Diagnostic::error(
+                            Code::UnreadableFile,
+                            from,
+                            format!("cannot read {}: {error}", candidate.display()),
+                        )
+                        .with_label(span, "named by this `use`")
+                        .with_help(read_error_help(&error)),
+                    );
+                    return None;
+                }
             }
         }
         if let Some(text) = stdlib::get(path) {
@@ -222,6 +239,14 @@ impl Loader<'_> {
         self.program.diagnostics.push(diagnostic);
         None
     }
+}
+
+/// Whether a read failed because there is no such file (rather than one that cannot be read).
+fn is_absent(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// The `use` lines of a file: span of the path string and its value.

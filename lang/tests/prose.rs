@@ -198,3 +198,45 @@ fn steps_of_the_examples_have_content_and_expectations() {
         }
     }
 }
+
+/// Procedures calling the next ten times over eight levels are 10^8 statements expanded; the
+/// prose stops expanding after a thousand calls (later ones read as written) instead of taking
+/// hours and all memory. On a thread, so that a regression fails after 60 s instead of hanging.
+#[test]
+fn calls_many_times_over_stop_expanding_after_a_thousand() {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        for k in 1..8 {
+            let calls = format!("  p{}(who)\n", k + 1).repeat(10);
+            text += &format!("procedure p{k}(who) {{\n{calls}}}\n\n");
+        }
+        text += "procedure p8(who) {\n  connect who\n}\n\n";
+        text += "case C1 \"Wide\" {\n  servers a\n  user alice on a\n\n  step \"Go\" {\n    p1(alice)\n  }\n}\n";
+        let program = Program::from_text("wide.jspec", &text);
+        let file = program.roots[0];
+        let procedures = program.visible_procedures(file);
+        let ast = program.module(file).ast.as_ref().expect("parses");
+        let Some(ItemKind::Case(case)) = ast.items.last().map(|item| &item.kind) else {
+            panic!("a case last");
+        };
+        let Some(CaseEntryKind::Step { body, .. }) = case.entries.last().map(|e| &e.kind) else {
+            panic!("a step last");
+        };
+        let lines: Vec<String> = Prose::for_case(case, &procedures)
+            .block(body)
+            .into_iter()
+            .map(|line| line.text)
+            .collect();
+        let _ = sender.send(lines);
+    });
+    let lines = receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("prose written within 60 s");
+    assert!(lines.len() <= 10 * 1_000, "{} lines", lines.len());
+    assert_eq!(lines[0], "Alice connects");
+    assert!(
+        lines.iter().any(|line| line == "Call p2(alice)"),
+        "{lines:?}"
+    );
+}

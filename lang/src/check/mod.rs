@@ -1,6 +1,8 @@
 //! Semantic checks over a whole program, collecting every error before reporting: names,
 //! declarations, procedures, values, raw XML, and case ids across all files.
 
+mod call;
+mod expand;
 mod names;
 mod plane;
 mod procedures;
@@ -20,6 +22,7 @@ use crate::ast::{CaseEntryKind, ItemKind};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Program;
 use crate::span::{SourceId, Span};
+use expand::Budget;
 use procedures::Procedures;
 use walk::Walker;
 
@@ -72,6 +75,7 @@ pub fn check(program: &Program, options: &CheckOptions) -> Report {
         plane::check_plane(program, plane, &mut out);
     }
     let mut procedures = Procedures::new(program);
+    let mut budget = Budget::for_program(program);
     let mut case_ids: HashMap<u64, (SourceId, Span)> = HashMap::new();
     let mut cases = 0;
     for &root in &program.roots {
@@ -97,7 +101,8 @@ pub fn check(program: &Program, options: &CheckOptions) -> Report {
                 }
                 ItemKind::Procedure(procedure) => {
                     // On its own: values and XML here, names at each call.
-                    let mut walker = Walker::new(program, None, &mut procedures, &mut out, root);
+                    let mut walker =
+                        Walker::new(program, None, &mut procedures, &mut budget, &mut out, root);
                     walker.block(&procedure.body);
                 }
                 ItemKind::Case(case) => {
@@ -118,8 +123,14 @@ pub fn check(program: &Program, options: &CheckOptions) -> Report {
                         }
                     }
                     let scope = scope::build(root, case, &mut out);
-                    let mut walker =
-                        Walker::new(program, Some(&scope), &mut procedures, &mut out, root);
+                    let mut walker = Walker::new(
+                        program,
+                        Some(&scope),
+                        &mut procedures,
+                        &mut budget,
+                        &mut out,
+                        root,
+                    );
                     for entry in &case.entries {
                         match &entry.kind {
                             CaseEntryKind::Setup(block) | CaseEntryKind::Teardown(block) => {

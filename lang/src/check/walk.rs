@@ -1,19 +1,17 @@
 //! The statement walker: visits a case's statements in order, expanding procedure calls in
-//! place so that a procedure's body is checked with the caller's names. Errors inside a
-//! procedure are reported at the call site, with the procedure's line as related information.
+//! place (call.rs) so that a procedure's body is checked with the caller's names. Errors inside
+//! a procedure are reported at the call site, with the procedure's line as related information.
 
 use std::collections::{HashMap, HashSet};
 
+use super::expand::{Budget, Call, Expansions, Found};
 use super::names::{ROOM_FIELDS, SERVER_FIELDS, USER_FIELDS};
 use super::procedures::Procedures;
 use super::scope::{Entity, Scope};
-use crate::ast::{Argument, Block, Interp, Name, Str, StrPart};
+use crate::ast::{Block, Interp, Name, Str, StrPart};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::load::Program;
-use crate::span::{SourceId, Span};
-
-/// Calls nested deeper than this are reported instead of expanded.
-const MAX_CALL_DEPTH: usize = 32;
+use crate::span::SourceId;
 
 /// What a procedure parameter is bound to at a call.
 #[derive(Clone, Debug)]
@@ -22,12 +20,13 @@ pub(crate) enum Bound {
     Str,
 }
 
+/// A call being expanded.
 #[derive(Debug)]
-struct Frame {
-    procedure: String,
-    call_file: SourceId,
-    call_site: Span,
-    params: HashMap<String, Bound>,
+pub(super) struct Frame<'p> {
+    pub(super) call: Call<'p>,
+    pub(super) params: HashMap<String, Bound>,
+    /// What its body found so far.
+    pub(super) found: Found<'p>,
 }
 
 #[derive(Debug)]
@@ -35,13 +34,23 @@ pub(crate) struct Walker<'a, 'p> {
     pub(crate) program: &'p Program,
     /// `None` while checking a procedure on its own, where the caller's names are unknown.
     pub(crate) scope: Option<&'a Scope>,
-    procedures: &'a mut Procedures<'p>,
-    out: &'a mut Vec<Diagnostic>,
+    pub(super) procedures: &'a mut Procedures<'p>,
+    pub(super) out: &'a mut Vec<Diagnostic>,
     /// The file of the statements being walked.
     pub(crate) file: SourceId,
-    frames: Vec<Frame>,
+    /// The calls being expanded, outermost first.
+    pub(super) frames: Vec<Frame<'p>>,
+    /// Blocks being walked, through calls too (the walker's recursion).
+    pub(super) nesting: usize,
     pub(crate) repeat_depth: usize,
-    captures: HashSet<String>,
+    pub(super) captures: HashSet<String>,
+    /// The calls of this case expanded so far, by what their findings depend on.
+    pub(super) expansions: Expansions<'p>,
+    /// The id of the next finding made in a procedure body.
+    findings: usize,
+    pub(super) budget: &'a mut Budget,
+    /// Whether this case was told that the budget is spent.
+    pub(super) budget_reported: bool,
 }
 
 impl<'a, 'p> Walker<'a, 'p> {
@@ -49,6 +58,7 @@ impl<'a, 'p> Walker<'a, 'p> {
         program: &'p Program,
         scope: Option<&'a Scope>,
         procedures: &'a mut Procedures<'p>,
+        budget: &'a mut Budget,
         out: &'a mut Vec<Diagnostic>,
         file: SourceId,
     ) -> Self {
@@ -59,8 +69,13 @@ impl<'a, 'p> Walker<'a, 'p> {
             out,
             file,
             frames: Vec::new(),
+            nesting: 0,
             repeat_depth: 0,
             captures: HashSet::new(),
+            expansions: HashMap::new(),
+            findings: 0,
+            budget,
+            budget_reported: false,
         }
     }
 
@@ -78,162 +93,28 @@ impl<'a, 'p> Walker<'a, 'p> {
         self.frames.last().and_then(|frame| frame.params.get(name))
     }
 
-    /// Reports a diagnostic; inside a call it moves to the outermost call site.
+    /// Reports a diagnostic; inside a call it is a finding of the call being expanded, moved to
+    /// the call site in the case when the outermost call's expansion ends.
     pub(crate) fn report(&mut self, diagnostic: Diagnostic) {
-        let Some(outer) = self.frames.first() else {
+        let Some(frame) = self.frames.last_mut() else {
             self.out.push(diagnostic);
             return;
         };
-        let mut moved = Diagnostic {
-            code: diagnostic.code,
-            severity: diagnostic.severity,
-            message: format!(
-                "{} (in procedure `{}`)",
-                diagnostic.message,
-                self.frames.last().map_or("", |f| f.procedure.as_str())
-            ),
-            file: outer.call_file,
-            labels: Vec::new(),
-            help: diagnostic.help.clone(),
-            related: Vec::new(),
-            // The label moved to the call site, where the suggested name would not fit.
-            suggestion: None,
-        }
-        .with_label(
-            outer.call_site,
-            format!("in this call of `{}`", outer.procedure),
-        );
-        for inner in &self.frames[1..] {
-            moved = moved.with_related(
-                Diagnostic {
-                    severity: diagnostic.severity,
-                    ..Diagnostic::error(
-                        diagnostic.code,
-                        inner.call_file,
-                        format!("which calls `{}`", inner.procedure),
-                    )
-                }
-                .with_label(inner.call_site, "called here"),
-            );
-        }
-        let mut original = diagnostic;
-        original.message = format!(
-            "in procedure `{}`: {}",
-            self.frames.last().map_or("", |f| f.procedure.as_str()),
-            original.message
-        );
-        original.help = None;
-        self.out.push(moved.with_related(original));
+        frame
+            .found
+            .add(self.findings, diagnostic, frame.call.procedure);
+        self.findings += 1;
     }
 
     pub(crate) fn block(&mut self, block: &Block) {
+        if !self.frames.is_empty() {
+            self.budget.spend(block.stmts.len());
+        }
+        self.nesting += 1;
         for stmt in &block.stmts {
             self.stmt(stmt);
         }
-    }
-
-    /// Expands a procedure call: checks the name and arity, binds the arguments, and walks the
-    /// body with them (only in a case; a procedure checked alone does not follow its calls).
-    pub(crate) fn call(&mut self, name: &Name, args: &[Argument], call_span: Span) {
-        for arg in args {
-            if let Argument::Str(s) = arg {
-                self.string(s);
-            }
-        }
-        let visible = self.procedures.visible_from(self.file, self.out);
-        let Some(target) = visible.get(name.text.as_str()).copied() else {
-            let names: Vec<&str> = visible.keys().copied().collect();
-            let help = match did_you_mean(&name.text, names.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => "procedures come from this file and the files it `use`s, e.g. use \"stdlib/muc.jspec\"".to_string(),
-            };
-            let mut diagnostic = Diagnostic::error(
-                Code::UndefinedProcedure,
-                self.file,
-                format!("no procedure named `{}`", name.text),
-            )
-            .with_label(name.span, "called here")
-            .with_help(help);
-            diagnostic.suggestion = did_you_mean(&name.text, names.iter().copied());
-            self.report(diagnostic);
-            return;
-        };
-        let params = &target.procedure.params;
-        if params.len() != args.len() {
-            let plural = |n: usize| if n == 1 { "" } else { "s" };
-            let signature: Vec<&str> = params.iter().map(|p| p.text.as_str()).collect();
-            let diagnostic = Diagnostic::error(
-                Code::WrongArity,
-                self.file,
-                format!(
-                    "`{}` takes {} argument{}, {} given",
-                    name.text,
-                    params.len(),
-                    plural(params.len()),
-                    args.len()
-                ),
-            )
-            .with_label(
-                call_span,
-                format!("{} argument{} given", args.len(), plural(args.len())),
-            )
-            .with_help(format!(
-                "call it as {}({})",
-                name.text,
-                signature.join(", ")
-            ))
-            .with_related(
-                Diagnostic::error(
-                    Code::WrongArity,
-                    target.file,
-                    format!("`{}` is defined here", name.text),
-                )
-                .with_label(
-                    target.procedure.name.span,
-                    format!("{} parameter{}", params.len(), plural(params.len())),
-                ),
-            );
-            self.report(diagnostic);
-            return;
-        }
-        if self.scope.is_none() {
-            return;
-        }
-        if self.frames.iter().any(|f| f.procedure == name.text)
-            || self.frames.len() >= MAX_CALL_DEPTH
-        {
-            let diagnostic = Diagnostic::error(
-                Code::RecursiveProcedure,
-                self.file,
-                format!("`{}` calls itself", name.text),
-            )
-            .with_label(name.span, "this call never ends")
-            .with_help("procedures are expanded where they are called; use `repeat` for loops");
-            self.report(diagnostic);
-            return;
-        }
-        let mut bound = HashMap::new();
-        for (param, arg) in params.iter().zip(args) {
-            let value = match arg {
-                Argument::Name(n) => match self.param(&n.text) {
-                    Some(outer) => outer.clone(),
-                    None => Bound::Name(n.clone()),
-                },
-                Argument::Str(_) => Bound::Str,
-            };
-            bound.insert(param.text.clone(), value);
-        }
-        let caller = self.file;
-        self.frames.push(Frame {
-            procedure: name.text.clone(),
-            call_file: caller,
-            call_site: call_span,
-            params: bound,
-        });
-        self.file = target.file;
-        self.block(&target.procedure.body);
-        self.file = caller;
-        self.frames.pop();
+        self.nesting -= 1;
     }
 
     /// Checks the interpolations of a string.
@@ -246,7 +127,16 @@ impl<'a, 'p> Walker<'a, 'p> {
     }
 
     pub(crate) fn add_captures(&mut self, names: Vec<String>) {
-        self.captures.extend(names);
+        for name in names {
+            if self.captures.contains(&name) {
+                continue;
+            }
+            // A procedure's expansion remembers what it captured, to capture it at every call.
+            if let Some(frame) = self.frames.last_mut() {
+                frame.found.captures.push(name.clone());
+            }
+            self.captures.insert(name);
+        }
     }
 
     fn interpolation(&mut self, interp: &Interp) {

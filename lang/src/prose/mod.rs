@@ -12,6 +12,8 @@ mod session;
 mod words;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::ast::{
     Argument, Block, Case, CaseEntryKind, Count, Duration, Name, Procedure, StmtKind, Str,
@@ -24,6 +26,12 @@ pub type Procedures<'a> = HashMap<&'a str, (SourceId, &'a Procedure)>;
 /// Calls nested deeper than this are not expanded (the checker reports recursion; this only
 /// keeps prose finite on a program that was not checked).
 const MAX_CALL_DEPTH: usize = 16;
+
+/// Calls expanded in the prose of one case, at most; later calls read as written. No readable
+/// case comes near, and it keeps procedures that call procedures several times over from making
+/// the prose, and the time to write it, explode (two calls a level made 2^16 lines down to the
+/// depth limit, ten calls a level 10^16).
+const MAX_EXPANDED_CALLS: usize = 1_000;
 
 /// Whether a line says what the tester does or what must be seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +57,8 @@ pub struct Prose<'a> {
     /// The parameters of the procedure being expanded, bound to the caller's arguments.
     frame: HashMap<String, Arg>,
     depth: usize,
+    /// Calls that may still be expanded, shared with the callees' prose.
+    expansions_left: Arc<AtomicUsize>,
 }
 
 /// An argument as the callee sees it.
@@ -88,6 +98,7 @@ impl<'a> Prose<'a> {
             users: HashSet::new(),
             frame: HashMap::new(),
             depth: 0,
+            expansions_left: Arc::new(AtomicUsize::new(MAX_EXPANDED_CALLS)),
         }
     }
 
@@ -192,10 +203,12 @@ impl<'a> Prose<'a> {
     }
 
     /// `join_both(ops)`: the procedure's statements, its parameters bound to the arguments. An
-    /// unknown (or too deeply nested) procedure reads as the call itself.
+    /// unknown procedure (or one too deeply nested, or past the expansions allowed) reads as
+    /// the call itself.
     fn call(&self, name: &Name, args: &[Argument]) -> Vec<Line> {
         let found = self.procedures.get(name.text.as_str());
-        let Some((_, procedure)) = found.filter(|_| self.depth < MAX_CALL_DEPTH) else {
+        let expandable = |_: &_| self.depth < MAX_CALL_DEPTH && self.take_expansion();
+        let Some((_, procedure)) = found.filter(expandable) else {
             return vec![action(self.call_as_written(name, args))];
         };
         let frame = procedure
@@ -216,12 +229,22 @@ impl<'a> Prose<'a> {
             users: self.users.clone(),
             frame,
             depth: self.depth + 1,
+            expansions_left: Arc::clone(&self.expansions_left),
         };
         let lines = callee.block(&procedure.body);
         if lines.is_empty() {
             return vec![action(self.call_as_written(name, args))];
         }
         lines
+    }
+
+    /// Whether one more call may be expanded (and counts it).
+    fn take_expansion(&self) -> bool {
+        self.expansions_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
     }
 
     /// `Call join_both(ops)`.
