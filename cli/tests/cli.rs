@@ -208,6 +208,24 @@ fn check_and_fmt_report_a_fifo_named_jspec_instead_of_blocking_on_it() {
     }
 }
 
+/// `--env` naming a FIFO (or a device) is reported, not opened.
+#[test]
+fn run_reports_an_environment_file_that_is_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.jspec"), CLEAN).unwrap();
+    nix::unistd::mkfifo(&dir.path().join("env.toml"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let run = jspec_within_20s(
+        dir.path(),
+        &["run", "a.jspec", "--env", "env.toml", "--out", "run"],
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the environment file env.toml: not a regular file (a FIFO)"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn check_reports_a_use_of_a_device_on_the_use_line() {
     let dir = tempfile::tempdir().unwrap();

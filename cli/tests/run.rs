@@ -38,15 +38,26 @@ fn normalise(text: &str, out_dir: &Path) -> String {
     out
 }
 
-/// Server-made ids (`<stanza-id id='-Wyc1Ksq-Xt5VDEN-2NzWeJS'/>`) differ on every run.
+/// Server-made ids (`<stanza-id id='-Wyc1Ksq-Xt5VDEN-2NzWeJS'/>`) and delay stamps
+/// (`stamp='2026-12-06T04:04:30Z'`) differ on every run.
 fn random_ids(line: &str) -> String {
+    let line = replace_values(line, "id='", |value| value.len() >= 12, "ID");
+    replace_values(&line, "stamp='", |_| true, "STAMP")
+}
+
+/// Replaces the quoted values after `prefix` that `random` says vary with `with`.
+fn replace_values(line: &str, prefix: &str, random: impl Fn(&str) -> bool, with: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
-    while let Some(at) = rest.find("id='") {
-        let (before, after) = rest.split_at(at + 4);
+    while let Some(at) = rest.find(prefix) {
+        let (before, after) = rest.split_at(at + prefix.len());
         out.push_str(before);
         let end = after.find('\'').unwrap_or(after.len());
-        out.push_str(if end >= 12 { "ID" } else { &after[..end] });
+        out.push_str(if random(&after[..end]) {
+            with
+        } else {
+            &after[..end]
+        });
         rest = &after[end..];
     }
     out.push_str(rest);

@@ -63,10 +63,12 @@ impl Environment {
 
     /// Loads an environment file, reading `*_env` variables through `vars`.
     pub fn load_with(path: &Path, vars: Variables<'_>) -> Result<Environment, EnvError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EnvError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        // Only a regular file of sane size: `--env` naming a FIFO or /dev/zero must not hang.
+        let text =
+            jspec_lang::spec_file::read_spec_file(path).map_err(|source| EnvError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let folder = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
