@@ -82,26 +82,19 @@ impl Fanout {
 
     /// Forwards `event` to every reporter, dropping those that fail.
     pub fn send(&mut self, event: &RunEvent) {
-        self.reporters
-            .retain_mut(|(name, reporter)| match reporter.on_event(event) {
-                Ok(()) => true,
-                Err(error) => {
-                    tracing::warn!(
-                        reporter = %name,
-                        %error,
-                        "the {name} reporter failed and is dropped; the run goes on"
-                    );
-                    false
-                }
-            });
+        self.each(|reporter| reporter.on_event(event));
     }
-}
 
-impl Fanout {
     /// Lets every reporter write what the last events changed; failing ones are dropped.
     pub fn flush_all(&mut self) {
+        self.each(|reporter| reporter.flush());
+    }
+
+    /// Runs `work` on every reporter; one that fails is reported once and dropped, the run
+    /// goes on.
+    fn each(&mut self, mut work: impl FnMut(&mut dyn Reporter) -> io::Result<()>) {
         self.reporters
-            .retain_mut(|(name, reporter)| match reporter.flush() {
+            .retain_mut(|(name, reporter)| match work(reporter.as_mut()) {
                 Ok(()) => true,
                 Err(error) => {
                     tracing::warn!(
