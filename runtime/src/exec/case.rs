@@ -6,13 +6,15 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jspec_lang::ast::{Block, Case, CaseEntryKind};
+use jspec_lang::ast::{Case, CaseEntryKind};
 use jspec_lang::load::Program;
-use jspec_lang::prose::{LineKind, Prose};
 use rustls::RootCertStore;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::case_result::{
+    block_lines, blocked, case_ref, case_status, errored, not_run, transcript_folder,
+};
 use super::context::{CaseContext, Frame, lock};
 use super::outcome::StmtError;
 use super::scope::CaseScope;
@@ -403,117 +405,4 @@ async fn restore_security(ctx: &CaseContext<'_>) -> Result<(), String> {
         ctx.trace_fault("restore", &restored.join("; "), "after the case");
     }
     Ok(())
-}
-
-/// The case's status from its blocks: an error beats failed beats blocked beats retest beats
-/// passed (a harness error means the verdicts of the case cannot be trusted).
-fn case_status(steps: &[StepResult]) -> Status {
-    let has = |status| steps.iter().any(|s| s.status == status);
-    if has(Status::Error) {
-        Status::Error
-    } else if has(Status::Failed) {
-        Status::Failed
-    } else if has(Status::Blocked) {
-        Status::Blocked
-    } else if has(Status::Retest) {
-        Status::Retest
-    } else {
-        Status::Passed
-    }
-}
-
-fn blocked(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
-    not_run(case, case_ref, Status::Blocked, reason)
-}
-
-/// A case the harness could not start (an error, exit 3).
-fn errored(case: &Case, case_ref: CaseRef, reason: String) -> CaseResult {
-    not_run(case, case_ref, Status::Error, reason)
-}
-
-/// A case whose steps did not run, each with `status` and `reason`.
-pub(crate) fn not_run(
-    case: &Case,
-    case_ref: CaseRef,
-    status: Status,
-    reason: String,
-) -> CaseResult {
-    let steps = case
-        .entries
-        .iter()
-        .filter_map(|entry| match &entry.kind {
-            CaseEntryKind::Step { title, .. } => Some(StepResult {
-                kind: BlockKind::Step,
-                title: title.display(),
-                status,
-                elapsed: Duration::ZERO,
-                actions: Vec::new(),
-                expected: Vec::new(),
-                actual: reason.clone(),
-                failure: None,
-            }),
-            _ => None,
-        })
-        .collect();
-    CaseResult {
-        case: case_ref,
-        status,
-        elapsed: Duration::ZERO,
-        steps,
-        reason: Some(reason),
-    }
-}
-
-/// The expected result of a block in plain English (the same text TestRail's steps show): its
-/// expectations, with procedure calls expanded.
-/// A block's actions and expectations in plain English (the same words as the TestRail case).
-fn block_lines(
-    program: &Program,
-    file: jspec_lang::span::SourceId,
-    case: &Case,
-    block: &Block,
-) -> (Vec<String>, Vec<String>) {
-    let procedures = program.visible_procedures(file);
-    let (expectations, actions): (Vec<_>, Vec<_>) = Prose::for_case(case, &procedures)
-        .block(block)
-        .into_iter()
-        .partition(|line| line.kind == LineKind::Expectation);
-    let text = |lines: Vec<jspec_lang::prose::Line>| lines.into_iter().map(|l| l.text).collect();
-    (text(actions), text(expectations))
-}
-
-pub(crate) fn case_ref(program: &Program, planned: &PlannedCase<'_>) -> CaseRef {
-    let source = program.sources.get(planned.file);
-    let case = planned.case;
-    let tags = case
-        .entries
-        .iter()
-        .flat_map(|e| match &e.kind {
-            CaseEntryKind::Tags(tags) => tags.iter().map(|t| t.text.clone()).collect(),
-            _ => Vec::new(),
-        })
-        .collect();
-    CaseRef {
-        id: case.id.as_ref().map(|id| id.number),
-        title: case.title.display(),
-        file: source.name().to_string(),
-        line: source.line_col(case.header.start).0,
-        section: planned.section.clone(),
-        suite: planned.suite.clone(),
-        tags,
-    }
-}
-
-fn transcript_folder(case: &CaseRef) -> String {
-    let label = case.label();
-    label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

@@ -5,6 +5,7 @@
 mod archive;
 pub mod binding;
 mod case;
+mod case_result;
 mod chaos;
 mod context;
 pub mod delivery;
@@ -14,8 +15,10 @@ mod interp;
 pub mod matcher;
 mod outcome;
 mod peer;
+mod room;
 pub mod scope;
 mod security;
+mod session;
 mod transcript;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,9 +45,9 @@ pub fn not_run_result(
     status: crate::event::Status,
     reason: String,
 ) -> CaseResult {
-    case::not_run(
+    case_result::not_run(
         planned.case,
-        case::case_ref(program, planned),
+        case_result::case_ref(program, planned),
         status,
         reason,
     )

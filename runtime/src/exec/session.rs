@@ -1,0 +1,208 @@
+//! Sessions: `connect` (with what the lab knows about certificates, Kerberos and fault
+//! routes), `disconnect`, and taking the stanzas a statement itself waits for, so that no
+//! expectation sees them again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jspec_lang::ast::{AuthMechanism as Auth, ConnectOptions, TlsMode as Tls};
+use minidom::Element;
+
+use super::context::{CaseContext, Frame};
+use super::outcome::{StmtError, StmtResult, fail, harness};
+use crate::xmpp::{
+    AuthMechanism, ConnectConfig, ConnectError, Jid, Received, Session, TlsMode, Verdict, Waited,
+};
+
+impl CaseContext<'_> {
+    /// Opens a session for `user`; `Err` of the inner result is the connect failure itself
+    /// (for `expect connect ... fails`).
+    pub(crate) async fn connect(
+        &self,
+        user: &str,
+        options: &ConnectOptions,
+        timeout: Option<Duration>,
+    ) -> Result<Result<(), ConnectError>, StmtError> {
+        let mut config = self.connect_config(user, options, timeout)?;
+        if config.auth == AuthMechanism::Gssapi {
+            config.kerberos = self.kerberos_login(user).await?;
+        }
+        if let Some(faults) = &self.faults {
+            let role = self
+                .scope
+                .users
+                .get(user)
+                .map(|u| u.server.clone())
+                .unwrap_or_default();
+            let (route, bind) = faults
+                .client_route(user, &role, config.addr)
+                .await
+                .map_err(super::faults::fault_error)?;
+            config.route = Some(route);
+            config.bind = bind;
+        }
+        let attempt = Session::connect(config, self.cancel().child_token()).await;
+        if self.cancel().is_cancelled() {
+            return Err(StmtError::Interrupted);
+        }
+        match attempt {
+            Ok(session) => {
+                let session = Arc::new(session);
+                let cursor = session.inbox().cursor();
+                session
+                    .send_initial_presence()
+                    .await
+                    .map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
+                // Online once the server echoes the presence back: until then, messages to the
+                // user would be stored offline and arrive later, delayed. The echo is the
+                // statement's own: consumed, no expectation sees it.
+                let own = Jid::from(session.jid().clone());
+                let echo = |s: &Element| {
+                    s.name() == "presence"
+                        && s.attr("type").is_none()
+                        && s.attr("from").and_then(|f| f.parse::<Jid>().ok()).as_ref() == Some(&own)
+                };
+                if self.take(&session, cursor, echo).await?.is_none() {
+                    return Err(fail(format!(
+                        "{user} connected, but the server did not confirm the presence within {}",
+                        crate::env::format_duration(self.default_timeout)
+                    )));
+                }
+                if let Some(old) = self.take_session(user) {
+                    old.abort().await;
+                }
+                self.set_session(user, session);
+                Ok(Ok(()))
+            }
+            Err(error) if timeout.is_some() => Ok(Err(error)),
+            Err(error) => Err(fail(format!("{user} could not connect: {error}"))),
+        }
+    }
+
+    fn connect_config(
+        &self,
+        user: &str,
+        options: &ConnectOptions,
+        timeout: Option<Duration>,
+    ) -> Result<ConnectConfig, StmtError> {
+        let info = self
+            .scope
+            .users
+            .get(user)
+            .ok_or_else(|| fail(format!("no user `{user}` in this case")))?;
+        let server = self
+            .scope
+            .servers
+            .get(&info.server)
+            .ok_or_else(|| harness(format!("no server `{}` in the lab", info.server)))?;
+        let tls = match options.tls.map(|(mode, _)| mode) {
+            None | Some(Tls::StartTls) => TlsMode::StartTls,
+            Some(Tls::DirectTls) => TlsMode::DirectTls,
+        };
+        let auth = match options.auth.map(|(auth, _)| auth) {
+            None | Some(Auth::Scram) => AuthMechanism::Scram,
+            Some(Auth::Plain) => AuthMechanism::Plain,
+            Some(Auth::External) => AuthMechanism::External,
+            // The ticket comes from the lab KDC (see `connect`) or, for an external server,
+            // from the environment's credential cache (KRB5CCNAME).
+            Some(Auth::Gssapi) => AuthMechanism::Gssapi,
+        };
+        if options.node.is_some() {
+            return Err(StmtError::Blocked(
+                "`connect ... to NODE` needs a clustered server, which the local lab does not run"
+                    .into(),
+            ));
+        }
+        let addr = match tls {
+            TlsMode::StartTls => server.c2s,
+            TlsMode::DirectTls => server.c2s_direct_tls,
+        };
+        let mut config = ConnectConfig::new(
+            addr,
+            info.domain.clone(),
+            info.localpart.clone(),
+            info.password.clone(),
+            self.trust.clone(),
+        );
+        config.tls = tls;
+        config.auth = auth;
+        if let Some(lab) = self
+            .lab
+            .as_ref()
+            .filter(|lab| lab.server(&info.server).is_some())
+        {
+            // The lab's clients check revocation as a careful client would: the CRL in the
+            // handshake, then OCSP.
+            config.crls = lab.crls();
+            config.ocsp = Some(lab.ocsp_check());
+            // A plain `connect` still reaches a server whose certificate the case broke on
+            // purpose (to test the servers); `expect connect ... fails` checks strictly.
+            if timeout.is_none() {
+                config.accept_certificate = lab.deliberate_certificate(&info.server);
+            }
+            if auth == AuthMechanism::External {
+                let issued = lab
+                    .user_certificate(&info.jid())
+                    .map_err(|e| harness(format!("no client certificate for {user}: {e}")))?;
+                config.client_certificate = Some(crate::xmpp::ClientCertificate {
+                    cert_pem: issued.cert_pem,
+                    key_pem: issued.key_pem,
+                });
+            }
+        }
+        config.resource = "jspec".to_string();
+        config.timeout = timeout.unwrap_or(self.default_timeout);
+        config.mutation = self.mutation;
+        config.limits = self.limits;
+        Ok(config)
+    }
+
+    /// Ends a session. In teardown, a user who is not connected (never was, or a failed step
+    /// left early) is fine: teardown only cleans up.
+    pub(crate) async fn disconnect(&self, user: &str, abrupt: bool, frame: &Frame) -> StmtResult {
+        let Some(session) = self.take_session(user) else {
+            if frame.teardown {
+                return Ok(());
+            }
+            return Err(fail(format!("{user} is not connected")));
+        };
+        if abrupt {
+            session.abort().await;
+        } else {
+            session.close().await;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn connected(&self, user: &str) -> Result<Arc<Session>, StmtError> {
+        self.session(user).ok_or_else(|| {
+            fail(format!(
+                "{user} is not connected (add `connect {user}` before this line)"
+            ))
+        })
+    }
+
+    /// Takes (consumes) the first stanza after `cursor` that `wanted` accepts, waiting up to
+    /// the default deadline; `None` when none came or the stream ended.
+    pub(crate) async fn take(
+        &self,
+        session: &Session,
+        cursor: u64,
+        wanted: impl Fn(&Element) -> bool,
+    ) -> Result<Option<Received>, StmtError> {
+        let deadline = std::time::Instant::now() + self.default_timeout;
+        let decide = |r: &Received| match r.stanza() {
+            Some(s) if wanted(s) => Verdict::Take,
+            _ => Verdict::Skip,
+        };
+        match session
+            .inbox()
+            .next(cursor, decide, deadline, &self.cancel())
+            .await
+        {
+            Waited::Taken(found) => Ok(Some(found)),
+            Waited::Cancelled => Err(StmtError::Interrupted),
+            Waited::Stopped(_) | Waited::Ended(_) | Waited::TimedOut => Ok(None),
+        }
+    }
+}
