@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use jspec_runtime::lab::kdc::{DEFAULT_REALM, Kdc};
 use jspec_runtime::lab::pki::{CertificateKind, LabCa};
+use jspec_runtime::lab::prosody::gssapi as prosody_gssapi;
 use jspec_runtime::lab::prosody::{self, Prosody, ProsodySpec};
-use jspec_runtime::lab::prosody_gssapi;
 use jspec_runtime::xmpp::{AuthMechanism, ConnectConfig, ConnectError, FailureReason, Session};
 use tokio_util::sync::CancellationToken;
 

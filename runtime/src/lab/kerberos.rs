@@ -9,7 +9,7 @@ use std::time::Duration;
 use jspec_lang::ast::TicketState;
 
 use super::kdc::Kdc;
-use super::prosody_gssapi::ProsodyKerberos;
+use super::prosody::ProsodyKerberos;
 use super::{Lab, LabError};
 use crate::xmpp::KerberosConfig;
 

@@ -9,14 +9,11 @@ mod kerberos;
 pub mod pki;
 pub mod process;
 pub mod prosody;
-mod prosody_config;
-pub mod prosody_gssapi;
-mod prosody_tls;
 pub mod registry;
 mod security;
 
 pub use prosody::ServerSettings;
-pub use prosody_tls::{S2sAuth, S2sLink};
+pub use prosody::{S2sAuth, S2sLink};
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

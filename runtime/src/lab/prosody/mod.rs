@@ -6,10 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+mod config;
+pub mod gssapi;
+mod tls;
+
 use super::process::{ManagedProcess, ProcessError, STOP_GRACE};
-pub(crate) use super::prosody_config::in_namespace;
-pub use super::prosody_config::{ServerSettings, render_config};
-pub use super::prosody_gssapi::ProsodyKerberos;
+pub(crate) use config::in_namespace;
+pub use config::{ServerSettings, render_config};
+pub use gssapi::ProsodyKerberos;
+pub use tls::{S2sAuth, S2sLink};
 
 /// Ports Prosody listens on, on the server's own loopback address.
 pub const C2S_PORT: u16 = 5222;
@@ -76,7 +81,7 @@ pub struct ProsodySpec {
     pub settings: ServerSettings,
     /// The lab DNS that answers SRV queries (none: the hosts file alone, STARTTLS on 5269).
     pub dns: Option<SocketAddr>,
-    pub programs: super::Programs,
+    pub programs: crate::lab::Programs,
     /// The network namespace to run in (the packet plane), entered with `ip netns exec`.
     pub netns: Option<String>,
     /// Kerberos single sign-on (SASL GSSAPI only) instead of the internal accounts.

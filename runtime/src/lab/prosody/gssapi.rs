@@ -118,8 +118,8 @@ mod tests {
         assert!(!without.config_lines("a.test").contains("plugin_paths"));
     }
 
-    fn spec(kerberos: Option<ProsodyKerberos>) -> super::super::prosody::ProsodySpec {
-        super::super::prosody::ProsodySpec {
+    fn spec(kerberos: Option<ProsodyKerberos>) -> super::super::ProsodySpec {
+        super::super::ProsodySpec {
             role: "a".into(),
             domain: "a.test".into(),
             address: std::net::Ipv4Addr::new(127, 0, 0, 2),
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn server_config_switches_authentication_only() {
-        let render = |k| super::super::prosody::render_config(&spec(k), Path::new("/lab/a"));
+        let render = |k| super::super::render_config(&spec(k), Path::new("/lab/a"));
         let internal = render(None);
         assert!(internal.contains("\nauthentication = \"internal_hashed\"\nstorage"));
         assert!(!internal.contains("cyrus") && !internal.contains("plugin_paths"));

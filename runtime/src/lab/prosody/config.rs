@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::prosody::{C2S_DIRECT_TLS_PORT, C2S_PORT, ProsodySpec, S2S_DIRECT_TLS_PORT, S2S_PORT};
+use super::{C2S_DIRECT_TLS_PORT, C2S_PORT, ProsodySpec, S2S_DIRECT_TLS_PORT, S2S_PORT};
 
 /// What a case may need a managed server to do differently from the lab's defaults.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::prosody::{Prosody, ProsodyError, ServerSettings, render_config};
-use super::prosody_gssapi::ProsodyKerberos;
+use super::gssapi::ProsodyKerberos;
+use super::{Prosody, ProsodyError, ServerSettings, render_config};
 
 /// How a server-to-server link authenticated, as the admin shell shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
