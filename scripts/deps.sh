@@ -11,20 +11,29 @@ packages=(prosody gcc pkg-config nftables iptables iproute2
   # libkrb5-dev through bindgen, hence libclang-dev) and Prosody's Cyrus SASL GSSAPI backend.
   krb5-kdc krb5-admin-server krb5-user libkrb5-dev libclang-dev
   prosody-modules lua-cyrussasl libsasl2-modules-gssapi-mit
+  # Clocks of lab servers (`skew clock of a by 3s`): libfaketime, preloaded into the servers.
+  faketime libfaketime
+  # Clusters in the lab: ejabberd nodes on a private PostgreSQL (no system service is started:
+  # the lab runs its own epmd, nodes and postgres from private folders).
+  ejabberd erlang-p1-pgsql postgresql-15 postgresql-client-15
   # scripts/trcli-check.sh installs TestRail's CLI (PyPI trcli) into a venv.
   python3 python3-venv)
-# The packages enable krb5-kdc and krb5-admin-server at boot; the lab's KDC is not a system
-# service, so they are disabled, and stopped should one be running (by its init script, which
-# goes by the system PID file, never by name). Idempotent, so it also runs when nothing is new.
-keep_system_kdc_off() {
+# The packages enable krb5-kdc, krb5-admin-server, ejabberd and postgresql at boot; the lab runs
+# its own KDC, nodes and databases, never the system's (a system ejabberd on every address would
+# take the lab's XMPP ports), so they are disabled, and stopped should one be running (by its
+# init script, which goes by the system PID file, never by name). Idempotent, so it also runs
+# when nothing is new.
+keep_system_services_off() {
   [ "$(id -u)" = 0 ] || return 0
-  for service in krb5-kdc krb5-admin-server; do
+  for service in krb5-kdc krb5-admin-server ejabberd postgresql; do
     [ -e "/etc/init.d/$service" ] || [ -e "/lib/systemd/system/$service.service" ] || continue
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
       systemctl disable --now "$service" >/dev/null 2>&1 || true
     else
       update-rc.d "$service" disable >/dev/null 2>&1 || true
-      "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+      # ejabberd's init script calls ejabberdctl, which starts an epmd on every address when
+      # none runs; the package never started ejabberd here (policy-rc.d), so skip its stop.
+      [ "$service" = ejabberd ] || "/etc/init.d/$service" stop >/dev/null 2>&1 || true
     fi
   done
 }
@@ -39,7 +48,7 @@ command -v vim >/dev/null 2>&1 || missing+=(vim-nox)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
-  keep_system_kdc_off
+  keep_system_services_off
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -72,4 +81,4 @@ krb5-kdc krb5-kdc/debconf boolean false
 PRESEED
 apt-get update -qq
 apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
-keep_system_kdc_off
+keep_system_services_off

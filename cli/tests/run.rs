@@ -42,7 +42,31 @@ fn normalise(text: &str, out_dir: &Path) -> String {
 /// (`stamp='2026-12-06T04:04:30Z'`) differ on every run.
 fn random_ids(line: &str) -> String {
     let line = replace_values(line, "id='", |value| value.len() >= 12, "ID");
-    replace_values(&line, "stamp='", |_| true, "STAMP")
+    timestamps(&replace_values(&line, "stamp='", |_| true, "STAMP"))
+}
+
+/// `2026-12-06T03:50:45Z` (in failure messages) becomes `STAMP`.
+fn timestamps(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let fits = bytes.len() - i >= shape.len()
+            && shape.iter().zip(&bytes[i..]).all(|(s, b)| match s {
+                b'd' => b.is_ascii_digit(),
+                other => other == b,
+            });
+        if fits {
+            out.push_str("STAMP");
+            i += shape.len();
+        } else {
+            let c = line[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
 }
 
 /// Replaces the quoted values after `prefix` that `random` says vary with `with`.

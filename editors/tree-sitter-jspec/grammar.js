@@ -88,9 +88,10 @@ module.exports = grammar({
       choice(
         $.expect_receives_stmt, $.send_stmt, $.send_raw_stmt, $.connect_stmt, $.join_stmt,
         $.wait_stmt, $.disconnect_stmt, $.leave_stmt, $.repeat_stmt, $.parallel_stmt,
-        $.expect_connect_stmt, $.expect_archive_stmt, $.expect_link_stmt,
+        $.expect_connect_stmt, $.expect_archive_stmt, $.expect_link_stmt, $.expect_cluster_stmt,
         $.set_certificate_stmt, $.set_ticket_stmt, $.revoke_certificate_stmt, $.partition_stmt,
-        $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.restore_stmt, $.process_stmt,
+        $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.restore_clock_stmt, $.restore_stmt,
+        $.skew_clock_stmt, $.process_stmt,
         $.chaos_stmt, $.check_delivery_stmt, $.call_stmt,
       ),
 
@@ -145,6 +146,9 @@ module.exports = grammar({
       seq('expect', 'link', field('from', $.identifier), '->', field('to', $.identifier),
         choice(seq($.authenticated_by, optional($.over_clause)), $.over_clause),
         optional($.within_clause)),
+    expect_cluster_stmt: ($) =>
+      seq('expect', 'cluster', field('cluster', $.identifier),
+        choice(seq('has', 'nodes', $.name_list), 'split'), optional($.within_clause)),
     authenticated_by: ($) => seq('authenticated', 'by', $.link_auth),
     link_auth: (_) => choice('certificate', 'dialback'),
     over_clause: ($) => seq('over', $.link_transport),
@@ -187,6 +191,10 @@ module.exports = grammar({
     bandwidth: ($) => seq('bandwidth', $.rate),
 
     process_stmt: ($) => seq($.process_action, optional('database'), $.identifier),
+    skew_clock_stmt: ($) =>
+      seq('skew', 'clock', 'of', field('server', $.identifier), 'by', $.clock_offset),
+    clock_offset: (_) => /-?[0-9]+(\.[0-9]+)?(ms|s|m|h)/,
+    restore_clock_stmt: ($) => seq('restore', 'clock', 'of', field('server', $.identifier)),
     process_action: (_) => choice('kill', 'stop', 'start', 'restart', 'pause', 'resume'),
 
     chaos_stmt: ($) =>

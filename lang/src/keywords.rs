@@ -68,6 +68,7 @@ pub const STATEMENTS: Group = Group {
         "parallel",
         "repeat",
         "check",
+        "skew",
     ],
 };
 
@@ -86,6 +87,8 @@ pub const CLAUSES: Group = Group {
         "from",
         "receives",
         "delayed",
+        "cluster",
+        "clock",
         "strict",
         "in",
         "order",
@@ -149,6 +152,7 @@ pub const CONSTANTS: Group = Group {
         "none",
         "nothing",
         "stanzas",
+        "split",
     ],
 };
 

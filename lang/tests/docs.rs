@@ -387,6 +387,11 @@ fn every_statement_form_has_an_example() {
         "expect archive in order",
         "expect archive within",
         "expect link",
+        "expect cluster nodes",
+        "expect cluster split",
+        "skew clock",
+        "skew clock behind",
+        "restore clock",
         "link certificate",
         "link dialback",
         "link over direct-tls",
@@ -662,6 +667,22 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                 "restore"
             } else {
                 "restore all"
+            });
+        }
+        StmtKind::SkewClock { offset_millis, .. } => {
+            seen.insert(if *offset_millis < 0.0 {
+                "skew clock behind"
+            } else {
+                "skew clock"
+            });
+        }
+        StmtKind::RestoreClock { .. } => {
+            seen.insert("restore clock");
+        }
+        StmtKind::ExpectCluster { expected, .. } => {
+            seen.insert(match expected {
+                jspec_lang::ast::ClusterState::Nodes(_) => "expect cluster nodes",
+                jspec_lang::ast::ClusterState::Split(_) => "expect cluster split",
             });
         }
         StmtKind::Process {

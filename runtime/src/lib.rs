@@ -10,4 +10,5 @@ pub mod lab;
 pub mod plan;
 pub mod report;
 pub mod runner;
+mod sync;
 pub mod xmpp;

@@ -12,19 +12,19 @@
 [
   "connect" "disconnect" "join" "leave" "send" "wait" "expect" "set" "revoke" "partition" "isolate"
   "heal" "impair" "restore" "kill" "stop" "start" "restart" "pause" "resume" "chaos" "every"
-  "parallel" "repeat" "check"
+  "parallel" "repeat" "check" "skew"
 ] @keyword.control
 [
-  "with" "nodes" "on" "to" "auth" "abruptly" "as" "via" "from" "receives" "delayed" "strict" "in"
-  "order" "within" "fails" "archive" "of" "has" "messages" "message" "link" "authenticated" "by"
-  "over" "certificate" "ticket" "database" "reject" "close" "lag" "jitter" "drop" "throttle"
-  "duplicate" "reorder" "tamper" "bandwidth" "seed" "for" "one" "times" "delivery" "no" "loss"
-  "duplicates"
+  "with" "nodes" "on" "to" "auth" "abruptly" "as" "via" "from" "receives" "delayed" "cluster"
+  "clock" "strict" "in" "order" "within" "fails" "archive" "of" "has" "messages" "message" "link"
+  "authenticated" "by" "over" "certificate" "ticket" "database" "reject" "close" "lag" "jitter"
+  "drop" "throttle" "duplicate" "reorder" "tamper" "bandwidth" "seed" "for" "one" "times"
+  "delivery" "no" "loss" "duplicates"
 ] @keyword.operator
 [
   "low" "medium" "high" "critical" "starttls" "direct-tls" "scram" "plain" "external" "gssapi"
   "dialback" "valid" "expired" "not-yet-valid" "revoked" "wrong-host" "self-signed" "none"
-  "nothing" "stanzas"
+  "nothing" "stanzas" "split"
 ] @constant.builtin
 ; END GENERATED KEYWORDS
 
@@ -44,6 +44,7 @@
 
 [
   (duration)
+  (clock_offset)
   (percent)
   (rate)
   (integer)

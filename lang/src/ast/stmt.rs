@@ -86,6 +86,23 @@ pub enum StmtKind {
     },
     /// `restore` alone restores every link.
     Restore(Option<Link>),
+    /// `skew clock of c2 by 3s` (ahead) or `by -3s` (behind).
+    SkewClock {
+        target: Name,
+        /// Milliseconds ahead of real time; negative: behind.
+        offset_millis: f64,
+        offset_span: Span,
+    },
+    /// `restore clock of c2`: real time again.
+    RestoreClock {
+        target: Name,
+    },
+    /// `expect cluster c has nodes c1, c2 within 60s` / `expect cluster c split within 30s`.
+    ExpectCluster {
+        cluster: Name,
+        expected: ClusterState,
+        within: Option<Duration>,
+    },
     Process {
         action: ProcessAction,
         database: bool,
@@ -142,6 +159,15 @@ pub struct ExpectReceives {
     pub from: Option<Name>,
     pub in_order: bool,
     pub within: Option<Duration>,
+}
+
+/// What a cluster expectation wants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClusterState {
+    /// Every running node sees exactly these nodes.
+    Nodes(Vec<Name>),
+    /// The nodes do not all see each other.
+    Split(Span),
 }
 
 #[derive(Clone, Debug, PartialEq)]

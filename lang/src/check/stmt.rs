@@ -124,6 +124,29 @@ impl Walker<'_, '_> {
                     },
                 );
             }
+            StmtKind::SkewClock {
+                target,
+                offset_millis,
+                offset_span,
+            } => {
+                self.resolve(target, Want::Server);
+                let magnitude = Duration {
+                    millis: offset_millis.abs(),
+                    span: *offset_span,
+                };
+                self.duration(&magnitude, "a clock offset", 100.0 * 365.0 * values::DAY);
+            }
+            StmtKind::RestoreClock { target } => {
+                self.resolve(target, Want::Server);
+            }
+            StmtKind::ExpectCluster {
+                cluster,
+                expected,
+                within,
+            } => {
+                self.within(within);
+                self.cluster(cluster, expected);
+            }
             StmtKind::Chaos(chaos) => self.chaos(chaos),
             StmtKind::Parallel(block) => self.block(block),
             StmtKind::Repeat { count, every, body } => {
@@ -429,6 +452,73 @@ impl Walker<'_, '_> {
             && self.context_free()
         {
             self.report(diagnostic);
+        }
+    }
+
+    /// `expect cluster c ...`: `c` is a server with nodes, and the nodes listed are its own,
+    /// each once.
+    fn cluster(&mut self, cluster: &Name, expected: &ClusterState) {
+        let Some(resolved) = self.resolve(cluster, Want::Server) else {
+            return;
+        };
+        let own =
+            |entity: &Entity| matches!(entity, Entity::Node { server } if *server == resolved.text);
+        let nodes: Vec<String> = self
+            .scope
+            .map(|scope| {
+                scope
+                    .names_where(own)
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nodes.is_empty() {
+            let diagnostic = Diagnostic::error(
+                Code::NotACluster,
+                self.file,
+                format!("`{}` is not a cluster", resolved.text),
+            )
+            .with_label(cluster.span, "a server without nodes")
+            .with_help(format!(
+                "declare its nodes in the case: `servers {} with nodes {}1, {}2`",
+                resolved.text, resolved.text, resolved.text
+            ));
+            self.report(diagnostic);
+            return;
+        }
+        let ClusterState::Nodes(listed) = expected else {
+            return;
+        };
+        let mut seen: Vec<String> = Vec::new();
+        for node in listed {
+            let Some(text) = self.substitute(node) else {
+                continue;
+            };
+            if !nodes.contains(&text) {
+                let diagnostic = Diagnostic::error(
+                    Code::NotACluster,
+                    self.file,
+                    format!("`{text}` is not a node of cluster `{}`", resolved.text),
+                )
+                .with_label(node.span, "not one of its nodes")
+                .with_help(format!(
+                    "the nodes of `{}`: {}",
+                    resolved.text,
+                    nodes.join(", ")
+                ));
+                self.report(diagnostic);
+            } else if seen.contains(&text) {
+                let diagnostic = Diagnostic::error(
+                    Code::NotACluster,
+                    self.file,
+                    format!("node `{text}` is listed twice"),
+                )
+                .with_label(node.span, "listed before")
+                .with_help("list each node once");
+                self.report(diagnostic);
+            }
+            seen.push(text);
         }
     }
 

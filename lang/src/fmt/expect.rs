@@ -5,8 +5,8 @@ use super::printer::Printer;
 use super::session::connect_options;
 use super::string::{count, duration, string, strings};
 use crate::ast::{
-    ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected, LinkAuth, Name,
-    Str, Transport,
+    ClusterState, ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected,
+    LinkAuth, Name, Str, Transport,
 };
 use crate::span::Span;
 
@@ -34,6 +34,26 @@ pub(crate) fn receives(p: &mut Printer<'_>, expect: &ExpectReceives) {
         p.text(" in order");
     }
     within(p, expect.within.as_ref());
+}
+
+/// `expect cluster c has nodes c1, c2 within 60s`, `expect cluster c split within 30s`
+pub(crate) fn cluster(
+    p: &mut Printer<'_>,
+    cluster: &Name,
+    expected: &ClusterState,
+    deadline: Option<&Duration>,
+) {
+    p.text("expect cluster ");
+    p.text(&cluster.text);
+    match expected {
+        ClusterState::Nodes(nodes) => {
+            p.text(" has nodes ");
+            let names: Vec<&str> = nodes.iter().map(|n| n.text.as_str()).collect();
+            p.text(&names.join(", "));
+        }
+        ClusterState::Split(_) => p.text(" split"),
+    }
+    within(p, deadline);
 }
 
 /// `expect connect alice with direct-tls fails with "tls-failed" within 10s`

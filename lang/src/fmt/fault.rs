@@ -7,6 +7,7 @@ use crate::ast::{
     Chaos, ChaosAction, ChaosRule, ChaosVerb, Cut, Impairment, ImpairmentKind, Link, Name,
     ProcessAction, Side,
 };
+use crate::span::Span;
 
 /// `partition a | b`
 pub(crate) fn partition(p: &mut Printer<'_>, c: &Cut) {
@@ -68,6 +69,20 @@ pub(crate) fn restore(p: &mut Printer<'_>, l: Option<&Link>) {
         p.text(" link ");
         link(p, l);
     }
+}
+
+/// `skew clock of c2 by -3s`
+pub(crate) fn skew_clock(p: &mut Printer<'_>, target: &Name, millis: f64, span: Span) {
+    p.text("skew clock of ");
+    p.text(&target.text);
+    p.text(" by ");
+    p.token(span, || format!("{millis}ms"));
+}
+
+/// `restore clock of c2`
+pub(crate) fn restore_clock(p: &mut Printer<'_>, target: &Name) {
+    p.text("restore clock of ");
+    p.text(&target.text);
 }
 
 /// `a <-> b`, `alice -> a`

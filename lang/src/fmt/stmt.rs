@@ -66,6 +66,9 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::Heal(_)
         | StmtKind::Impair { .. }
         | StmtKind::Restore(_)
+        | StmtKind::SkewClock { .. }
+        | StmtKind::RestoreClock { .. }
+        | StmtKind::ExpectCluster { .. }
         | StmtKind::Process { .. }
         | StmtKind::CheckDelivery { .. } => true,
     }
@@ -129,6 +132,17 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
         StmtKind::Heal(cut) => fault::heal(p, cut.as_ref()),
         StmtKind::Impair { link, impairments } => fault::impair(p, link, impairments),
         StmtKind::Restore(link) => fault::restore(p, link.as_ref()),
+        StmtKind::SkewClock {
+            target,
+            offset_millis,
+            offset_span,
+        } => fault::skew_clock(p, target, *offset_millis, *offset_span),
+        StmtKind::RestoreClock { target } => fault::restore_clock(p, target),
+        StmtKind::ExpectCluster {
+            cluster,
+            expected,
+            within,
+        } => expect::cluster(p, cluster, expected, within.as_ref()),
         StmtKind::Process {
             action,
             database,

@@ -200,6 +200,29 @@ impl<'s> Builder<'s> {
         })
     }
 
+    /// `skew_clock_stmt = { "skew" ~ "clock" ~ "of" ~ ident ~ "by" ~ clock_offset }`
+    pub(super) fn skew_clock_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let target = self.ident(children.required(Rule::ident, "skew clock")?);
+        let offset = children.required(Rule::clock_offset, "skew clock")?;
+        let offset_span = span(&offset);
+        let mut parts = Children::of(offset);
+        let behind = parts.optional(Rule::behind).is_some();
+        let duration = self.duration(parts.required(Rule::duration, "a clock offset")?);
+        let sign = if behind { -1.0 } else { 1.0 };
+        Ok(StmtKind::SkewClock {
+            target,
+            offset_millis: sign * duration.millis,
+            offset_span,
+        })
+    }
+
+    /// `restore_clock_stmt = { "restore" ~ "clock" ~ "of" ~ ident }`
+    pub(super) fn restore_clock_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let target = self.ident(Children::of(pair).required(Rule::ident, "restore clock")?);
+        Ok(StmtKind::RestoreClock { target })
+    }
+
     /// `process_stmt = { process_action ~ (database ~ ws)? ~ ident }`
     pub(super) fn process_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);

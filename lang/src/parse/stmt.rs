@@ -65,6 +65,7 @@ impl<'s> Builder<'s> {
             Rule::expect_connect_stmt => self.expect_connect_stmt(pair),
             Rule::expect_archive_stmt => self.expect_archive_stmt(pair),
             Rule::expect_link_stmt => self.expect_link_stmt(pair),
+            Rule::expect_cluster_stmt => self.expect_cluster_stmt(pair),
             Rule::set_certificate_stmt => self.set_certificate_stmt(pair),
             Rule::revoke_certificate_stmt => self.revoke_certificate_stmt(pair),
             Rule::set_ticket_stmt => self.set_ticket_stmt(pair),
@@ -73,6 +74,8 @@ impl<'s> Builder<'s> {
             Rule::heal_stmt => self.heal_stmt(pair),
             Rule::impair_stmt => self.impair_stmt(pair),
             Rule::restore_stmt => self.restore_stmt(pair),
+            Rule::skew_clock_stmt => self.skew_clock_stmt(pair),
+            Rule::restore_clock_stmt => self.restore_clock_stmt(pair),
             Rule::process_stmt => self.process_stmt(pair),
             Rule::chaos_stmt => self.chaos_stmt(pair),
             Rule::parallel_stmt => self.parallel_stmt(pair),
@@ -305,6 +308,28 @@ impl<'s> Builder<'s> {
             to,
             auth,
             transport,
+        })
+    }
+
+    /// `expect_cluster_stmt = { "expect" ~ "cluster" ~ ident ~ (cluster_nodes | cluster_split)
+    /// ~ within_clause? }`
+    fn expect_cluster_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let cluster = self.ident(children.required(Rule::ident, "expect cluster")?);
+        let expected = match children.optional(Rule::cluster_nodes) {
+            Some(nodes) => {
+                let list = Children::of(nodes).required(Rule::name_list, "has nodes")?;
+                ClusterState::Nodes(self.name_list(list))
+            }
+            None => ClusterState::Split(span(
+                &children.required(Rule::cluster_split, "expect cluster")?,
+            )),
+        };
+        let within = self.within(&mut children)?;
+        Ok(StmtKind::ExpectCluster {
+            cluster,
+            expected,
+            within,
         })
     }
 

@@ -42,7 +42,7 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("wait", "wait DURATION"),
     (
         "expect",
-        r#"expect USER receives "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s]; `receives strict """<xml/>"""` keeps child order)"#,
+        r#"expect USER receives [delayed] "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing | no stanzas, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s], expect cluster C has nodes c1, c2 | split [within 60s]; `receives strict """<xml/>"""`: exactly these children, in order)"#,
     ),
     (
         "set",
@@ -59,7 +59,14 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
         "impair",
         "impair link A <-> B | A -> B  lag 200ms [jitter 50ms] | drop 10% | throttle 2s | duplicate 5% | reorder 10% | tamper 1% | bandwidth 64kbit",
     ),
-    ("restore", "restore [link A <-> B]"),
+    (
+        "restore",
+        "restore [link A <-> B]   or   restore clock of SERVER|NODE",
+    ),
+    (
+        "skew",
+        "skew clock of SERVER|NODE by 3s   (or by -3s: behind)",
+    ),
     ("kill", "kill SERVER   or   kill database DB"),
     ("stop", "stop SERVER   or   stop database DB"),
     ("start", "start SERVER   or   start database DB"),

@@ -4,8 +4,8 @@
 use super::session::{tls_mode, xml_text};
 use super::{Prose, words};
 use crate::ast::{
-    ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected, LinkAuth, Name,
-    Str, Transport,
+    ClusterState, ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected,
+    LinkAuth, Name, Str, Transport,
 };
 use crate::span::Span;
 
@@ -77,6 +77,30 @@ impl Prose<'_> {
         } else {
             words::quoted(&text)
         }
+    }
+
+    /// `expect cluster c has nodes c1, c2`: "Cluster c has exactly the nodes c1, c2 running and
+    /// joined"; `split`: "Cluster c is split: its nodes do not all see each other".
+    pub(super) fn cluster(
+        &self,
+        cluster: &Name,
+        expected: &ClusterState,
+        deadline: Option<&Duration>,
+    ) -> String {
+        let cluster = self.raw(cluster);
+        let what = match expected {
+            ClusterState::Nodes(nodes) => {
+                let names: Vec<String> = nodes.iter().map(|n| self.raw(n)).collect();
+                format!(
+                    "Cluster {cluster} has exactly the nodes {}, each seeing the others",
+                    names.join(", ")
+                )
+            }
+            ClusterState::Split(_) => {
+                format!("Cluster {cluster} is split: its nodes do not all see each other")
+            }
+        };
+        format!("{what}{}", words::within(deadline))
     }
 
     /// `expect connect alice fails with "certificate-expired"`: "Alice's connection fails:

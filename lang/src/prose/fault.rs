@@ -2,8 +2,8 @@
 
 use super::{Prose, words};
 use crate::ast::{
-    Chaos, ChaosAction, ChaosRule, ChaosVerb, Cut, CutStyle, Impairment, ImpairmentKind, Link,
-    Name, ProcessAction, Side,
+    Chaos, ChaosAction, ChaosRule, ChaosVerb, Cut, CutStyle, Duration, Impairment, ImpairmentKind,
+    Link, Name, ProcessAction, Side,
 };
 
 impl Prose<'_> {
@@ -78,6 +78,28 @@ impl Prose<'_> {
         } else {
             format!("the link from {from} to {to}")
         }
+    }
+
+    /// `skew clock of c2 by -3s`: "Set the clock of server c2 3 s behind real time".
+    pub(super) fn skew_clock(&self, target: &Name, millis: f64) -> String {
+        let offset = Duration {
+            millis: millis.abs(),
+            span: target.span,
+        };
+        let side = if millis < 0.0 { "behind" } else { "ahead of" };
+        format!(
+            "Set the clock of server {} {} {side} real time",
+            self.raw(target),
+            words::duration(&offset)
+        )
+    }
+
+    /// `restore clock of c2`: "Set the clock of server c2 back to real time".
+    pub(super) fn restore_clock(&self, target: &Name) -> String {
+        format!(
+            "Set the clock of server {} back to real time",
+            self.raw(target)
+        )
     }
 
     /// `kill a`: "Kill server a (as a crash would)"; `stop database pg`: "Stop database pg".

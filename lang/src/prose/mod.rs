@@ -171,6 +171,17 @@ impl<'a> Prose<'a> {
             StmtKind::Heal(cut) => action(self.heal(cut.as_ref())),
             StmtKind::Impair { link, impairments } => action(self.impair(link, impairments)),
             StmtKind::Restore(link) => action(self.restore(link.as_ref())),
+            StmtKind::SkewClock {
+                target,
+                offset_millis,
+                ..
+            } => action(self.skew_clock(target, *offset_millis)),
+            StmtKind::RestoreClock { target } => action(self.restore_clock(target)),
+            StmtKind::ExpectCluster {
+                cluster,
+                expected,
+                within,
+            } => expectation(self.cluster(cluster, expected, within.as_ref())),
             StmtKind::Process {
                 action: verb,
                 database,

@@ -2,7 +2,7 @@
 //! consumed), captures, and where events go.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jspec_lang::ast::{Procedure, Str, StrPart};
@@ -289,9 +289,4 @@ fn interp_text(name: &str, field: Option<&str>) -> String {
     }
 }
 
-/// Locks a mutex; a panic elsewhere while holding it does not make the data unusable here.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+pub(crate) use crate::sync::lock;

@@ -322,6 +322,8 @@ pub(crate) fn disturbs(case: &jspec_lang::ast::Case, procedures: &Procedures<'_>
                 | StmtKind::Impair { .. }
                 | StmtKind::Restore(_)
                 | StmtKind::Process { .. }
+                | StmtKind::SkewClock { .. }
+                | StmtKind::RestoreClock { .. }
                 | StmtKind::Chaos(_)
         )
     })

@@ -200,6 +200,27 @@ impl CaseContext<'_> {
                     let origin = format!("line {}", self.line_of(stmt, frame));
                     self.fault(&stmt.kind, frame, &origin).await
                 }
+                StmtKind::SkewClock {
+                    target,
+                    offset_millis,
+                    ..
+                } => {
+                    let origin = format!("line {}", self.line_of(stmt, frame));
+                    self.set_clock(target, Some(*offset_millis), frame, &origin)
+                        .await
+                }
+                StmtKind::RestoreClock { target } => {
+                    let origin = format!("line {}", self.line_of(stmt, frame));
+                    self.set_clock(target, None, frame, &origin).await
+                }
+                StmtKind::ExpectCluster {
+                    cluster,
+                    expected,
+                    within,
+                } => {
+                    let within = within.map_or(self.default_timeout, |d| d.as_std());
+                    self.expect_cluster(cluster, expected, within, frame).await
+                }
                 StmtKind::Chaos(chaos) => self.chaos(chaos, frame, self.line_of(stmt, frame)).await,
                 StmtKind::CheckDelivery { room, properties } => {
                     let properties: Vec<_> = properties.iter().map(|(p, _)| *p).collect();

@@ -7,6 +7,8 @@ pub mod binding;
 mod case;
 mod case_result;
 mod chaos;
+mod clock;
+mod cluster;
 mod context;
 pub mod delivery;
 mod expect;

@@ -215,6 +215,11 @@ impl FaultControl {
                 .await
                 .map_err(|e| FaultError::Failed(e.to_string()))?;
             healed.extend(servers);
+            let clocks = lab
+                .restore_clocks()
+                .await
+                .map_err(|e| FaultError::Failed(e.to_string()))?;
+            healed.extend(clocks);
         }
         Ok(healed)
     }

@@ -3,10 +3,13 @@
 //! file. Everything lives in one folder (normally inside the run folder) and is stopped by PID.
 
 mod addresses;
+pub mod clock;
 mod dns;
+pub mod ejabberd;
 pub mod kdc;
 mod kerberos;
 pub mod pki;
+pub mod postgres;
 pub mod process;
 pub mod prosody;
 pub mod registry;
@@ -21,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+use crate::sync::lock;
 
 use jspec_lang::ast::ProcessAction;
 use pki::ocsp::OcspResponder;
@@ -49,6 +54,10 @@ pub enum LabError {
     Packet(#[from] PacketError),
     #[error("the lab manages no server `{0}`")]
     UnknownServer(String),
+    #[error(
+        "libfaketime is not installed, so the lab cannot move a server's clock (Debian package libfaketime; scripts/deps.sh installs it)"
+    )]
+    NoFaketime,
     #[error("cannot start the proxy of {link} on {listen}: {source}")]
     Proxy {
         link: String,
@@ -72,6 +81,13 @@ pub enum LabError {
         "no free loopback addresses for the lab: {reason} (is another XMPP server listening on all addresses? `ss -ltnp` shows it)"
     )]
     NoAddresses { reason: String },
+}
+
+/// One node of a cluster and the nodes it sees (`None`: the node is not running).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeView {
+    pub node: String,
+    pub sees: Option<std::collections::BTreeSet<String>>,
 }
 
 /// What to start.
@@ -128,6 +144,8 @@ pub struct Lab {
     /// Where client proxies listen (the proxy plane).
     client_ip: Ipv4Addr,
     packet: Option<PacketNet>,
+    /// Servers whose clock a case moved (put back after the case).
+    skewed: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Lab {
@@ -280,6 +298,7 @@ impl Lab {
             proxy: spec.proxy.clone(),
             client_ip,
             packet,
+            skewed: std::sync::Mutex::default(),
         };
         for server in &specs {
             lab.publish_srv(server, &server.settings);
@@ -392,6 +411,47 @@ impl Lab {
             tracing::warn!(%error, "cannot record the lab's new PIDs");
         }
         Ok(())
+    }
+
+    /// Moves a managed server's wall clock (`None`: real time), waiting until it is in force.
+    pub async fn set_clock(&self, role: &str, offset_millis: Option<f64>) -> Result<(), LabError> {
+        let server = self
+            .servers
+            .get(role)
+            .ok_or_else(|| LabError::UnknownServer(role.to_string()))?;
+        let set = server
+            .set_clock(offset_millis)
+            .map_err(|source| LabError::Server {
+                role: role.to_string(),
+                source: Box::new(source),
+            })?;
+        if !set {
+            return Err(LabError::NoFaketime);
+        }
+        lock(&self.skewed).insert(role.to_string());
+        if offset_millis.is_none() {
+            lock(&self.skewed).remove(role);
+        }
+        // libfaketime re-reads the file on the first time call a whole second after its last
+        // read, by its own second count: two periods make sure the server has it.
+        tokio::time::sleep(2 * clock::REREAD + std::time::Duration::from_millis(100)).await;
+        Ok(())
+    }
+
+    /// How each node of cluster `role` sees the cluster; `None` when the lab runs no cluster
+    /// of that name (today it runs none: managed clusters arrive with ejabberd).
+    pub async fn cluster_views(&self, role: &str) -> Result<Option<Vec<NodeView>>, LabError> {
+        let _ = role;
+        Ok(None)
+    }
+
+    /// Puts every skewed clock back to real time; returns what it did, e.g. `clock of a`.
+    pub async fn restore_clocks(&self) -> Result<Vec<String>, LabError> {
+        let skewed: Vec<String> = lock(&self.skewed).iter().cloned().collect();
+        for role in &skewed {
+            self.set_clock(role, None).await?;
+        }
+        Ok(skewed.iter().map(|r| format!("clock of {r}")).collect())
     }
 
     /// Brings every server back to running (started if down, resumed if paused); returns what

@@ -125,6 +125,8 @@ pub struct Prosody {
     process: tokio::sync::Mutex<Option<ManagedProcess>>,
     pid: AtomicU32,
     state: std::sync::Mutex<ServerState>,
+    /// Its wall clock (libfaketime), when the library is installed.
+    clock: Option<crate::lab::clock::Clock>,
 }
 
 impl Prosody {
@@ -169,6 +171,10 @@ impl Prosody {
             process: tokio::sync::Mutex::new(None),
             pid: AtomicU32::new(0),
             state: std::sync::Mutex::new(ServerState::Down),
+            clock: crate::lab::clock::Clock::create(dir).map_err(|source| ProsodyError::Write {
+                path: dir.join("clock-offset"),
+                source,
+            })?,
         };
         prosody.start_process().await?;
         Ok(prosody)
@@ -195,10 +201,13 @@ impl Prosody {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        let envs = match &kerberos {
+        let mut envs = match &kerberos {
             Some(kerberos) => kerberos.envs(&self.dir),
             None => Vec::new(),
         };
+        if let Some(clock) = &self.clock {
+            envs.extend(clock.envs());
+        }
         let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut process = ManagedProcess::spawn(
             &self.spec.role,
@@ -255,6 +264,22 @@ impl Prosody {
             ServerState::Running
         });
         Ok(())
+    }
+
+    /// Moves its wall clock (milliseconds ahead; negative: behind; `None`: real time). In
+    /// force within two [`crate::lab::clock::REREAD`] periods; `false` when libfaketime is not
+    /// installed.
+    pub fn set_clock(&self, offset_millis: Option<f64>) -> Result<bool, ProsodyError> {
+        let Some(clock) = &self.clock else {
+            return Ok(false);
+        };
+        clock
+            .set(offset_millis)
+            .map_err(|source| ProsodyError::Write {
+                path: self.dir.join("clock-offset"),
+                source,
+            })?;
+        Ok(true)
     }
 
     pub fn state(&self) -> ServerState {

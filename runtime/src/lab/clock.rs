@@ -1,0 +1,83 @@
+//! A managed server's wall clock, moved with libfaketime (Debian's libfaketime): the server runs
+//! with the library preloaded and reads its offset from a file of its own, so a skew takes
+//! effect without a restart (re-read once a second; the lab waits two periods). Monotonic time stays real, so the
+//! server's timers are not disturbed: only what it stamps and tells moves, as on a machine whose
+//! clock drifted. Children of the server inherit the preload (documented: do not measure real
+//! time from inside).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where Debian installs the library, per architecture.
+const CANDIDATES: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+];
+
+/// How often the server re-reads its offset (libfaketime counts whole seconds, so a change can
+/// take up to twice this).
+pub const REREAD: Duration = Duration::from_secs(1);
+
+/// The library, if it is installed.
+pub fn libfaketime() -> Option<&'static str> {
+    CANDIDATES.iter().copied().find(|p| Path::new(p).exists())
+}
+
+/// One server's clock: the offset file it reads.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    file: PathBuf,
+    library: &'static str,
+}
+
+impl Clock {
+    /// A clock at real time in `dir`, or `None` when libfaketime is not installed.
+    pub fn create(dir: &Path) -> std::io::Result<Option<Clock>> {
+        let Some(library) = libfaketime() else {
+            return Ok(None);
+        };
+        let clock = Clock {
+            file: dir.join("clock-offset"),
+            library,
+        };
+        clock.set(None)?;
+        Ok(Some(clock))
+    }
+
+    /// The environment the server starts with.
+    pub fn envs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("LD_PRELOAD", self.library.to_string()),
+            ("FAKETIME_TIMESTAMP_FILE", self.file.display().to_string()),
+            ("FAKETIME_CACHE_DURATION", REREAD.as_secs().to_string()),
+            // Only the wall clock moves: timers and timeouts keep real time.
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1".to_string()),
+        ]
+    }
+
+    /// Sets the offset from real time (milliseconds; negative: behind), or real time again.
+    pub fn set(&self, offset_millis: Option<f64>) -> std::io::Result<()> {
+        std::fs::write(&self.file, offset_text(offset_millis.unwrap_or(0.0)))
+    }
+}
+
+/// libfaketime's relative form: `+3.5` seconds ahead, `-90` behind.
+fn offset_text(millis: f64) -> String {
+    let seconds = millis / 1000.0;
+    let sign = if seconds < 0.0 { '-' } else { '+' };
+    format!("{sign}{}\n", seconds.abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_written_as_libfaketime_reads_them() {
+        assert_eq!(offset_text(3000.0), "+3\n");
+        assert_eq!(offset_text(-90_000.0), "-90\n");
+        assert_eq!(offset_text(1500.0), "+1.5\n");
+        assert_eq!(offset_text(0.0), "+0\n");
+    }
+}
