@@ -6,7 +6,7 @@ use std::time::Duration;
 use jspec_lang::check::{CheckOptions, FaultPlane, check, plane_warnings};
 use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
-use jspec_runtime::env::Environment;
+use jspec_runtime::env::{Environment, LocalRole};
 use jspec_runtime::event::Status;
 use jspec_runtime::exec::RunOptions;
 use jspec_runtime::fault::model::{Plane, TcpTimeouts};
@@ -127,10 +127,7 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
                 return exit::SPEC_ERROR;
             }
         },
-        None => {
-            let single: Vec<&str> = single_roles(&planned);
-            Environment::local(&single)
-        }
+        None => Environment::local_with(&local_roles(&planned)),
     };
     let plane = args.plane.unwrap_or(environment.defaults.plane);
     let lang_plane = match plane {
@@ -252,21 +249,43 @@ fn exit_code(outcome: &RunOutcome, signal: Option<i32>, fail_on_blocked: bool) -
     }
 }
 
-/// The single-server roles the cases name: what the built-in local lab can run.
-fn single_roles<'p>(planned: &'p [jspec_runtime::plan::PlannedCase<'_>]) -> Vec<&'p str> {
-    let mut roles = std::collections::BTreeSet::new();
+/// The server roles the cases name, for the built-in local lab: single servers, and clusters
+/// with their nodes and the database the case names beside them.
+fn local_roles(planned: &[jspec_runtime::plan::PlannedCase<'_>]) -> Vec<LocalRole> {
+    use jspec_lang::ast::CaseEntryKind;
+    let mut roles: std::collections::BTreeMap<String, LocalRole> = Default::default();
     for planned in planned {
+        let database = planned
+            .case
+            .entries
+            .iter()
+            .find_map(|entry| match &entry.kind {
+                CaseEntryKind::Databases(list) => list.first().map(|d| d.name.text.clone()),
+                _ => None,
+            });
         for entry in &planned.case.entries {
-            if let jspec_lang::ast::CaseEntryKind::Servers(list) = &entry.kind {
-                roles.extend(
-                    list.iter()
-                        .filter(|r| r.nodes.is_empty())
-                        .map(|r| r.name.text.as_str()),
-                );
+            let CaseEntryKind::Servers(list) = &entry.kind else {
+                continue;
+            };
+            for role in list {
+                let local = roles
+                    .entry(role.name.text.clone())
+                    .or_insert_with(|| LocalRole {
+                        role: role.name.text.clone(),
+                        nodes: Vec::new(),
+                        database: None,
+                    });
+                // The most nodes any case names: a case may use fewer of them.
+                if role.nodes.len() > local.nodes.len() {
+                    local.nodes = role.nodes.iter().map(|n| n.text.clone()).collect();
+                }
+                if !role.nodes.is_empty() && local.database.is_none() {
+                    local.database.clone_from(&database);
+                }
             }
         }
     }
-    roles.into_iter().collect()
+    roles.into_values().collect()
 }
 
 fn parse_case_id(text: &str) -> Result<u64, String> {

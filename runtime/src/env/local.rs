@@ -27,8 +27,8 @@ pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
     "vcard",
 ];
 
-/// What a managed ejabberd cluster will offer once the lab starts one (certificate login, no
-/// GSSAPI).
+/// What a managed ejabberd cluster offers (ejabberd 23.01: certificate login, no GSSAPI, no
+/// CRL or OCSP checking configured by the lab).
 pub const MANAGED_EJABBERD_CAPABILITIES: &[&str] = &[
     "carbons",
     "cluster",
@@ -42,21 +42,49 @@ pub const MANAGED_EJABBERD_CAPABILITIES: &[&str] = &[
     "vcard",
 ];
 
+/// A server role of the cases, for the built-in local lab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalRole {
+    pub role: String,
+    /// Its nodes, for a cluster (`servers c with nodes c1, c2`).
+    pub nodes: Vec<String>,
+    /// The database role the case names for it (`databases pg`).
+    pub database: Option<String>,
+}
+
 impl Environment {
     /// The built-in local lab for the given server roles: one managed Prosody per role (domain
     /// `<role>.test`, its own loopback address), expectations wait 10 s, faults on the proxy
     /// plane. `jspec run` uses it when no `--env` is given.
     pub fn local(roles: &[&str]) -> Environment {
+        let roles: Vec<LocalRole> = roles
+            .iter()
+            .map(|&role| LocalRole {
+                role: role.to_string(),
+                nodes: Vec::new(),
+                database: None,
+            })
+            .collect();
+        Environment::local_with(&roles)
+    }
+
+    /// The built-in local lab for server roles that may be clusters: a role with nodes gets a
+    /// managed ejabberd cluster on its own PostgreSQL, the others a managed Prosody.
+    pub fn local_with(roles: &[LocalRole]) -> Environment {
         let servers = roles
             .iter()
-            .map(|&role| {
+            .map(|local| {
+                let software = match local.nodes.is_empty() {
+                    true => Software::Prosody,
+                    false => Software::Ejabberd,
+                };
                 let server = ServerEnv::Managed(ManagedServer {
-                    software: Software::Prosody,
-                    domain: format!("{role}.test"),
-                    nodes: Vec::new(),
-                    database: None,
+                    software,
+                    domain: format!("{}.test", local.role),
+                    nodes: local.nodes.clone(),
+                    database: local.database.clone(),
                 });
-                (role.to_string(), server)
+                (local.role.clone(), server)
             })
             .collect();
         Environment {
@@ -79,14 +107,20 @@ impl Environment {
             };
             match server.software {
                 Software::Prosody => spec.servers.push(binding.role.to_string()),
+                Software::Ejabberd if !server.nodes.is_empty() => {
+                    spec.clusters.push(crate::lab::cluster::ClusterRequest {
+                        role: binding.role.to_string(),
+                        nodes: server.nodes.clone(),
+                        database: server.database.clone(),
+                    });
+                }
                 other => {
                     return Err(EnvError::Unsupported(Unsupported {
                         file: self.describe(),
                         role: binding.role.to_string(),
-                        what: format!("a managed {other} cluster"),
-                        hint: "managed ejabberd arrives with the cluster issue; until then \
-                               describe a running cluster with `software = \
-                               \"ejabberd-external\"` and its nodes"
+                        what: format!("a managed {other} server without nodes"),
+                        hint: "the lab runs ejabberd as a cluster: give its nodes \
+                               (`nodes = [\"e1\"]` for a single node)"
                             .into(),
                     }));
                 }

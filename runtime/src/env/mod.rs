@@ -32,7 +32,7 @@ use jspec_lang::span::Origin;
 pub use database::{DatabaseEnv, DatabaseSoftware};
 pub use error::{EnvError, InvalidFile, MissingRoles, RoleKind, Unsupported};
 pub use load::Variables;
-pub use local::{MANAGED_EJABBERD_CAPABILITIES, MANAGED_PROSODY_CAPABILITIES};
+pub use local::{LocalRole, MANAGED_EJABBERD_CAPABILITIES, MANAGED_PROSODY_CAPABILITIES};
 pub use model::{
     Account, Accounts, DEFAULT_TIMEOUT, Defaults, ExternalServer, ManagedServer, Plane, Register,
     ServerEnv, Software, Tls,

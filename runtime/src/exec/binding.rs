@@ -34,6 +34,7 @@ pub async fn bind(
             accounts: BTreeMap::new(),
             registration: BTreeMap::new(),
             faults: None,
+            databases: BTreeSet::new(),
         },
     };
     let mut system_roots_added = false;
@@ -71,6 +72,7 @@ pub async fn bind(
                 muc_domain: server.muc_domain.clone(),
                 c2s,
                 c2s_direct_tls: direct,
+                nodes: BTreeMap::new(),
             },
         );
         for (user, account) in &server.accounts.users {

@@ -97,28 +97,35 @@ impl CaseRun<'_, '_> {
                 }
                 CaseEntryKind::Servers(roles) => {
                     for role in roles {
-                        if !role.nodes.is_empty() {
-                            let nodes: Vec<&str> =
-                                role.nodes.iter().map(|n| n.text.as_str()).collect();
-                            return Some(format!(
-                                "server {} is a cluster (nodes {}), and {} runs no clustered server",
-                                role.name.text,
-                                nodes.join(", "),
-                                self.lab.name
-                            ));
-                        }
-                        if !self.lab.servers.contains_key(&role.name.text) {
+                        let Some(server) = self.lab.servers.get(&role.name.text) else {
                             return Some(format!(
                                 "{} has no server for role {}",
                                 self.lab.name, role.name.text
+                            ));
+                        };
+                        let missing: Vec<&str> = role
+                            .nodes
+                            .iter()
+                            .map(|n| n.text.as_str())
+                            .filter(|n| !server.nodes.contains_key(*n))
+                            .collect();
+                        if !missing.is_empty() {
+                            return Some(format!(
+                                "server {} of {} has no node {}",
+                                role.name.text,
+                                self.lab.name,
+                                missing.join(", ")
                             ));
                         }
                     }
                 }
                 CaseEntryKind::Databases(roles) => {
-                    if let Some(role) = roles.first() {
+                    if let Some(role) = roles
+                        .iter()
+                        .find(|r| !self.lab.databases.contains(&r.name.text))
+                    {
                         return Some(format!(
-                            "database {} is needed, and {} runs no database",
+                            "database {} is needed, and {} runs no database of that name (the lab runs one per cluster, named by the case's `databases` line)",
                             role.name.text, self.lab.name
                         ));
                     }

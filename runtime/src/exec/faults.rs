@@ -104,15 +104,27 @@ impl CaseContext<'_> {
     ) -> StmtResult {
         let role = frame.name(&target.text);
         if database {
-            return Err(StmtError::Blocked(format!(
-                "`{} database {role}`: this lab runs no database",
-                action.as_str()
-            )));
+            let Some(lab) = self.lab.as_ref() else {
+                return Err(StmtError::Blocked(format!(
+                    "`{} database {role}`: this run has no lab that runs databases",
+                    action.as_str()
+                )));
+            };
+            lab.database_process(&role, action)
+                .await
+                .map_err(|e| match e {
+                    crate::lab::LabError::UnknownServer(_) => StmtError::Blocked(format!(
+                        "`{} database {role}`: the lab runs no database {role}",
+                        action.as_str()
+                    )),
+                    other => harness(other.to_string()),
+                })?;
+            self.trace_fault(action.as_str(), &format!("database {role}"), origin);
+            return Ok(());
         }
-        if !self.scope.servers.contains_key(&role) {
+        if !self.is_server_or_node(&role) {
             return Err(StmtError::Blocked(format!(
-                "`{} {role}`: {role} is not a server of this lab (cluster nodes need a clustered \
-                 server, which the local lab does not run)",
+                "`{} {role}`: {role} is not a server or node of this lab",
                 action.as_str()
             )));
         }
@@ -143,10 +155,21 @@ impl CaseContext<'_> {
         })
     }
 
-    /// A written name as a fault endpoint: a server role or one of the case's users.
+    /// Whether `name` is a server role of the case or a node of one of its clusters.
+    pub(crate) fn is_server_or_node(&self, name: &str) -> bool {
+        self.scope.servers.contains_key(name)
+            || self
+                .scope
+                .servers
+                .values()
+                .any(|s| s.nodes.contains_key(name))
+    }
+
+    /// A written name as a fault endpoint: a server role, a cluster node or one of the case's
+    /// users.
     pub(crate) fn endpoint(&self, name: &Name, frame: &Frame) -> Result<Endpoint, StmtError> {
         let name = frame.name(&name.text);
-        if self.scope.servers.contains_key(&name) {
+        if self.is_server_or_node(&name) {
             Ok(Endpoint::Server(name))
         } else if self.scope.users.contains_key(&name) {
             Ok(Endpoint::User(name))

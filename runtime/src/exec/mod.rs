@@ -96,12 +96,14 @@ pub struct LabView {
     pub registration: BTreeMap<String, bool>,
     /// Fault injection for this run's lab.
     pub faults: Option<Arc<FaultControl>>,
+    /// Database roles the lab runs (those of its clusters).
+    pub databases: BTreeSet<String>,
 }
 
 impl LabView {
-    /// The view of a running local lab, with what its Prosody servers offer.
+    /// The view of a running local lab: its single servers and its clusters.
     pub fn local(lab: Arc<Lab>, capabilities: &[&str]) -> LabView {
-        let servers = lab
+        let mut servers = lab
             .servers()
             .map(|s| {
                 let info = ServerInfo {
@@ -110,15 +112,42 @@ impl LabView {
                     muc_domain: s.spec.muc_domain(),
                     c2s: s.spec.c2s_addr(),
                     c2s_direct_tls: s.spec.c2s_direct_tls_addr(),
+                    nodes: BTreeMap::new(),
                 };
                 (s.spec.role.clone(), info)
             })
             .collect::<BTreeMap<_, _>>();
+        for cluster in lab.clusters() {
+            let nodes: BTreeMap<String, scope::NodeInfo> = cluster
+                .nodes()
+                .iter()
+                .map(|n| {
+                    let info = scope::NodeInfo {
+                        c2s: n.spec.c2s_addr(),
+                        c2s_direct_tls: n.spec.c2s_direct_tls_addr(),
+                    };
+                    (n.spec.node.clone(), info)
+                })
+                .collect();
+            let Some(first) = cluster.nodes().first() else {
+                continue;
+            };
+            let info = ServerInfo {
+                role: cluster.request.role.clone(),
+                domain: cluster.request.domain(),
+                muc_domain: cluster.request.muc_domain(),
+                c2s: first.spec.c2s_addr(),
+                c2s_direct_tls: first.spec.c2s_direct_tls_addr(),
+                nodes,
+            };
+            servers.insert(cluster.request.role.clone(), info);
+        }
         let offered: BTreeSet<String> = capabilities.iter().map(|c| c.to_string()).collect();
         let capabilities = servers
             .keys()
             .map(|role| (role.clone(), offered.clone()))
             .collect();
+        let databases = lab.clusters().map(|c| c.request.database_role()).collect();
         LabView {
             name: "the local lab".into(),
             servers,
@@ -127,6 +156,7 @@ impl LabView {
             accounts: BTreeMap::new(),
             registration: BTreeMap::new(),
             faults: None,
+            databases,
         }
     }
 
@@ -136,7 +166,7 @@ impl LabView {
             if self
                 .lab
                 .as_ref()
-                .is_some_and(|lab| lab.server(&user.server).is_some())
+                .is_some_and(|lab| lab.manages(&user.server))
             {
                 continue;
             }
@@ -162,16 +192,8 @@ impl LabView {
             ));
         }
         let Some(lab) = &self.lab else { return Ok(()) };
-        for user in scope
-            .users
-            .values()
-            .filter(|u| lab.server(&u.server).is_some())
-        {
-            let server = lab
-                .server(&user.server)
-                .ok_or_else(|| format!("no server {}", user.server))?;
-            server
-                .register(&user.localpart, &user.password)
+        for user in scope.users.values().filter(|u| lab.manages(&u.server)) {
+            lab.register(&user.server, &user.localpart, &user.password)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -185,7 +207,10 @@ impl LabView {
                 role: s.role.clone(),
                 domain: s.domain.clone(),
                 address: s.c2s.ip().to_string(),
-                software: "prosody".into(),
+                software: match s.nodes.is_empty() {
+                    true => "prosody".into(),
+                    false => format!("ejabberd cluster ({})", join(s.nodes.keys())),
+                },
             })
             .collect()
     }
@@ -238,4 +263,8 @@ pub async fn run_cases(
     }
     summary.elapsed = started.elapsed();
     (results, summary)
+}
+
+fn join<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names.map(String::as_str).collect::<Vec<_>>().join(", ")
 }

@@ -12,6 +12,16 @@ pub struct ServerInfo {
     pub role: String,
     pub domain: String,
     pub muc_domain: String,
+    /// Where clients connect without `to NODE` (a cluster's first node).
+    pub c2s: SocketAddr,
+    pub c2s_direct_tls: SocketAddr,
+    /// A cluster's nodes by name (`c1`); empty for a single server.
+    pub nodes: BTreeMap<String, NodeInfo>,
+}
+
+/// One node of a clustered server, as clients reach it.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
     pub c2s: SocketAddr,
     pub c2s_direct_tls: SocketAddr,
 }

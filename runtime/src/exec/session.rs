@@ -28,14 +28,10 @@ impl CaseContext<'_> {
             config.kerberos = self.kerberos_login(user).await?;
         }
         if let Some(faults) = &self.faults {
-            let role = self
-                .scope
-                .users
-                .get(user)
-                .map(|u| u.server.clone())
-                .unwrap_or_default();
+            // The link's server end: the node the user connects to, for a cluster.
+            let endpoint = self.server_endpoint(user, options);
             let (route, bind) = faults
-                .client_route(user, &role, config.addr)
+                .client_route(user, &endpoint, config.addr)
                 .await
                 .map_err(super::faults::fault_error)?;
             config.route = Some(route);
@@ -107,15 +103,22 @@ impl CaseContext<'_> {
             // from the environment's credential cache (KRB5CCNAME).
             Some(Auth::Gssapi) => AuthMechanism::Gssapi,
         };
-        if options.node.is_some() {
-            return Err(StmtError::Blocked(
-                "`connect ... to NODE` needs a clustered server, which the local lab does not run"
-                    .into(),
-            ));
-        }
+        let (c2s, c2s_direct_tls) = match &options.node {
+            Some(node) => {
+                let Some(found) = server.nodes.get(&node.text) else {
+                    return Err(StmtError::Blocked(format!(
+                        "`connect ... to {}`: the environment gives no address for node {} of \
+                         server {}",
+                        node.text, node.text, info.server
+                    )));
+                };
+                (found.c2s, found.c2s_direct_tls)
+            }
+            None => (server.c2s, server.c2s_direct_tls),
+        };
         let addr = match tls {
-            TlsMode::StartTls => server.c2s,
-            TlsMode::DirectTls => server.c2s_direct_tls,
+            TlsMode::StartTls => c2s,
+            TlsMode::DirectTls => c2s_direct_tls,
         };
         let mut config = ConnectConfig::new(
             addr,
@@ -180,6 +183,25 @@ impl CaseContext<'_> {
                 "{user} is not connected (add `connect {user}` before this line)"
             ))
         })
+    }
+
+    /// The server end of `user`'s link, as faults name it: the node a cluster user connects to
+    /// (`to NODE`, else the first node), or the user's server.
+    pub(crate) fn server_endpoint(&self, user: &str, options: &ConnectOptions) -> String {
+        let role = self
+            .scope
+            .users
+            .get(user)
+            .map(|u| u.server.clone())
+            .unwrap_or_default();
+        if let Some(node) = &options.node {
+            return node.text.clone();
+        }
+        self.scope
+            .servers
+            .get(&role)
+            .and_then(|s| s.nodes.keys().next().cloned())
+            .unwrap_or(role)
     }
 
     /// Takes (consumes) the first stanza after `cursor` that `wanted` accepts, waiting up to

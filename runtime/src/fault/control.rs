@@ -74,7 +74,7 @@ impl FaultControl {
             return Ok((upstream, Some(bind.into())));
         }
         let routed = match (&self.lab, &self.proxy) {
-            (Some(lab), _) if lab.server(role).is_some() => {
+            (Some(lab), _) if lab.server(role).is_some() || lab.cluster_of_node(role).is_some() => {
                 lab.client_route(user, role, upstream).await
             }
             (_, Some(proxy)) => {
@@ -96,8 +96,21 @@ impl FaultControl {
                 .as_ref()
                 .is_some_and(|lab| lab.server(e.name()).is_some())
         };
+        let node = |e: &Endpoint| {
+            self.lab
+                .as_ref()
+                .is_some_and(|lab| lab.cluster_of_node(e.name()).is_some())
+        };
         match (&link.from, &link.to) {
             (Endpoint::User(_), Endpoint::Server(_)) => Ok(()),
+            (Endpoint::Server(_), Endpoint::Server(_)) if node(&link.from) || node(&link.to) => {
+                Err(FaultError::Unsupported(format!(
+                    "the link {link} is a cluster's Erlang distribution (or a cluster node's \
+                     server-to-server traffic), which the proxy plane does not carry: epmd hands \
+                     out ports at run time; a netsplit needs the nodes in network namespaces, \
+                     which the lab does not build for clusters yet"
+                )))
+            }
             (Endpoint::Server(_), Endpoint::Server(_))
                 if managed(&link.from) && managed(&link.to) =>
             {
@@ -227,7 +240,11 @@ impl FaultControl {
     /// A process fault on `role`: signals for a managed server, the environment's command for an
     /// external one.
     pub async fn process(&self, role: &str, action: ProcessAction) -> Result<(), FaultError> {
-        if let Some(lab) = self.lab.as_ref().filter(|lab| lab.server(role).is_some()) {
+        if let Some(lab) = self
+            .lab
+            .as_ref()
+            .filter(|lab| lab.server(role).is_some() || lab.cluster_of_node(role).is_some())
+        {
             return lab
                 .process(role, action)
                 .await

@@ -45,6 +45,11 @@ impl Clock {
         Ok(Some(clock))
     }
 
+    /// The file the server reads its offset from.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
     /// The environment the server starts with.
     pub fn envs(&self) -> Vec<(&'static str, String)> {
         vec![

@@ -4,6 +4,7 @@
 
 mod addresses;
 pub mod clock;
+pub mod cluster;
 mod dns;
 pub mod ejabberd;
 pub mod kdc;
@@ -46,6 +47,18 @@ pub enum LabError {
         #[source]
         source: Box<ProsodyError>,
     },
+    #[error("lab cluster {role}: {source}")]
+    Cluster {
+        role: String,
+        #[source]
+        source: Box<ejabberd::EjabberdError>,
+    },
+    #[error("lab database {role}: {source}")]
+    Database {
+        role: String,
+        #[source]
+        source: Box<postgres::PostgresError>,
+    },
     #[error("the lab OCSP responder: {0}")]
     Ocsp(#[from] pki::ocsp::OcspResponderError),
     #[error("the lab KDC: {0}")]
@@ -54,6 +67,10 @@ pub enum LabError {
     Packet(#[from] PacketError),
     #[error("the lab manages no server `{0}`")]
     UnknownServer(String),
+    #[error(
+        "clusters run on the proxy plane for now (nodes in network namespaces are not built yet): run with `--plane proxy`"
+    )]
+    ClustersOnPacketPlane,
     #[error(
         "libfaketime is not installed, so the lab cannot move a server's clock (Debian package libfaketime; scripts/deps.sh installs it)"
     )]
@@ -95,6 +112,8 @@ pub struct NodeView {
 pub struct LabSpec {
     /// Server roles, e.g. `a`, `b`: each gets domain `<role>.test`.
     pub servers: Vec<String>,
+    /// Clustered server roles (`servers c with nodes c1, c2`): ejabberd on PostgreSQL.
+    pub clusters: Vec<cluster::ClusterRequest>,
     /// How the servers start (the lab's defaults unless a test wants others).
     pub settings: ServerSettings,
     /// The programs to run (found on PATH unless given as paths).
@@ -131,6 +150,7 @@ pub struct Lab {
     /// The CA followed by the current CRL, for servers that check revocation.
     pub ca_crl_file: PathBuf,
     servers: BTreeMap<String, Prosody>,
+    clusters: BTreeMap<String, cluster::LabCluster>,
     security: security::SecurityState,
     /// SRV records for the servers (where they offer STARTTLS and Direct TLS).
     dns: dns::LabDns,
@@ -178,10 +198,15 @@ impl Lab {
                 );
             }
         }
+        if spec.packet && !spec.clusters.is_empty() {
+            return Err(LabError::ClustersOnPacketPlane);
+        }
         let packet = match spec.packet {
             true => Some(PacketNet::create(&spec.servers).await?),
             false => None,
         };
+        // Each cluster: an address per node and one for its database.
+        let cluster_addresses: usize = spec.clusters.iter().map(|c| c.nodes.len() + 1).sum();
         // Servers first, then one proxy address per ordered pair of servers, then the clients'.
         let proxied = spec.proxy.is_some();
         let addresses = match &packet {
@@ -196,20 +221,28 @@ impl Lab {
                 } else {
                     n
                 };
-                addresses::free_addresses(wanted)?
+                addresses::free_addresses(wanted + cluster_addresses)?
             }
         };
+        let (addresses, cluster_pool) =
+            addresses.split_at(addresses.len().saturating_sub(cluster_addresses));
         let (server_addresses, proxy_addresses) = addresses.split_at(n);
-        let client_ip = proxy_addresses
-            .last()
+        let places = cluster_places(&spec.clusters, cluster_pool);
+        // The lab's own services listen on its first address (a cluster's, with no Prosody).
+        let first_ip = server_addresses
+            .first()
+            .or(cluster_pool.first())
             .copied()
-            .unwrap_or(server_addresses[0]);
+            .ok_or_else(|| LabError::NoAddresses {
+                reason: "the lab has no server to start".into(),
+            })?;
+        let client_ip = proxy_addresses.last().copied().unwrap_or(first_ip);
         let mut pair_addresses = proxy_addresses.iter().copied();
         // The DNS listens where every server can reach it: on loopback, or on the packet
         // plane's bridge.
         let dns_ip = match &packet {
             Some(net) => net.user_address("lab-dns").await?,
-            None => server_addresses[0],
+            None => first_ip,
         };
         let dns = dns::LabDns::start(dns_ip)
             .await
@@ -238,10 +271,25 @@ impl Lab {
                     .map(str::to_string),
             })
             .collect();
-        // Each server's own view of the lab: the others' names point at the proxies of its links.
+        // Each server's own view of the lab: the others' names point at the proxies of its links;
+        // a cluster's domain at its first node.
+        let cluster_hosts: String = spec
+            .clusters
+            .iter()
+            .zip(&places)
+            .filter_map(|(request, place)| {
+                let first = place.first()?;
+                Some(format!(
+                    "{first} {} {}\n",
+                    request.domain(),
+                    request.muc_domain()
+                ))
+            })
+            .collect();
         let mut views: BTreeMap<String, String> = BTreeMap::new();
         for from in &specs {
             let mut hosts = format!("{} {} {}\n", from.address, from.domain, from.muc_domain());
+            hosts.push_str(&cluster_hosts);
             for to in specs.iter().filter(|s| s.role != from.role) {
                 let seen_at = match &spec.proxy {
                     Some(proxy) => {
@@ -283,12 +331,17 @@ impl Lab {
         if !cleaned.stopped.is_empty() {
             tracing::warn!(servers = ?cleaned.stopped, "stopped servers left behind by an earlier jspec");
         }
+        let prosody_hosts: Vec<(Ipv4Addr, Vec<String>)> = specs
+            .iter()
+            .map(|s| (s.address, vec![s.domain.clone(), s.muc_domain()]))
+            .collect();
         let mut lab = Lab {
             dir: dir.to_path_buf(),
             ca,
             ca_file,
             ca_crl_file,
             servers: BTreeMap::new(),
+            clusters: BTreeMap::new(),
             security: security::SecurityState::default(),
             dns,
             service_ip: dns_ip,
@@ -339,6 +392,12 @@ impl Lab {
                 }
             }
         }
+        for (request, nodes) in spec.clusters.iter().zip(places) {
+            if let Err(error) = lab.start_cluster(request, nodes, &prosody_hosts).await {
+                lab.stop().await;
+                return Err(error);
+            }
+        }
         // The s2s proxies were made before their servers ran: tell them the servers are up.
         if let Some(proxy) = &lab.proxy {
             for server in lab.servers.values() {
@@ -354,6 +413,81 @@ impl Lab {
 
     pub fn server(&self, role: &str) -> Option<&Prosody> {
         self.servers.get(role)
+    }
+
+    /// A clustered role the lab runs.
+    pub fn cluster(&self, role: &str) -> Option<&cluster::LabCluster> {
+        self.clusters.get(role)
+    }
+
+    pub fn clusters(&self) -> impl Iterator<Item = &cluster::LabCluster> {
+        self.clusters.values()
+    }
+
+    /// The cluster a node (`c1`) belongs to.
+    pub fn cluster_of_node(&self, node: &str) -> Option<&cluster::LabCluster> {
+        self.clusters.values().find(|c| c.node(node).is_some())
+    }
+
+    /// Whether the lab runs this server role (a single server or a cluster).
+    pub fn manages(&self, role: &str) -> bool {
+        self.servers.contains_key(role) || self.clusters.contains_key(role)
+    }
+
+    /// Creates an account on a server or cluster of the lab.
+    pub async fn register(&self, role: &str, user: &str, password: &str) -> Result<(), LabError> {
+        if let Some(cluster) = self.clusters.get(role) {
+            return cluster.register(user, password).await;
+        }
+        let server = self
+            .servers
+            .get(role)
+            .ok_or_else(|| LabError::UnknownServer(role.to_string()))?;
+        server
+            .register(user, password)
+            .await
+            .map_err(|source| LabError::Server {
+                role: role.to_string(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Starts a cluster role with the lab's CA and records its processes.
+    async fn start_cluster(
+        &mut self,
+        request: &cluster::ClusterRequest,
+        addresses: Vec<Ipv4Addr>,
+        hosts: &[(Ipv4Addr, Vec<String>)],
+    ) -> Result<(), LabError> {
+        let (database, nodes) = addresses
+            .split_last()
+            .ok_or_else(|| LabError::NoAddresses {
+                reason: format!("no address for cluster {}", request.role),
+            })?;
+        let epmd_port = ejabberd::epmd::free_port(nodes).ok_or_else(|| LabError::NoAddresses {
+            reason: format!("no free epmd port for cluster {}", request.role),
+        })?;
+        let place = cluster::ClusterPlace {
+            nodes: nodes.to_vec(),
+            database: *database,
+            epmd_port,
+            hosts: hosts.to_vec(),
+            ca_file: self.ca_file.clone(),
+        };
+        let names = vec![
+            request.domain(),
+            request.muc_domain(),
+            format!("pubsub.{}", request.domain()),
+        ];
+        let cert = self.ca.issue(&names, CertificateKind::Valid)?;
+        let started =
+            cluster::LabCluster::start(request, place, &self.dir, &cert.cert_pem, &cert.key_pem)
+                .await?;
+        self.clusters.insert(request.role.clone(), started);
+        if let Err(error) = registry::record(&self.registry, &self.record()) {
+            tracing::warn!(%error, "cannot record the lab; `jspec lab down` will not see it");
+        }
+        Ok(())
     }
 
     pub fn servers(&self) -> impl Iterator<Item = &Prosody> {
@@ -380,6 +514,11 @@ impl Lab {
     /// Kills, stops, starts, restarts, pauses or resumes a managed server. The proxies in front
     /// of it follow, so clients are refused while it is down as they would be without them.
     pub async fn process(&self, role: &str, action: ProcessAction) -> Result<(), LabError> {
+        if let Some(cluster) = self.cluster_of_node(role) {
+            cluster.process(role, action).await?;
+            self.follow_node(role).await;
+            return Ok(());
+        }
         let server = self
             .servers
             .get(role)
@@ -415,23 +554,32 @@ impl Lab {
 
     /// Moves a managed server's wall clock (`None`: real time), waiting until it is in force.
     pub async fn set_clock(&self, role: &str, offset_millis: Option<f64>) -> Result<(), LabError> {
-        let server = self
-            .servers
-            .get(role)
-            .ok_or_else(|| LabError::UnknownServer(role.to_string()))?;
-        let set = server
-            .set_clock(offset_millis)
-            .map_err(|source| LabError::Server {
-                role: role.to_string(),
-                source: Box::new(source),
-            })?;
+        let set = match (self.servers.get(role), self.cluster_of_node(role)) {
+            (Some(server), _) => {
+                server
+                    .set_clock(offset_millis)
+                    .map_err(|source| LabError::Server {
+                        role: role.to_string(),
+                        source: Box::new(source),
+                    })?
+            }
+            // A node restarts with its new clock: in force once it runs.
+            (None, Some(cluster)) => {
+                let set = cluster.set_clock(role, offset_millis).await?;
+                self.follow_node(role).await;
+                self.note_skew(role, offset_millis);
+                return if set {
+                    Ok(())
+                } else {
+                    Err(LabError::NoFaketime)
+                };
+            }
+            (None, None) => return Err(LabError::UnknownServer(role.to_string())),
+        };
         if !set {
             return Err(LabError::NoFaketime);
         }
-        lock(&self.skewed).insert(role.to_string());
-        if offset_millis.is_none() {
-            lock(&self.skewed).remove(role);
-        }
+        self.note_skew(role, offset_millis);
         // libfaketime re-reads the file on the first time call a whole second after its last
         // read, by its own second count: two periods make sure the server has it.
         tokio::time::sleep(2 * clock::REREAD + std::time::Duration::from_millis(100)).await;
@@ -439,10 +587,19 @@ impl Lab {
     }
 
     /// How each node of cluster `role` sees the cluster; `None` when the lab runs no cluster
-    /// of that name (today it runs none: managed clusters arrive with ejabberd).
+    /// of that name.
     pub async fn cluster_views(&self, role: &str) -> Result<Option<Vec<NodeView>>, LabError> {
-        let _ = role;
-        Ok(None)
+        match self.clusters.get(role) {
+            Some(cluster) => cluster.views().await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn note_skew(&self, role: &str, offset_millis: Option<f64>) {
+        match offset_millis {
+            Some(_) => lock(&self.skewed).insert(role.to_string()),
+            None => lock(&self.skewed).remove(role),
+        };
     }
 
     /// Puts every skewed clock back to real time; returns what it did, e.g. `clock of a`.
@@ -454,10 +611,56 @@ impl Lab {
         Ok(skewed.iter().map(|r| format!("clock of {r}")).collect())
     }
 
-    /// Brings every server back to running (started if down, resumed if paused); returns what
-    /// it did, e.g. `started a`.
+    /// Tells the client proxies in front of a node whether it is up, and records its PID.
+    async fn follow_node(&self, node: &str) {
+        let Some(target) = self.cluster_of_node(node).and_then(|c| c.node(node)) else {
+            return;
+        };
+        let up = target.state() != ServerState::Down;
+        if let Some(proxy) = &self.proxy {
+            for port in [ejabberd::C2S_PORT, ejabberd::C2S_DIRECT_TLS_PORT] {
+                proxy
+                    .set_upstream_up(SocketAddr::from((target.spec.address, port)), up)
+                    .await;
+            }
+        }
+        if let Err(error) = registry::record(&self.registry, &self.record()) {
+            tracing::warn!(%error, "cannot record the lab's new PIDs");
+        }
+    }
+
+    /// A process fault on a database role (`kill database pg`): the database of the cluster
+    /// that uses it.
+    pub async fn database_process(
+        &self,
+        role: &str,
+        action: ProcessAction,
+    ) -> Result<(), LabError> {
+        let cluster = self
+            .clusters
+            .values()
+            .find(|c| c.request.database_role() == role)
+            .ok_or_else(|| LabError::UnknownServer(format!("database {role}")))?;
+        cluster.database_process(action).await?;
+        if let Err(error) = registry::record(&self.registry, &self.record()) {
+            tracing::warn!(%error, "cannot record the lab's new PIDs");
+        }
+        Ok(())
+    }
+
+    /// Brings every server back to running (started if down, resumed if paused) and every
+    /// cluster whole; returns what it did, e.g. `started a`.
     pub async fn restore_servers(&self) -> Result<Vec<String>, LabError> {
         let mut done = Vec::new();
+        for cluster in self.clusters.values() {
+            let restored = cluster.restore().await?;
+            if !restored.is_empty() {
+                for node in cluster.nodes() {
+                    self.follow_node(&node.spec.node).await;
+                }
+            }
+            done.extend(restored);
+        }
         for (role, server) in &self.servers {
             match server.state() {
                 ServerState::Running => {}
@@ -509,6 +712,11 @@ impl Lab {
                             config: pid_file,
                         }),
                 )
+                .chain(
+                    self.clusters
+                        .values()
+                        .flat_map(cluster::LabCluster::records),
+                )
                 .collect(),
         }
     }
@@ -547,10 +755,15 @@ impl Lab {
         if let Some(proxy) = &self.proxy {
             proxy.shutdown();
         }
+        let clusters = std::mem::take(&mut self.clusters);
+        let cluster_stops = clusters
+            .into_values()
+            .map(|cluster| tokio::spawn(cluster.shut_down(kill)));
         let stops = self.servers.into_values().map(|server| match kill {
             true => tokio::spawn(server.kill()),
             false => tokio::spawn(server.stop()),
         });
+        let stops: Vec<_> = stops.chain(cluster_stops).collect();
         for stop in stops {
             let _ = stop.await;
         }
@@ -562,4 +775,17 @@ impl Lab {
         }
         registry::forget(&registry, &record);
     }
+}
+
+/// Splits the lab's cluster addresses: per cluster, one per node and then its database's.
+fn cluster_places(clusters: &[cluster::ClusterRequest], pool: &[Ipv4Addr]) -> Vec<Vec<Ipv4Addr>> {
+    let mut rest = pool;
+    clusters
+        .iter()
+        .map(|request| {
+            let (mine, others) = rest.split_at((request.nodes.len() + 1).min(rest.len()));
+            rest = others;
+            mine.to_vec()
+        })
+        .collect()
 }

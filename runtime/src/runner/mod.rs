@@ -151,11 +151,15 @@ impl Runner<'_, '_> {
         };
         spec.proxy = proxy.clone();
         spec.packet = options.plane == Plane::Packet;
-        let lab = if spec.servers.is_empty() {
+        let lab = if spec.servers.is_empty() && spec.clusters.is_empty() {
             None
         } else {
+            let clusters = spec
+                .clusters
+                .iter()
+                .map(|c| format!("{} (ejabberd cluster: {})", c.role, c.nodes.join(", ")));
             let _ = events.send(RunEvent::LabStarting {
-                servers: spec.servers.clone(),
+                servers: spec.servers.iter().cloned().chain(clusters).collect(),
             });
             // A start is not cut short (a half-built packet lab would be left behind); it takes
             // about a second, and a stop asked meanwhile is honoured right after.

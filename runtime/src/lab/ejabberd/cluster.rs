@@ -120,6 +120,11 @@ impl EjabberdCluster {
         names
     }
 
+    /// The cluster's private epmd port.
+    pub fn epmd_port(&self) -> u16 {
+        self.epmds.first().map_or(0, |epmd| epmd.port)
+    }
+
     pub fn epmd_pids(&self) -> Vec<u32> {
         self.epmds.iter().map(Epmd::pid).collect()
     }
