@@ -110,3 +110,75 @@ fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
         String::from_utf8_lossy(&down.stdout)
     );
 }
+
+const CLUSTER_AND_WAIT: &str = r#"case C9802 "A cluster case that waits" {
+  servers c with nodes c1, c2
+  user alice on c
+
+  step "Log in on c2 and wait" {
+    connect alice to c2
+    wait 60s
+  }
+}
+"#;
+
+/// A jspec killed during a cluster case leaves its ejabberd nodes, their epmd and the
+/// PostgreSQL behind; `jspec lab down` stops every one of them (by PID).
+#[test]
+fn lab_down_stops_the_nodes_epmd_and_database_of_a_killed_cluster_run() {
+    if !std::path::Path::new("/usr/sbin/ejabberdctl").exists()
+        || !nix::unistd::Uid::effective().is_root()
+    {
+        eprintln!("skipping: a managed cluster needs ejabberd, PostgreSQL and root");
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let _cleanup = LabDown(state.clone());
+    let spec = temp.path().join("wait.jspec");
+    std::fs::write(&spec, CLUSTER_AND_WAIT).expect("spec");
+    let run = temp.path().join("run");
+    let mut child = jspec(&state)
+        .args(["run", "--out"])
+        .arg(&run)
+        .arg(&spec)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jspec starts");
+    let started = Instant::now();
+    while !std::fs::read_to_string(run.join("events.jsonl"))
+        .unwrap_or_default()
+        .contains("step_started")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the case did not start within 120s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().expect("SIGKILL jspec");
+    child.wait().expect("reap");
+    let pids = recorded_pids(&run);
+    let roles: Vec<&str> = pids.iter().map(|(role, _)| role.as_str()).collect();
+    for wanted in ["c1", "c2", "epmd-c", "c-db"] {
+        assert!(roles.contains(&wanted), "{wanted} is recorded: {pids:?}");
+    }
+    assert!(pids.iter().all(|&(_, pid)| alive(pid)), "{pids:?}");
+
+    let down = jspec(&state)
+        .args(["lab", "down"])
+        .output()
+        .expect("lab down");
+    assert_eq!(down.status.code(), Some(0));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        pids.iter().all(|&(_, pid)| !alive(pid)),
+        "lab down stopped {pids:?}: {}",
+        String::from_utf8_lossy(&down.stdout)
+    );
+}

@@ -329,7 +329,9 @@ impl LabCluster {
                 domain: node.spec.domain.clone(),
                 address: node.spec.address.to_string(),
                 pid: node.pid(),
-                config: node.dir.join("ejabberd.yml"),
+                // The beam's command line names no file of ours, but `-name c1@127.x.y.z`,
+                // unique to this lab.
+                config: PathBuf::from(node.erlang_node()),
             })
             .collect();
         records.extend(
