@@ -44,11 +44,35 @@ fn external<'e>(env: &'e Environment, role: &str) -> &'e jspec_runtime::env::Ext
 fn shipped_environment_files_load() {
     for path in [
         "envs/local.toml",
+        "envs/hybrid.toml",
         "envs/examples/openfire-lab.toml",
         "envs/examples/mlink-lab.toml",
     ] {
         load_example(path);
     }
+}
+
+#[test]
+fn the_hybrid_lab_runs_prosody_a_standalone_ejabberd_and_a_cluster() {
+    let env = load_example("envs/hybrid.toml");
+    let spec = env.lab_spec(&["a", "c", "e"]).unwrap();
+    assert_eq!(spec.servers, ["a"]);
+    let clusters: Vec<(&str, &[String])> = spec
+        .clusters
+        .iter()
+        .map(|c| (c.role.as_str(), c.nodes.as_slice()))
+        .collect();
+    assert_eq!(clusters.len(), 2);
+    assert_eq!(
+        clusters[0],
+        ("c", &["c1".to_string(), "c2".to_string()][..])
+    );
+    assert_eq!(clusters[1], ("e", &["e".to_string()][..]));
+    assert!(env.capabilities("c").contains("cluster"));
+    assert!(
+        !env.capabilities("e").contains("cluster"),
+        "one node is no cluster"
+    );
 }
 
 #[test]
@@ -367,19 +391,19 @@ fn the_local_lab_offers_what_prosody_offers() {
 }
 
 #[test]
-fn managed_ejabberd_is_accepted_but_not_started_yet() {
-    let text = "[servers.c]\nsoftware = \"ejabberd\"\nnodes = [\"c1\", \"c2\"]\ndatabase = \"pg\"\n[databases.pg]\nsoftware = \"postgresql\"\n";
+fn managed_ejabberd_becomes_a_cluster_of_the_lab() {
+    let text = "[servers.c]\nsoftware = \"ejabberd\"\nnodes = [\"c1\", \"c2\"]\ndatabase = \"pg\"\n[databases.pg]\nsoftware = \"postgresql\"\n[servers.e]\nsoftware = \"ejabberd\"\n";
     let vars = |_: &str| None;
     let env = Environment::from_toml("cluster.toml", text, Path::new("."), &vars).unwrap();
     assert_eq!(env.server("c").unwrap().node_names(), ["c1", "c2"]);
     assert!(env.capabilities("c").contains("cluster"));
-    let error = env.lab_spec(&["c"]).unwrap_err();
-    assert_eq!(error.code().as_str(), "jspec::env_unsupported");
-    assert!(
-        error
-            .render(RenderOptions::plain())
-            .contains("arrives with the cluster issue")
-    );
+    let spec = env.lab_spec(&["c", "e"]).unwrap();
+    assert_eq!(spec.clusters.len(), 2);
+    assert_eq!(spec.clusters[0].nodes, ["c1", "c2"]);
+    assert_eq!(spec.clusters[0].database_role(), "pg");
+    // A standalone ejabberd is one node named like its role, on a database of its own.
+    assert_eq!(spec.clusters[1].nodes, ["e"]);
+    assert_eq!(spec.clusters[1].database_role(), "e-db");
 }
 
 #[test]

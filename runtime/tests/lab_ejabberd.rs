@@ -129,6 +129,7 @@ fn cluster_specs(
             ca_file: ca_file.to_path_buf(),
             net_ticktime: 10,
             hosts: hosts.clone(),
+            nameserver: None,
             netns: None,
             faketime: None,
         })
@@ -578,6 +579,7 @@ async fn epmd_missing_scenario() {
         ca_file,
         net_ticktime: 10,
         hosts: Vec::new(),
+        nameserver: None,
         netns: None,
         faketime: None,
     };

@@ -107,10 +107,15 @@ impl Environment {
             };
             match server.software {
                 Software::Prosody => spec.servers.push(binding.role.to_string()),
-                Software::Ejabberd if !server.nodes.is_empty() => {
+                // A standalone ejabberd is a cluster of one node named like its role.
+                Software::Ejabberd => {
+                    let nodes = match server.nodes.is_empty() {
+                        true => vec![binding.role.to_string()],
+                        false => server.nodes.clone(),
+                    };
                     spec.clusters.push(crate::lab::cluster::ClusterRequest {
                         role: binding.role.to_string(),
-                        nodes: server.nodes.clone(),
+                        nodes,
                         database: server.database.clone(),
                     });
                 }
@@ -118,9 +123,9 @@ impl Environment {
                     return Err(EnvError::Unsupported(Unsupported {
                         file: self.describe(),
                         role: binding.role.to_string(),
-                        what: format!("a managed {other} server without nodes"),
-                        hint: "the lab runs ejabberd as a cluster: give its nodes \
-                               (`nodes = [\"e1\"]` for a single node)"
+                        what: format!("a managed {other} server"),
+                        hint: "the lab runs Prosody and ejabberd itself; describe other \
+                               servers as external ones"
                             .into(),
                     }));
                 }

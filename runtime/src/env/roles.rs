@@ -78,6 +78,12 @@ impl Environment {
         match self.servers.get(role) {
             None => BTreeSet::new(),
             Some(ServerEnv::Managed(server)) => match server.software {
+                // A standalone ejabberd (one node) is no cluster.
+                Software::Ejabberd if server.nodes.len() < 2 => {
+                    let mut offered: BTreeSet<String> = fixed(MANAGED_EJABBERD_CAPABILITIES);
+                    offered.remove("cluster");
+                    offered
+                }
                 Software::Ejabberd => fixed(MANAGED_EJABBERD_CAPABILITIES),
                 _ => fixed(MANAGED_PROSODY_CAPABILITIES),
             },

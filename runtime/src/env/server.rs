@@ -62,7 +62,6 @@ fn managed(
         );
     }
     let mut nodes = Vec::new();
-    let table_given = matches!(raw.nodes, Some(RawNodes::Table(_)));
     match raw.nodes {
         Some(RawNodes::Names(names)) => {
             for (i, name) in names.into_iter().enumerate() {
@@ -83,16 +82,6 @@ fn managed(
             );
         }
         _ => {}
-    }
-    if software == Software::Ejabberd && nodes.is_empty() && !table_given {
-        let span = cx.value_span(&["servers", role]);
-        cx.report(
-            Code::EnvMissingKey,
-            span,
-            format!("missing key `servers.{role}.nodes`"),
-            "a managed ejabberd cluster needs its node names",
-            key_hint("nodes"),
-        );
     }
     if let Some(database) = &raw.database
         && !databases.contains_key(database)

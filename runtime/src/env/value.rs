@@ -145,6 +145,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
     match millis {
+        0 => "0ms".to_string(),
         m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
         m if m % 60_000 == 0 => format!("{}m", m / 60_000),
         m if m % 1_000 == 0 => format!("{}s", m / 1_000),

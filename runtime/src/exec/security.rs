@@ -165,13 +165,25 @@ impl CaseContext<'_> {
     ) -> StmtResult {
         let what = "`expect link`";
         let lab = self.lab_for(what, from)?;
-        let (Some(server), Some(peer)) = (lab.server(from), lab.server(to)) else {
-            return Err(StmtError::Blocked(format!(
-                "{what} reads the links from the servers' admin shells, which only servers of \
-                 the local lab offer ({from} -> {to})"
-            )));
+        let domain = |role: &str| {
+            lab.server(role)
+                .map(|s| s.spec.domain.clone())
+                .or_else(|| lab.cluster(role).map(|c| c.request.domain()))
         };
-        let remote = peer.spec.domain.clone();
+        // Prosody's admin shell shows the link: the sender's outgoing one, or (when the
+        // sender is ejabberd, whose ejabberdctl does not say how a link authenticated) the
+        // receiver's incoming one.
+        let (server, outgoing, remote) =
+            match (lab.server(from), lab.server(to), domain(from), domain(to)) {
+                (Some(server), _, _, Some(remote)) => (server, true, remote),
+                (None, Some(server), Some(remote), _) => (server, false, remote),
+                _ => {
+                    return Err(StmtError::Blocked(format!(
+                        "{what} reads the links from Prosody's admin shell, so one end must be a \
+                     Prosody of the local lab ({from} -> {to})"
+                    )));
+                }
+            };
         let wanted = describe_wanted(auth, transport);
         let deadline = Instant::now() + within;
         let mut pinged = false;
@@ -182,7 +194,7 @@ impl CaseContext<'_> {
                 .map_err(|e| harness(format!("cannot read the links of {from}: {e}")))?;
             let seen: Vec<S2sLink> = links
                 .into_iter()
-                .filter(|l| l.outgoing && l.remote == remote)
+                .filter(|l| l.outgoing == outgoing && l.remote == remote)
                 .collect();
             if let Some(link) = seen.iter().find(|l| l.auth != S2sAuth::Pending) {
                 let actual = describe_link(link);
@@ -198,7 +210,8 @@ impl CaseContext<'_> {
                     ))
                 };
             }
-            if seen.is_empty() && !pinged {
+            // Only the sender can be asked to open a link.
+            if seen.is_empty() && !pinged && outgoing {
                 // No link yet: the server's own ping opens one, as a tester would from the
                 // server's console. Awaited here (within the deadline), so nothing outlives
                 // the case.

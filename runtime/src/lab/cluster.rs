@@ -61,6 +61,8 @@ pub(crate) struct ClusterPlace {
     pub(crate) epmd_port: u16,
     /// The lab's domains and addresses, for the nodes' resolver (s2s).
     pub(crate) hosts: Vec<(Ipv4Addr, Vec<String>)>,
+    /// The lab DNS, which the nodes ask for other servers (SRV and A).
+    pub(crate) dns: Option<std::net::SocketAddr>,
     pub(crate) ca_file: PathBuf,
 }
 
@@ -140,6 +142,7 @@ impl LabCluster {
                 ca_file: place.ca_file.clone(),
                 net_ticktime: NET_TICKTIME,
                 hosts: place.hosts.clone(),
+                nameserver: place.dns,
                 netns: None,
                 faketime,
             });

@@ -41,8 +41,14 @@ impl Service {
     }
 }
 
-/// SRV records by owner name: (port, target host).
-type Zone = BTreeMap<String, (u16, String)>;
+/// The lab's records by owner name.
+#[derive(Debug, Default)]
+struct Zone {
+    /// SRV: (port, target host).
+    srv: BTreeMap<String, (u16, String)>,
+    /// A: the address of a lab domain (for resolvers without the lab's hosts file: ejabberd).
+    a: BTreeMap<String, std::net::Ipv4Addr>,
+}
 
 /// A running lab DNS server; stops when dropped.
 #[derive(Debug)]
@@ -57,7 +63,7 @@ impl LabDns {
     pub(crate) async fn start(ip: std::net::Ipv4Addr) -> std::io::Result<LabDns> {
         let socket = UdpSocket::bind(SocketAddr::from((ip, 0))).await?;
         let addr = socket.local_addr()?;
-        let zone = Arc::new(RwLock::new(Zone::new()));
+        let zone = Arc::new(RwLock::new(Zone::default()));
         let stop = CancellationToken::new();
         tokio::spawn(serve(socket, Arc::clone(&zone), stop.clone()));
         Ok(LabDns { addr, zone, stop })
@@ -77,9 +83,20 @@ impl LabDns {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match port {
-            Some(port) => zone.insert(owner, (port, format!("{domain}."))),
-            None => zone.remove(&owner),
+            Some(port) => zone.srv.insert(owner, (port, format!("{domain}."))),
+            None => zone.srv.remove(&owner),
         };
+    }
+
+    /// Publishes the address of a lab domain (its real address: a resolver that asks here
+    /// bypasses the proxy plane's per-server views).
+    pub(crate) fn set_address(&self, domain: &str, ip: std::net::Ipv4Addr) {
+        let owner = format!("{domain}.").to_ascii_lowercase();
+        self.zone
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .a
+            .insert(owner, ip);
     }
 }
 
@@ -112,8 +129,8 @@ async fn serve(socket: UdpSocket, zone: Arc<RwLock<Zone>>, stop: CancellationTok
     }
 }
 
-/// The reply to one query: the SRV record when the zone has it, NXDOMAIN otherwise; `None`
-/// for what is not a query at all.
+/// The reply to one query: the SRV or A record when the zone has it, NXDOMAIN otherwise;
+/// `None` for what is not a query at all.
 fn answer(packet: &[u8], zone: &RwLock<Zone>) -> Option<Vec<u8>> {
     let query = Message::from_vec(packet).ok()?;
     if query.metadata.message_type != MessageType::Query {
@@ -127,18 +144,23 @@ fn answer(packet: &[u8], zone: &RwLock<Zone>) -> Option<Vec<u8>> {
     for question in &query.queries {
         reply.add_query(question.clone());
         let owner = question.name().to_ascii().to_ascii_lowercase();
-        let record = zone
+        let zone = zone
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&owner)
-            .cloned();
-        if let Some((port, target)) = record {
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((port, target)) = zone.srv.get(&owner).cloned() {
             found = true;
             if question.query_type() == RecordType::SRV
                 && let Ok(target) = Name::from_ascii(&target)
             {
                 let srv = RData::SRV(SRV::new(0, 0, port, target));
                 reply.add_answer(Record::from_rdata(question.name().clone(), TTL, srv));
+            }
+        }
+        if let Some(ip) = zone.a.get(&owner).copied() {
+            found = true;
+            if question.query_type() == RecordType::A {
+                let a = RData::A(hickory_proto::rr::rdata::A(ip));
+                reply.add_answer(Record::from_rdata(question.name().clone(), TTL, a));
             }
         }
     }

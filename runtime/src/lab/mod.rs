@@ -331,9 +331,20 @@ impl Lab {
         if !cleaned.stopped.is_empty() {
             tracing::warn!(servers = ?cleaned.stopped, "stopped servers left behind by an earlier jspec");
         }
-        let prosody_hosts: Vec<(Ipv4Addr, Vec<String>)> = specs
+        // Every domain of the lab at its server's own address (a cluster at its first node),
+        // for the clusters' resolvers.
+        let lab_hosts: Vec<(Ipv4Addr, Vec<String>)> = specs
             .iter()
             .map(|s| (s.address, vec![s.domain.clone(), s.muc_domain()]))
+            .chain(
+                spec.clusters
+                    .iter()
+                    .zip(&places)
+                    .filter_map(|(request, place)| {
+                        let first = *place.first()?;
+                        Some((first, vec![request.domain(), request.muc_domain()]))
+                    }),
+            )
             .collect();
         let mut lab = Lab {
             dir: dir.to_path_buf(),
@@ -393,7 +404,7 @@ impl Lab {
             }
         }
         for (request, nodes) in spec.clusters.iter().zip(places) {
-            if let Err(error) = lab.start_cluster(request, nodes, &prosody_hosts).await {
+            if let Err(error) = lab.start_cluster(request, nodes, &lab_hosts).await {
                 lab.stop().await;
                 return Err(error);
             }
@@ -472,8 +483,20 @@ impl Lab {
             database: *database,
             epmd_port,
             hosts: hosts.to_vec(),
+            dns: Some(self.dns.addr()),
             ca_file: self.ca_file.clone(),
         };
+        // Servers that ask the lab DNS for addresses (ejabberd) find the cluster at its first
+        // node, and every other server of the lab at its own address.
+        if let Some(first) = nodes.first() {
+            self.dns.set_address(&request.domain(), *first);
+            self.dns.set_address(&request.muc_domain(), *first);
+        }
+        for (ip, names) in hosts {
+            for name in names {
+                self.dns.set_address(name, *ip);
+            }
+        }
         let names = vec![
             request.domain(),
             request.muc_domain(),

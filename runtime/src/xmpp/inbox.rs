@@ -32,7 +32,12 @@ impl fmt::Display for StreamEnd {
         match self {
             Self::ServerError(text) => write!(f, "stream closed by server: {text}"),
             Self::ClosedByServer => f.write_str("stream closed by server"),
-            Self::Broken(why) => write!(f, "connection lost: {why}"),
+            // rustls appends a link to its manual; the reason alone reads better in reports.
+            Self::Broken(why) => write!(
+                f,
+                "connection lost: {}",
+                why.split(": https://").next().unwrap_or(why)
+            ),
             Self::Violation(why) => write!(f, "protocol violation by the server: {why}"),
             Self::ClosedByClient => f.write_str("stream closed by client"),
             Self::Aborted => f.write_str("connection aborted by client"),

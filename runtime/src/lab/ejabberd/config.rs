@@ -161,10 +161,30 @@ pub(crate) fn render_ctl_cfg(spec: &EjabberdSpec, dir: &Path) -> String {
     )
 }
 
+/// The node's /etc/hosts (seen through its own mount namespace): loopback and the lab's
+/// domains.
+pub(crate) fn render_hosts(hosts: &[(Ipv4Addr, Vec<String>)]) -> String {
+    let mut text = String::from("127.0.0.1 localhost\n::1 localhost\n");
+    for (address, names) in hosts {
+        text.push_str(&format!("{address} {}\n", names.join(" ")));
+    }
+    text
+}
+
 /// inetrc for ejabberd's resolver: the lab's domains map to the lab's addresses from the
 /// hosts table, and nothing goes to the machine's DNS.
-pub(crate) fn render_inetrc(hosts: &[(Ipv4Addr, Vec<String>)]) -> String {
-    let mut text = String::from("{lookup, [\"file\"]}.\n");
+pub(crate) fn render_inetrc(
+    hosts: &[(Ipv4Addr, Vec<String>)],
+    nameserver: Option<std::net::SocketAddr>,
+) -> String {
+    let mut text = String::from("{lookup, [\"file\", \"dns\"]}.\n");
+    if let Some(std::net::SocketAddr::V4(dns)) = nameserver {
+        text.push_str(&format!(
+            "{{nameserver, {}, {}}}.\n",
+            erlang_ip(*dns.ip()),
+            dns.port()
+        ));
+    }
     for (address, names) in hosts {
         let names: Vec<String> = names.iter().map(|name| format!("{name:?}")).collect();
         text.push_str(&format!(
@@ -201,6 +221,7 @@ mod tests {
             },
             ca_file: PathBuf::from("/lab/ca.pem"),
             net_ticktime: 10,
+            nameserver: None,
             hosts: vec![(
                 Ipv4Addr::new(127, 251, 1, 1),
                 vec!["c.test".into(), "conference.c.test".into()],
@@ -243,10 +264,11 @@ mod tests {
 
     #[test]
     fn the_inetrc_maps_lab_domains() {
-        let text = render_inetrc(&spec().hosts);
+        let dns = "127.251.1.9:5353".parse().ok();
+        let text = render_inetrc(&spec().hosts, dns);
         assert_eq!(
             text,
-            "{lookup, [\"file\"]}.\n{host, {127,251,1,1}, [\"c.test\", \"conference.c.test\"]}.\n"
+            "{lookup, [\"file\", \"dns\"]}.\n{nameserver, {127,251,1,9}, 5353}.\n{host, {127,251,1,1}, [\"c.test\", \"conference.c.test\"]}.\n"
         );
     }
 }

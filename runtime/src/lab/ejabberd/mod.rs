@@ -60,6 +60,9 @@ pub struct EjabberdSpec {
     pub net_ticktime: u32,
     /// The lab's domains and their addresses, for ejabberd's resolver (s2s).
     pub hosts: Vec<(Ipv4Addr, Vec<String>)>,
+    /// The lab DNS: ejabberd resolves s2s peers with DNS queries (SRV, then A), which skip
+    /// the hosts lines, so the lab's domains must be answered there.
+    pub nameserver: Option<SocketAddr>,
     /// The network namespace to run in (the packet plane), entered with `ip netns exec`.
     pub netns: Option<String>,
     /// A libfaketime timestamp file (FAKETIME_TIMESTAMP_FILE) whose offset the beam's clock

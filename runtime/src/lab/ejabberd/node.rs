@@ -38,6 +38,28 @@ pub struct EjabberdNode {
     state: std::sync::Mutex<ServerState>,
 }
 
+/// `program args` in a mount namespace of its own whose /etc/hosts is `hosts`: ejabberd looks
+/// up the address of an s2s peer with the C library (`net:getaddrinfo`), which reads only
+/// /etc/hosts and the system's DNS, never the node's inetrc; the lab's domains exist in
+/// neither. Every step execs, so the PID spawned is still the beam's.
+fn with_private_hosts(hosts: &Path, program: String, args: Vec<String>) -> (String, Vec<String>) {
+    let mut wrapped: Vec<String> = [
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    wrapped.push(hosts.display().to_string());
+    wrapped.push(program);
+    wrapped.extend(args);
+    ("unshare".to_string(), wrapped)
+}
+
 impl EjabberdNode {
     /// Writes the node's folder (configuration, a PEM of `cert_pem` and `key_pem`, a private
     /// ejabberdctl), starts the node and waits until ejabberd runs in it. The cluster's epmd
@@ -70,7 +92,11 @@ impl EjabberdNode {
             .map_err(write_error(&certfile))?;
         write("ejabberd.yml", &config::render_yml(&spec, &certfile))?;
         write("ejabberdctl.cfg", &config::render_ctl_cfg(&spec, &dir))?;
-        write("inetrc", &config::render_inetrc(&spec.hosts))?;
+        write(
+            "inetrc",
+            &config::render_inetrc(&spec.hosts, spec.nameserver),
+        )?;
+        write("hosts", &config::render_hosts(&spec.hosts))?;
         let script = dir.join("ejabberdctl");
         ctl::write_private_script(&spec.label(), &script)?;
         let node = EjabberdNode {
@@ -110,6 +136,11 @@ impl EjabberdNode {
         }
         self.wait_unregistered().await?;
         let (program, args) = self.ctl.command_line(&["foreground"]);
+        let (program, args) = match self.spec.netns {
+            // `ip netns exec` already gives the node /etc/netns/NS/hosts.
+            Some(_) => (program, args),
+            None => with_private_hosts(&self.dir.join("hosts"), program, args),
+        };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let faketime_file = self
             .spec
