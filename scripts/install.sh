@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs jspec from this checkout (and the Debian packages its lab needs), then runs the main
 # job: the JChat suite in specs/ on the built-in local lab (managed Prosody servers, lab CA,
-# DNS, OCSP responder and KDC). Cases that need what the local lab lacks (FMUC, clusters,
-# server-side OCSP) are reported as blocked, with the reason.
+# DNS, OCSP responder and KDC, ejabberd clusters on PostgreSQL). Cases that need what the local
+# lab lacks (FMUC, server-side OCSP, netsplits on the proxy plane) are reported as blocked, with
+# the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,14 @@ step "Checking the JChat resilience suite: jspec check specs/"
 jspec check specs/
 
 step "Running the suite on the built-in local lab: jspec run specs/"
-jspec run specs/
+# Exit 1 means the suite ran and some cases failed: cases tagged `finding` expose weaknesses of
+# the servers (docs/findings.md), which is what the suite is for. Anything else (2: spec errors,
+# 3: the lab or jspec failed, a signal) fails the install.
+status=0
+jspec run specs/ || status=$?
+case "$status" in
+  0) ;;
+  1) echo
+     echo "the suite ran: failed cases are results about the servers (see docs/findings.md)" ;;
+  *) exit "$status" ;;
+esac

@@ -16,7 +16,11 @@ impl CaseContext<'_> {
         origin: &str,
     ) -> StmtResult {
         let role = frame.name(&target.text);
-        let Some(lab) = self.lab.as_ref().filter(|lab| lab.server(&role).is_some()) else {
+        let Some(lab) = self
+            .lab
+            .as_ref()
+            .filter(|lab| lab.manages(&role) || lab.cluster_of_node(&role).is_some())
+        else {
             return Err(StmtError::Blocked(format!(
                 "the clock of `{role}` can only be moved on a server the local lab runs (with \
                  libfaketime); against an external server, set its clock out of band and say so \

@@ -577,6 +577,16 @@ impl Lab {
 
     /// Moves a managed server's wall clock (`None`: real time), waiting until it is in force.
     pub async fn set_clock(&self, role: &str, offset_millis: Option<f64>) -> Result<(), LabError> {
+        // A whole cluster: every node (a standalone ejabberd's node is named like its role).
+        if let Some(cluster) = self.clusters.get(role)
+            && cluster.node(role).is_none()
+        {
+            let nodes: Vec<String> = cluster.nodes().iter().map(|n| n.spec.node.clone()).collect();
+            for node in nodes {
+                Box::pin(self.set_clock(&node, offset_millis)).await?;
+            }
+            return Ok(());
+        }
         let set = match (self.servers.get(role), self.cluster_of_node(role)) {
             (Some(server), _) => {
                 server
