@@ -581,7 +581,11 @@ impl Lab {
         if let Some(cluster) = self.clusters.get(role)
             && cluster.node(role).is_none()
         {
-            let nodes: Vec<String> = cluster.nodes().iter().map(|n| n.spec.node.clone()).collect();
+            let nodes: Vec<String> = cluster
+                .nodes()
+                .iter()
+                .map(|n| n.spec.node.clone())
+                .collect();
             for node in nodes {
                 Box::pin(self.set_clock(&node, offset_millis)).await?;
             }
