@@ -14,7 +14,7 @@ use jspec_lang::ast::ProcessAction;
 use super::clock::Clock;
 use super::ejabberd::{DbConn, EjabberdCluster, EjabberdError, EjabberdNode, EjabberdSpec};
 use super::postgres::{Postgres, PostgresError, PostgresSpec};
-use super::prosody::ServerState;
+use super::process::ServerState;
 use super::registry::ServerRecord;
 use super::{LabError, NodeView};
 

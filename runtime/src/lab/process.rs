@@ -39,6 +39,54 @@ pub struct ManagedProcess {
     log: PathBuf,
 }
 
+/// Where a managed server stands, as the process plane changed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerState {
+    Running,
+    /// SIGSTOP: the process exists but does nothing; connections stay open.
+    Paused,
+    /// Killed or stopped.
+    Down,
+}
+
+/// A managed server's process while it runs, its PID (0 while down, for records and
+/// messages without waiting on the process lock) and its state. Prosody, ejabberd nodes and
+/// PostgreSQL keep theirs in one of these.
+#[derive(Debug)]
+pub(crate) struct ProcessSlot {
+    pub(crate) process: tokio::sync::Mutex<Option<ManagedProcess>>,
+    pid: std::sync::atomic::AtomicU32,
+    state: std::sync::Mutex<ServerState>,
+}
+
+impl Default for ProcessSlot {
+    fn default() -> Self {
+        ProcessSlot {
+            process: tokio::sync::Mutex::new(None),
+            pid: std::sync::atomic::AtomicU32::new(0),
+            state: std::sync::Mutex::new(ServerState::Down),
+        }
+    }
+}
+
+impl ProcessSlot {
+    pub(crate) fn state(&self) -> ServerState {
+        *crate::sync::lock(&self.state)
+    }
+
+    pub(crate) fn set_state(&self, state: ServerState) {
+        *crate::sync::lock(&self.state) = state;
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_pid(&self, pid: u32) {
+        self.pid.store(pid, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl ManagedProcess {
     /// Starts `program args` with stdout and stderr appended to `log`. The child is killed if
     /// this value is dropped without `stop` (an error path or a panic).

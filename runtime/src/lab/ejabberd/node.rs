@@ -3,7 +3,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -11,8 +10,8 @@ use nix::sys::signal::Signal;
 use super::ctl::{self, Ctl};
 use super::epmd::registered_names;
 use super::{EjabberdError, EjabberdSpec, LIBFAKETIME, config};
-use crate::lab::process::{ManagedProcess, STOP_GRACE};
-use crate::lab::prosody::ServerState;
+use crate::lab::process::ServerState;
+use crate::lab::process::{ManagedProcess, ProcessSlot, STOP_GRACE};
 
 /// A node starts in 2-3 s here, up to 5 s when two start at once on 2 cores.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -33,9 +32,8 @@ pub struct EjabberdNode {
     pub spec: EjabberdSpec,
     pub dir: PathBuf,
     ctl: Ctl,
-    process: tokio::sync::Mutex<Option<ManagedProcess>>,
-    pid: AtomicU32,
-    state: std::sync::Mutex<ServerState>,
+    /// Its process while it runs, its PID and what the process plane made of it.
+    slot: ProcessSlot,
 }
 
 /// `program args` in a mount namespace of its own whose /etc/hosts is `hosts`: ejabberd looks
@@ -108,9 +106,7 @@ impl EjabberdNode {
             },
             spec,
             dir,
-            process: tokio::sync::Mutex::new(None),
-            pid: AtomicU32::new(0),
-            state: std::sync::Mutex::new(ServerState::Down),
+            slot: ProcessSlot::default(),
         };
         node.start_process().await?;
         Ok(node)
@@ -128,7 +124,7 @@ impl EjabberdNode {
     /// Starts the beam again from the same folder (after a kill or stop); nothing to do if it
     /// runs. A node whose spool knows a cluster rejoins it by itself.
     pub async fn start_process(&self) -> Result<(), EjabberdError> {
-        let mut slot = self.process.lock().await;
+        let mut slot = self.slot.process.lock().await;
         if let Some(process) = slot.as_mut()
             && process.exit_status().is_none()
         {
@@ -164,9 +160,9 @@ impl EjabberdNode {
             process.kill().await;
             return Err(error);
         }
-        self.pid.store(process.pid(), Ordering::SeqCst);
+        self.slot.set_pid(process.pid());
         *slot = Some(process);
-        self.set_state(ServerState::Running);
+        self.slot.set_state(ServerState::Running);
         Ok(())
     }
 
@@ -239,18 +235,18 @@ impl EjabberdNode {
 
     /// SIGKILL to the beam, like a crash; returns once epmd has forgotten the node.
     pub async fn kill_process(&self) {
-        if let Some(process) = self.process.lock().await.take() {
+        if let Some(process) = self.slot.process.lock().await.take() {
             process.kill().await;
         }
-        self.pid.store(0, Ordering::SeqCst);
-        self.set_state(ServerState::Down);
+        self.slot.set_pid(0);
+        self.slot.set_state(ServerState::Down);
         let _ = self.wait_unregistered().await;
     }
 
     /// `ejabberdctl stop`, then waits for the beam to exit and leave epmd; SIGTERM and
     /// SIGKILL if it does not.
     pub async fn stop_process(&self) {
-        if let Some(mut process) = self.process.lock().await.take() {
+        if let Some(mut process) = self.slot.process.lock().await.take() {
             // A paused node cannot answer `stop`.
             let _ = process.signal(Signal::SIGCONT);
             if process.exit_status().is_none() {
@@ -271,8 +267,8 @@ impl EjabberdNode {
             }
             process.stop(STOP_GRACE).await;
         }
-        self.pid.store(0, Ordering::SeqCst);
-        self.set_state(ServerState::Down);
+        self.slot.set_pid(0);
+        self.slot.set_state(ServerState::Down);
         let _ = self.wait_unregistered().await;
     }
 
@@ -285,7 +281,7 @@ impl EjabberdNode {
     /// SIGSTOP (`pause`) or SIGCONT (`resume`) to the beam. Peers count a paused node as down
     /// after net_ticktime.
     pub async fn pause_process(&self, pause: bool) -> Result<(), EjabberdError> {
-        let slot = self.process.lock().await;
+        let slot = self.slot.process.lock().await;
         let Some(process) = slot.as_ref() else {
             return Err(EjabberdError::NotRunning {
                 node: self.spec.label(),
@@ -296,27 +292,17 @@ impl EjabberdNode {
             false => (Signal::SIGCONT, ServerState::Running),
         };
         process.signal(signal)?;
-        self.set_state(state);
+        self.slot.set_state(state);
         Ok(())
     }
 
     pub fn state(&self) -> ServerState {
-        *self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn set_state(&self, state: ServerState) {
-        *self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        self.slot.state()
     }
 
     /// The PID of the beam; 0 while the node is down.
     pub fn pid(&self) -> u32 {
-        self.pid.load(Ordering::SeqCst)
+        self.slot.pid()
     }
 
     fn log_tail(&self, process: &ManagedProcess) -> String {

@@ -3,7 +3,6 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -12,8 +11,8 @@ mod client;
 mod data_dir;
 mod processes;
 
-use super::process::{ManagedProcess, ProcessError};
-use super::prosody::ServerState;
+use super::process::ServerState;
+use super::process::{ManagedProcess, ProcessError, ProcessSlot};
 use crate::lab::prosody::in_namespace;
 pub(crate) use client::run_bounded;
 use data_dir::as_postgres;
@@ -107,9 +106,8 @@ impl PostgresSpec {
 pub struct Postgres {
     pub spec: PostgresSpec,
     pub dir: PathBuf,
-    process: tokio::sync::Mutex<Option<ManagedProcess>>,
-    pid: AtomicU32,
-    state: std::sync::Mutex<ServerState>,
+    /// Its process while it runs, its PID and what the process plane made of it.
+    slot: ProcessSlot,
 }
 
 impl Postgres {
@@ -126,9 +124,7 @@ impl Postgres {
         let postgres = Postgres {
             spec,
             dir,
-            process: tokio::sync::Mutex::new(None),
-            pid: AtomicU32::new(0),
-            state: std::sync::Mutex::new(ServerState::Down),
+            slot: ProcessSlot::default(),
         };
         postgres.start_process().await?;
         Ok(postgres)
@@ -145,7 +141,7 @@ impl Postgres {
     /// Starts the postmaster again on the same data (after a kill or stop); nothing to do if
     /// it runs.
     pub async fn start_process(&self) -> Result<(), PostgresError> {
-        let mut slot = self.process.lock().await;
+        let mut slot = self.slot.process.lock().await;
         if let Some(process) = slot.as_mut()
             && process.exit_status().is_none()
         {
@@ -181,9 +177,9 @@ impl Postgres {
             process.kill().await;
             return Err(error);
         }
-        self.pid.store(process.pid(), Ordering::SeqCst);
+        self.slot.set_pid(process.pid());
         *slot = Some(process);
-        self.set_state(ServerState::Running);
+        self.slot.set_state(ServerState::Running);
         Ok(())
     }
 
@@ -223,19 +219,19 @@ impl Postgres {
     /// once (connections reset), and it returns once they are gone so that a start can
     /// follow (a new postmaster refuses while old backends hold the shared memory).
     pub async fn kill_process(&self) {
-        if let Some(process) = self.process.lock().await.take() {
+        if let Some(process) = self.slot.process.lock().await.take() {
             let backends = processes::children_of(process.pid());
             process.kill().await;
             processes::kill_and_wait(&backends, "postgres", processes::GONE_TIMEOUT).await;
         }
-        self.pid.store(0, Ordering::SeqCst);
-        self.set_state(ServerState::Down);
+        self.slot.set_pid(0);
+        self.slot.set_state(ServerState::Down);
     }
 
     /// Fast shutdown (SIGINT: sessions are cut, the data is flushed; SIGTERM would wait for
     /// every client to leave), SIGKILL after a grace period.
     pub async fn stop_process(&self) {
-        if let Some(mut process) = self.process.lock().await.take() {
+        if let Some(mut process) = self.slot.process.lock().await.take() {
             let pid = process.pid();
             // Paused backends could not finish their part of the shutdown.
             processes::signal_all(&processes::children_of(pid), Signal::SIGCONT);
@@ -257,14 +253,14 @@ impl Postgres {
                 processes::kill_and_wait(&backends, "postgres", processes::GONE_TIMEOUT).await;
             }
         }
-        self.pid.store(0, Ordering::SeqCst);
-        self.set_state(ServerState::Down);
+        self.slot.set_pid(0);
+        self.slot.set_state(ServerState::Down);
     }
 
     /// SIGSTOP (`pause`) or SIGCONT (`resume`) to the postmaster and its backends, so that
     /// open connections hang too (a paused postmaster alone keeps serving them).
     pub async fn pause_process(&self, pause: bool) -> Result<(), PostgresError> {
-        let slot = self.process.lock().await;
+        let slot = self.slot.process.lock().await;
         let Some(process) = slot.as_ref() else {
             return Err(PostgresError::NotRunning {
                 role: self.spec.role.clone(),
@@ -274,32 +270,22 @@ impl Postgres {
             // The postmaster first, so that it forks no backend we would miss.
             process.signal(Signal::SIGSTOP)?;
             processes::signal_all(&processes::children_of(process.pid()), Signal::SIGSTOP);
-            self.set_state(ServerState::Paused);
+            self.slot.set_state(ServerState::Paused);
         } else {
             processes::signal_all(&processes::children_of(process.pid()), Signal::SIGCONT);
             process.signal(Signal::SIGCONT)?;
-            self.set_state(ServerState::Running);
+            self.slot.set_state(ServerState::Running);
         }
         Ok(())
     }
 
     pub fn state(&self) -> ServerState {
-        *self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn set_state(&self, state: ServerState) {
-        *self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        self.slot.state()
     }
 
     /// The PID of the postmaster; 0 while it is down.
     pub fn pid(&self) -> u32 {
-        self.pid.load(Ordering::SeqCst)
+        self.slot.pid()
     }
 
     /// Fast shutdown at the end of the lab.

@@ -3,14 +3,14 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 mod config;
 pub mod gssapi;
 mod tls;
 
-use super::process::{ManagedProcess, ProcessError, STOP_GRACE};
+pub use super::process::ServerState;
+use super::process::{ManagedProcess, ProcessError, ProcessSlot, STOP_GRACE};
 pub(crate) use config::in_namespace;
 pub use config::{ServerSettings, render_config};
 pub use gssapi::ProsodyKerberos;
@@ -102,16 +102,6 @@ impl ProsodySpec {
     }
 }
 
-/// Where a managed Prosody stands, as the process plane changed it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServerState {
-    Running,
-    /// SIGSTOP: the process exists but does nothing; connections stay open.
-    Paused,
-    /// Killed or stopped.
-    Down,
-}
-
 /// A managed Prosody: its files, and its process while it runs. The process plane kills,
 /// stops, starts and pauses it; its accounts and archives survive in its data folder.
 #[derive(Debug)]
@@ -122,9 +112,8 @@ pub struct Prosody {
     pub(super) settings: std::sync::Mutex<ServerSettings>,
     /// How it accepts Kerberos logins, while its settings ask for that.
     pub(super) kerberos: std::sync::Mutex<Option<ProsodyKerberos>>,
-    process: tokio::sync::Mutex<Option<ManagedProcess>>,
-    pid: AtomicU32,
-    state: std::sync::Mutex<ServerState>,
+    /// Its process while it runs, its PID and what the process plane made of it.
+    slot: ProcessSlot,
     /// Its wall clock (libfaketime), when the library is installed.
     clock: Option<crate::lab::clock::Clock>,
 }
@@ -168,9 +157,7 @@ impl Prosody {
             kerberos: std::sync::Mutex::new(spec.kerberos.clone()),
             spec,
             dir: dir.to_path_buf(),
-            process: tokio::sync::Mutex::new(None),
-            pid: AtomicU32::new(0),
-            state: std::sync::Mutex::new(ServerState::Down),
+            slot: ProcessSlot::default(),
             clock: crate::lab::clock::Clock::create(dir).map_err(|source| ProsodyError::Write {
                 path: dir.join("clock-offset"),
                 source,
@@ -183,7 +170,7 @@ impl Prosody {
     /// Starts the process again from the same files (after a kill or stop); nothing to do if
     /// it runs.
     pub async fn start_process(&self) -> Result<(), ProsodyError> {
-        let mut slot = self.process.lock().await;
+        let mut slot = self.slot.process.lock().await;
         if let Some(process) = slot.as_mut()
             && process.exit_status().is_none()
         {
@@ -220,33 +207,33 @@ impl Prosody {
             process.stop(STOP_GRACE).await;
             return Err(error);
         }
-        self.pid.store(process.pid(), Ordering::SeqCst);
+        self.slot.set_pid(process.pid());
         *slot = Some(process);
-        self.set_state(ServerState::Running);
+        self.slot.set_state(ServerState::Running);
         Ok(())
     }
 
     /// SIGKILL, like a crash.
     pub async fn kill_process(&self) {
-        if let Some(process) = self.process.lock().await.take() {
+        if let Some(process) = self.slot.process.lock().await.take() {
             process.kill().await;
         }
-        self.pid.store(0, Ordering::SeqCst);
-        self.set_state(ServerState::Down);
+        self.slot.set_pid(0);
+        self.slot.set_state(ServerState::Down);
     }
 
     /// SIGTERM, grace, SIGKILL.
     pub async fn stop_process(&self) {
-        if let Some(process) = self.process.lock().await.take() {
+        if let Some(process) = self.slot.process.lock().await.take() {
             process.stop(STOP_GRACE).await;
         }
-        self.pid.store(0, Ordering::SeqCst);
-        self.set_state(ServerState::Down);
+        self.slot.set_pid(0);
+        self.slot.set_state(ServerState::Down);
     }
 
     /// SIGSTOP (`pause`) or SIGCONT (`resume`).
     pub async fn pause_process(&self, pause: bool) -> Result<(), ProsodyError> {
-        let slot = self.process.lock().await;
+        let slot = self.slot.process.lock().await;
         let Some(process) = slot.as_ref() else {
             return Err(ProsodyError::NotRunning {
                 domain: self.spec.domain.clone(),
@@ -258,7 +245,7 @@ impl Prosody {
             nix::sys::signal::Signal::SIGCONT
         };
         process.signal(signal)?;
-        self.set_state(if pause {
+        self.slot.set_state(if pause {
             ServerState::Paused
         } else {
             ServerState::Running
@@ -283,17 +270,7 @@ impl Prosody {
     }
 
     pub fn state(&self) -> ServerState {
-        *self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn set_state(&self, state: ServerState) {
-        *self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        self.slot.state()
     }
 
     async fn wait_ready(&self, process: &mut ManagedProcess) -> Result<(), ProsodyError> {
@@ -345,7 +322,7 @@ impl Prosody {
 
     /// The PID of the running process; 0 while it is down.
     pub fn pid(&self) -> u32 {
-        self.pid.load(Ordering::SeqCst)
+        self.slot.pid()
     }
 
     pub fn log_path(&self) -> PathBuf {
