@@ -92,9 +92,9 @@ impl FaultControl {
     /// Whether the plane carries `link` (a managed server's s2s, or any client's c2s).
     fn carries(&self, link: &Link) -> Result<(), FaultError> {
         let managed = |e: &Endpoint| {
-            self.lab
-                .as_ref()
-                .is_some_and(|lab| lab.server(e.name()).is_some())
+            self.lab.as_ref().is_some_and(|lab| {
+                lab.server(e.name()).is_some() || lab.cluster_of_node(e.name()).is_some()
+            })
         };
         let node = |e: &Endpoint| {
             self.lab
@@ -103,12 +103,14 @@ impl FaultControl {
         };
         match (&link.from, &link.to) {
             (Endpoint::User(_), Endpoint::Server(_)) => Ok(()),
-            (Endpoint::Server(_), Endpoint::Server(_)) if node(&link.from) || node(&link.to) => {
+            (Endpoint::Server(_), Endpoint::Server(_))
+                if self.plane == Plane::Proxy && (node(&link.from) || node(&link.to)) =>
+            {
                 Err(FaultError::Unsupported(format!(
                     "the link {link} is a cluster's Erlang distribution (or a cluster node's \
-                     server-to-server traffic), which the proxy plane does not carry: epmd hands \
-                     out ports at run time; a netsplit needs the nodes in network namespaces, \
-                     which the lab does not build for clusters yet"
+                     server-to-server traffic), which the proxy plane does not carry (epmd hands \
+                     out ports at run time): run with `--plane packet` (root), where every node \
+                     has a network namespace of its own"
                 )))
             }
             (Endpoint::Server(_), Endpoint::Server(_))

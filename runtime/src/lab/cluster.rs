@@ -57,7 +57,10 @@ impl ClusterRequest {
 pub(crate) struct ClusterPlace {
     /// One address per node, in the order of the request.
     pub(crate) nodes: Vec<Ipv4Addr>,
+    /// The packet plane's namespace of each node (`None` on loopback).
+    pub(crate) node_netns: Vec<Option<String>>,
     pub(crate) database: Ipv4Addr,
+    pub(crate) database_netns: Option<String>,
     pub(crate) epmd_port: u16,
     /// The lab's domains and addresses, for the nodes' resolver (s2s).
     pub(crate) hosts: Vec<(Ipv4Addr, Vec<String>)>,
@@ -92,7 +95,7 @@ impl LabCluster {
                 role: database_role.clone(),
                 address: place.database,
                 port: super::postgres::DEFAULT_PORT,
-                netns: None,
+                netns: place.database_netns.clone(),
             },
             &dir.join(&database_role),
         )
@@ -110,7 +113,7 @@ impl LabCluster {
         let cookie = format!("jspec-{}", random_hex());
         let mut clocks = Vec::new();
         let mut specs = Vec::new();
-        for (node, &address) in request.nodes.iter().zip(&place.nodes) {
+        for ((node, &address), netns) in request.nodes.iter().zip(&place.nodes).zip(&place.node_netns) {
             let node_dir = dir.join(&request.role).join(node);
             std::fs::create_dir_all(&node_dir).map_err(|source| LabError::Folder {
                 path: node_dir.clone(),
@@ -143,7 +146,7 @@ impl LabCluster {
                 net_ticktime: NET_TICKTIME,
                 hosts: place.hosts.clone(),
                 nameserver: place.dns,
-                netns: None,
+                netns: netns.clone(),
                 faketime,
             });
         }

@@ -68,10 +68,6 @@ pub enum LabError {
     #[error("the lab manages no server `{0}`")]
     UnknownServer(String),
     #[error(
-        "clusters run on the proxy plane for now (nodes in network namespaces are not built yet): run with `--plane proxy`"
-    )]
-    ClustersOnPacketPlane,
-    #[error(
         "libfaketime is not installed, so the lab cannot move a server's clock (Debian package libfaketime; scripts/deps.sh installs it)"
     )]
     NoFaketime,
@@ -99,6 +95,9 @@ pub enum LabError {
     )]
     NoAddresses { reason: String },
 }
+
+/// The epmd port of clusters on the packet plane (each node's namespace has its own ports).
+const PACKET_EPMD_PORT: u16 = 4370;
 
 /// One node of a cluster and the nodes it sees (`None`: the node is not running).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,11 +197,18 @@ impl Lab {
                 );
             }
         }
-        if spec.packet && !spec.clusters.is_empty() {
-            return Err(LabError::ClustersOnPacketPlane);
-        }
+        // On the packet plane every server, cluster node and cluster database has a namespace
+        // of its own: a partition between nodes is a netsplit of their Erlang distribution.
+        let packet_roles: Vec<String> = spec
+            .servers
+            .iter()
+            .cloned()
+            .chain(spec.clusters.iter().flat_map(|c| {
+                c.nodes.iter().cloned().chain(std::iter::once(c.database_role()))
+            }))
+            .collect();
         let packet = match spec.packet {
-            true => Some(PacketNet::create(&spec.servers).await?),
+            true => Some(PacketNet::create(&packet_roles).await?),
             false => None,
         };
         // Each cluster: an address per node and one for its database.
@@ -210,8 +216,7 @@ impl Lab {
         // Servers first, then one proxy address per ordered pair of servers, then the clients'.
         let proxied = spec.proxy.is_some();
         let addresses = match &packet {
-            Some(net) => spec
-                .servers
+            Some(net) => packet_roles
                 .iter()
                 .map(|role| net.address(role).unwrap_or(Ipv4Addr::LOCALHOST))
                 .collect(),
@@ -475,12 +480,25 @@ impl Lab {
             .ok_or_else(|| LabError::NoAddresses {
                 reason: format!("no address for cluster {}", request.role),
             })?;
-        let epmd_port = ejabberd::epmd::free_port(nodes).ok_or_else(|| LabError::NoAddresses {
-            reason: format!("no free epmd port for cluster {}", request.role),
-        })?;
+        // In the packet plane's namespaces every port is the lab's own; on loopback one that
+        // nothing else holds.
+        let epmd_port = match self.packet {
+            Some(_) => PACKET_EPMD_PORT,
+            None => ejabberd::epmd::free_port(nodes).ok_or_else(|| LabError::NoAddresses {
+                reason: format!("no free epmd port for cluster {}", request.role),
+            })?,
+        };
+        let netns = |name: &str| {
+            self.packet
+                .as_ref()
+                .and_then(|net| net.netns(name))
+                .map(str::to_string)
+        };
         let place = cluster::ClusterPlace {
             nodes: nodes.to_vec(),
+            node_netns: request.nodes.iter().map(|n| netns(n)).collect(),
             database: *database,
+            database_netns: netns(&request.database_role()),
             epmd_port,
             hosts: hosts.to_vec(),
             dns: Some(self.dns.addr()),

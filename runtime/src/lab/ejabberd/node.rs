@@ -132,11 +132,8 @@ impl EjabberdNode {
         }
         self.wait_unregistered().await?;
         let (program, args) = self.ctl.command_line(&["foreground"]);
-        let (program, args) = match self.spec.netns {
-            // `ip netns exec` already gives the node /etc/netns/NS/hosts.
-            Some(_) => (program, args),
-            None => with_private_hosts(&self.dir.join("hosts"), program, args),
-        };
+        // Outermost, so that `ip netns exec` (packet plane) inherits the bind mount.
+        let (program, args) = with_private_hosts(&self.dir.join("hosts"), program, args);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let faketime_file = self
             .spec
