@@ -113,7 +113,12 @@ impl LabCluster {
         let cookie = format!("jspec-{}", random_hex());
         let mut clocks = Vec::new();
         let mut specs = Vec::new();
-        for ((node, &address), netns) in request.nodes.iter().zip(&place.nodes).zip(&place.node_netns) {
+        for ((node, &address), netns) in request
+            .nodes
+            .iter()
+            .zip(&place.nodes)
+            .zip(&place.node_netns)
+        {
             let node_dir = dir.join(&request.role).join(node);
             std::fs::create_dir_all(&node_dir).map_err(|source| LabError::Folder {
                 path: node_dir.clone(),

@@ -204,7 +204,10 @@ impl Lab {
             .iter()
             .cloned()
             .chain(spec.clusters.iter().flat_map(|c| {
-                c.nodes.iter().cloned().chain(std::iter::once(c.database_role()))
+                c.nodes
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::once(c.database_role()))
             }))
             .collect();
         let packet = match spec.packet {

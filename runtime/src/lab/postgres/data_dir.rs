@@ -91,7 +91,9 @@ pub(crate) async fn prepare(role: &str, data: &Path) -> Result<(), PostgresError
     // `samenet`: the subnet of the address the server listens on, nothing wider.
     let hba = data.join("pg_hba.conf");
     let mut rules = std::fs::read_to_string(&hba).map_err(write_error)?;
-    rules.push_str("# jspec lab: the server's own subnet (the lab's nodes)\nhost all all samenet trust\n");
+    rules.push_str(
+        "# jspec lab: the server's own subnet (the lab's nodes)\nhost all all samenet trust\n",
+    );
     std::fs::write(&hba, rules).map_err(write_error)?;
     Ok(())
 }
