@@ -1,15 +1,24 @@
-//! `jspec check`: parse and check files, print every diagnostic and a one-line summary.
+//! `jspec check`: parse and check files (and, with `--env`, bind them to an environment),
+//! print every diagnostic and a one-line summary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use jspec_lang::ast::ItemKind;
 use jspec_lang::check::{CheckOptions, FaultPlane, check};
-use jspec_lang::diagnostic::render_all;
+use jspec_lang::diagnostic::{Diagnostic, render_all};
 use jspec_lang::load::Program;
+use jspec_runtime::env::Environment;
 
 use crate::exit;
 use crate::output::Style;
 
-pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, plane: FaultPlane, style: Style) -> u8 {
+pub(crate) fn run(
+    paths: &[PathBuf],
+    deny_warnings: bool,
+    plane: FaultPlane,
+    env: Option<&Path>,
+    style: Style,
+) -> u8 {
     let files = match crate::paths::expand(paths) {
         Ok(files) => files,
         Err(message) => {
@@ -19,7 +28,18 @@ pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, plane: FaultPlane, sty
     };
     let program = Program::load(&files);
     let options = CheckOptions { plane: Some(plane) };
-    let report = check(&program, &options);
+    let mut report = check(&program, &options);
+    if let Some(path) = env {
+        match Environment::load(path) {
+            Ok(environment) => report
+                .diagnostics
+                .extend(environment_diagnostics(&program, &environment)),
+            Err(error) => {
+                eprint!("{}", error.render(style.render_options()));
+                return exit::SPEC_ERROR;
+            }
+        }
+    }
     let rendered = render_all(
         &report.diagnostics,
         &program.sources,
@@ -45,6 +65,23 @@ pub(crate) fn run(paths: &[PathBuf], deny_warnings: bool, plane: FaultPlane, sty
     } else {
         exit::OK
     }
+}
+
+/// What `jspec run --env` would refuse or block, for every case of the files given.
+fn environment_diagnostics(program: &Program, environment: &Environment) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for &root in &program.roots {
+        let Some(ast) = &program.module(root).ast else {
+            continue;
+        };
+        for item in &ast.items {
+            if let ItemKind::Case(case) = &item.kind {
+                found.extend(environment.check_case(root, case));
+                found.extend(environment.unsupported_faults(root, case));
+            }
+        }
+    }
+    found
 }
 
 fn plural(n: usize) -> &'static str {

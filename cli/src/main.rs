@@ -67,6 +67,10 @@ enum Command {
         /// (`proxy` or `packet`; docs/faults.md).
         #[arg(long, default_value = "proxy", value_name = "PLANE")]
         plane: jspec_runtime::fault::model::Plane,
+        /// Also check the cases against an environment file: roles, nodes and accounts it
+        /// lacks are errors, faults its servers cannot take are warnings (docs/environment.md).
+        #[arg(long, value_name = "FILE")]
+        env: Option<PathBuf>,
     },
     /// Run cases on the built-in local lab (or --env FILE) and report (console, events.jsonl, junit.xml).
     #[command(
@@ -122,12 +126,13 @@ fn main() -> ExitCode {
             paths,
             deny_warnings,
             plane,
+            env,
         } => {
             let plane = match plane {
                 jspec_runtime::fault::model::Plane::Proxy => jspec_lang::check::FaultPlane::Proxy,
                 jspec_runtime::fault::model::Plane::Packet => jspec_lang::check::FaultPlane::Packet,
             };
-            check_cmd::run(&paths, deny_warnings, plane, style)
+            check_cmd::run(&paths, deny_warnings, plane, env.as_deref(), style)
         }
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
         Command::Run(args) => run_cmd::run(args, style),

@@ -167,12 +167,17 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         environment: &environment,
         options,
     };
-    let missing = runner.check_environment();
-    if !missing.is_empty() {
+    // Errors stop the run; warnings (faults the environment cannot take) are shown unless
+    // --quiet, and those cases end Blocked.
+    let found = runner.check_environment();
+    let lacking = found.iter().any(|d| d.is_error());
+    if lacking || (!found.is_empty() && !args.quiet) {
         eprint!(
             "{}",
-            render_all(&missing, &program.sources, style.render_options())
+            render_all(&found, &program.sources, style.render_options())
         );
+    }
+    if lacking {
         eprintln!(
             "error: the environment lacks what the cases need; nothing was run (docs/environment.md)"
         );

@@ -1,6 +1,7 @@
 //! End-to-end golden tests of the binary, Hurl style: for every `tests/check/NAME.jspec` (or
 //! folder `tests/check/NAME/`), `jspec check NAME` runs in `tests/check/` and its stdout, stderr
-//! and exit code must equal NAME.out, NAME.err and NAME.exit.
+//! and exit code must equal NAME.out, NAME.err and NAME.exit. NAME.args, if present, adds
+//! options (`--env FILE`).
 //!
 //! Refresh the expected files after an intended change with
 //! `JSPEC_BLESS=1 cargo test -p jspec --test golden`, then review the diff.
@@ -42,8 +43,13 @@ fn golden_check_outputs() {
         names.len()
     );
     for name in &names {
-        let output = Command::new(env!("CARGO_BIN_EXE_jspec"))
-            .args(["check", name])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jspec"));
+        command.args(["check", name]);
+        // NAME.args beside NAME.jspec: more options for `jspec check`, split at whitespace.
+        if let Ok(args) = std::fs::read_to_string(dir.join(format!("{}.args", stem(name)))) {
+            command.args(args.split_whitespace());
+        }
+        let output = command
             .current_dir(&dir)
             .env("NO_COLOR", "1")
             .output()

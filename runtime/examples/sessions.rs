@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use jspec_runtime::lab::ServerProcess;
 use jspec_runtime::lab::{Lab, LabSpec};
 use jspec_runtime::xmpp::{ConnectConfig, ConnectError, Received, Session, StreamEnd};
 use tokio::sync::Semaphore;

@@ -1,6 +1,7 @@
 //! The managed lab against real Prosody: servers start on their own loopback addresses, accept
 //! connections, take accounts, and are gone after `stop`.
 
+use jspec_runtime::lab::ServerProcess;
 use jspec_runtime::lab::{Lab, LabSpec, Programs};
 
 fn alive(pid: u32) -> bool {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use jspec_runtime::lab::ServerProcess;
 use jspec_runtime::lab::ejabberd::{
     DbConn, EJABBERDCTL, EjabberdCluster, EjabberdNode, EjabberdSpec, SQL_SCHEMA_FILE, epmd,
 };

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use jspec_lang::ast::ProcessAction;
 use jspec_runtime::fault::model::{Endpoint, Impairment, Link, TcpTimeouts};
 use jspec_runtime::fault::proxy::ProxyPlane;
+use jspec_runtime::lab::ServerProcess;
 use jspec_runtime::lab::prosody::ServerState;
 use jspec_runtime::lab::{Lab, LabSpec};
 use jspec_runtime::xmpp::{ConnectConfig, Session};
@@ -97,9 +98,15 @@ async fn kill_start_pause_and_resume_a_managed_server() {
     assert!(!alive(first), "SIGKILL ended the process");
     assert_eq!(server.state(), ServerState::Down);
     for addr in [c2s, route] {
-        let refused = tokio::net::TcpStream::connect(addr)
-            .await
-            .expect_err("down");
+        let refused = match tokio::net::TcpStream::connect(addr).await {
+            Err(refused) => refused,
+            Ok(stream) => {
+                // Who accepted it: the sockets of the machine, for the failure message.
+                let sockets = std::process::Command::new("ss").arg("-tanp").output();
+                let sockets = sockets.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+                panic!("{addr} accepts while a is down: {stream:?}\n{sockets:?}");
+            }
+        };
         assert_eq!(
             refused.kind(),
             std::io::ErrorKind::ConnectionRefused,

@@ -70,6 +70,7 @@ codes! {
     EnvSecretInFile => "env_secret_in_file": "An environment file holds a password or other secret; name an environment variable instead.",
     EnvMissingVariable => "env_missing_variable": "An environment variable named by an `*_env` key is not set.",
     EnvMissingRole => "env_missing_role": "A case uses a server, node or database role (or a user account) that the environment does not define.",
+    EnvCannotFault => "env_cannot_fault": "A case injects a fault that a server of the environment cannot take (the clock of an external server); the case will be Blocked.",
     EnvUnsupported => "env_unsupported": "The environment asks for something this version of jspec cannot do yet.",
     Internal => "internal": "A bug in jspec: please report it with the file that caused it.",
 }

@@ -22,6 +22,7 @@ mod roles;
 mod secret;
 mod server;
 mod spans;
+mod support;
 mod value;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ use super::ejabberd::{DbConn, EjabberdCluster, EjabberdError, EjabberdNode, Ejab
 use super::postgres::{Postgres, PostgresError, PostgresSpec};
 use super::process::ServerState;
 use super::registry::ServerRecord;
+use super::server::ServerProcess;
 use super::{LabError, NodeView};
 
 /// A netsplit shows after about this (Erlang's default of 60 s would hide a 30 s cut).
@@ -226,35 +227,18 @@ impl LabCluster {
         let target = self
             .node(node)
             .ok_or_else(|| LabError::UnknownServer(node.to_string()))?;
-        let wrap = |e| cluster_error(&self.request.role, e);
-        match action {
-            ProcessAction::Kill => target.kill_process().await,
-            ProcessAction::Stop => target.stop_process().await,
-            ProcessAction::Start => target.start_process().await.map_err(wrap)?,
-            ProcessAction::Restart => target.restart_process().await.map_err(wrap)?,
-            ProcessAction::Pause => target.pause_process(true).await.map_err(wrap)?,
-            ProcessAction::Resume => target.pause_process(false).await.map_err(wrap)?,
-        }
-        Ok(())
+        target
+            .act(action)
+            .await
+            .map_err(|e| cluster_error(&self.request.role, e))
     }
 
     /// A process fault on the cluster's database.
     pub(crate) async fn database_process(&self, action: ProcessAction) -> Result<(), LabError> {
-        let role = self.request.database_role();
-        let wrap = |e| database_error(&role, e);
-        let database = &self.database;
-        match action {
-            ProcessAction::Kill => database.kill_process().await,
-            ProcessAction::Stop => database.stop_process().await,
-            ProcessAction::Start => database.start_process().await.map_err(wrap)?,
-            ProcessAction::Restart => {
-                database.stop_process().await;
-                database.start_process().await.map_err(wrap)?;
-            }
-            ProcessAction::Pause => database.pause_process(true).await.map_err(wrap)?,
-            ProcessAction::Resume => database.pause_process(false).await.map_err(wrap)?,
-        }
-        Ok(())
+        self.database
+            .act(action)
+            .await
+            .map_err(|e| database_error(&self.request.database_role(), e))
     }
 
     /// Moves a node's clock. ejabberd reads its clock offset at boot (its runtime keeps its own
@@ -282,29 +266,22 @@ impl LabCluster {
     /// it did, e.g. `started c1`.
     pub(crate) async fn restore(&self) -> Result<Vec<String>, LabError> {
         let mut done = Vec::new();
-        match self.database.state() {
-            ServerState::Running => {}
-            ServerState::Paused => {
-                self.database_process(ProcessAction::Resume).await?;
-                done.push(format!("resumed database {}", self.request.database_role()));
-            }
-            ServerState::Down => {
-                self.database_process(ProcessAction::Start).await?;
-                done.push(format!("started database {}", self.request.database_role()));
-            }
+        let database = self.request.database_role();
+        if let Some(what) = self
+            .database
+            .bring_back()
+            .await
+            .map_err(|e| database_error(&database, e))?
+        {
+            done.push(format!("{what} database {database}"));
         }
         for node in self.nodes() {
-            let name = node.spec.node.clone();
-            match node.state() {
-                ServerState::Running => {}
-                ServerState::Paused => {
-                    self.process(&name, ProcessAction::Resume).await?;
-                    done.push(format!("resumed {name}"));
-                }
-                ServerState::Down => {
-                    self.process(&name, ProcessAction::Start).await?;
-                    done.push(format!("started {name}"));
-                }
+            if let Some(what) = node
+                .bring_back()
+                .await
+                .map_err(|e| cluster_error(&self.request.role, e))?
+            {
+                done.push(format!("{what} {}", node.spec.node));
             }
         }
         if self.cluster.wait_formed(REMERGE_WAIT).await.is_err() {

@@ -15,9 +15,11 @@ pub mod process;
 pub mod prosody;
 pub mod registry;
 mod security;
+pub mod server;
 
 pub use prosody::ServerSettings;
 pub use prosody::{S2sAuth, S2sLink};
+pub use server::ServerProcess;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -567,21 +569,13 @@ impl Lab {
             .servers
             .get(role)
             .ok_or_else(|| LabError::UnknownServer(role.to_string()))?;
-        let wrap = |source: ProsodyError| LabError::Server {
-            role: role.to_string(),
-            source: Box::new(source),
-        };
-        match action {
-            ProcessAction::Kill => server.kill_process().await,
-            ProcessAction::Stop => server.stop_process().await,
-            ProcessAction::Start => server.start_process().await.map_err(wrap)?,
-            ProcessAction::Restart => {
-                server.stop_process().await;
-                server.start_process().await.map_err(wrap)?;
-            }
-            ProcessAction::Pause => server.pause_process(true).await.map_err(wrap)?,
-            ProcessAction::Resume => server.pause_process(false).await.map_err(wrap)?,
-        }
+        server
+            .act(action)
+            .await
+            .map_err(|source| LabError::Server {
+                role: role.to_string(),
+                source: Box::new(source),
+            })?;
         let up = server.state() != ServerState::Down;
         if let Some(proxy) = &self.proxy {
             for port in prosody::PORTS {
@@ -720,17 +714,14 @@ impl Lab {
             done.extend(restored);
         }
         for (role, server) in &self.servers {
-            match server.state() {
-                ServerState::Running => {}
-                ServerState::Paused => {
-                    self.process(role, ProcessAction::Resume).await?;
-                    done.push(format!("resumed {role}"));
-                }
-                ServerState::Down => {
-                    self.process(role, ProcessAction::Start).await?;
-                    done.push(format!("started {role}"));
-                }
-            }
+            let (action, what) = match server.state() {
+                ServerState::Running => continue,
+                ServerState::Paused => (ProcessAction::Resume, "resumed"),
+                ServerState::Down => (ProcessAction::Start, "started"),
+            };
+            // Through `process`, so that the proxies in front of it follow.
+            self.process(role, action).await?;
+            done.push(format!("{what} {role}"));
         }
         Ok(done)
     }

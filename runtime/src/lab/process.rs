@@ -53,7 +53,7 @@ pub enum ServerState {
 /// messages without waiting on the process lock) and its state. Prosody, ejabberd nodes and
 /// PostgreSQL keep theirs in one of these.
 #[derive(Debug)]
-pub(crate) struct ProcessSlot {
+pub struct ProcessSlot {
     pub(crate) process: tokio::sync::Mutex<Option<ManagedProcess>>,
     pid: std::sync::atomic::AtomicU32,
     state: std::sync::Mutex<ServerState>,
@@ -84,6 +84,12 @@ impl ProcessSlot {
 
     pub(crate) fn set_pid(&self, pid: u32) {
         self.pid.store(pid, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// No process any more: killed, stopped, or it exited.
+    pub(crate) fn mark_down(&self) {
+        self.set_pid(0);
+        self.set_state(ServerState::Down);
     }
 }
 

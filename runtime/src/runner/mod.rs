@@ -77,15 +77,20 @@ pub struct Runner<'a, 'p> {
 
 impl Runner<'_, '_> {
     /// Errors for roles, nodes and accounts the cases need and an environment file lacks
-    /// (`jspec::env_missing_role`); none for the built-in local lab, which makes what it can
-    /// and blocks cases that need more.
+    /// (`jspec::env_missing_role`), and warnings for faults its servers cannot take
+    /// (`jspec::env_cannot_fault`: those cases will be Blocked); none for the built-in local
+    /// lab, which makes what it can and blocks cases that need more.
     pub fn check_environment(&self) -> Vec<Diagnostic> {
         if self.environment.file.is_none() {
             return Vec::new();
         }
         self.planned
             .iter()
-            .flat_map(|p| self.environment.check_case(p.file, p.case))
+            .flat_map(|p| {
+                let mut found = self.environment.check_case(p.file, p.case);
+                found.extend(self.environment.unsupported_faults(p.file, p.case));
+                found
+            })
             .collect()
     }
 

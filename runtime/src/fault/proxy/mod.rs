@@ -157,8 +157,14 @@ impl ProxyPlane {
                 .collect()
         };
         for (wanted, mut listening) in chosen {
-            let _ = tokio::time::timeout(SETTLE_TIMEOUT, listening.wait_for(|now| *now == wanted))
+            let r = tokio::time::timeout(SETTLE_TIMEOUT, listening.wait_for(|now| *now == wanted))
                 .await;
+            if r.is_err() {
+                tracing::warn!(
+                    wanted,
+                    "a proxy did not follow a fault within {SETTLE_TIMEOUT:?}"
+                );
+            }
         }
     }
 

@@ -12,6 +12,7 @@ use super::epmd::registered_names;
 use super::{EjabberdError, EjabberdSpec, LIBFAKETIME, config};
 use crate::lab::process::ServerState;
 use crate::lab::process::{ManagedProcess, ProcessSlot, STOP_GRACE};
+use crate::lab::server::ServerProcess;
 
 /// A node starts in 2-3 s here, up to 5 s when two start at once on 2 cores.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -121,48 +122,6 @@ impl EjabberdNode {
         self.dir.join("log").join("ejabberd.log")
     }
 
-    /// Starts the beam again from the same folder (after a kill or stop); nothing to do if it
-    /// runs. A node whose spool knows a cluster rejoins it by itself.
-    pub async fn start_process(&self) -> Result<(), EjabberdError> {
-        let mut slot = self.slot.process.lock().await;
-        if let Some(process) = slot.as_mut()
-            && process.exit_status().is_none()
-        {
-            return Ok(());
-        }
-        self.wait_unregistered().await?;
-        let (program, args) = self.ctl.command_line(&["foreground"]);
-        // Outermost, so that `ip netns exec` (packet plane) inherits the bind mount.
-        let (program, args) = with_private_hosts(&self.dir.join("hosts"), program, args);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let faketime_file = self
-            .spec
-            .faketime
-            .as_ref()
-            .map(|file| file.display().to_string());
-        // Only the server gets the faked clock; epmd and admin calls run on the real one.
-        let envs: Vec<(&str, &str)> = match &faketime_file {
-            Some(file) => vec![
-                ("LD_PRELOAD", LIBFAKETIME),
-                ("FAKETIME_TIMESTAMP_FILE", file.as_str()),
-                ("FAKETIME_NO_CACHE", "1"),
-                ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-            ],
-            None => Vec::new(),
-        };
-        let stdout_log = self.dir.join("ejabberd.stdout.log");
-        let mut process =
-            ManagedProcess::spawn(&self.spec.node, &program, &args, &stdout_log, &envs)?;
-        if let Err(error) = self.wait_ready(&mut process).await {
-            process.kill().await;
-            return Err(error);
-        }
-        self.slot.set_pid(process.pid());
-        *slot = Some(process);
-        self.slot.set_state(ServerState::Running);
-        Ok(())
-    }
-
     /// Ready when ejabberd runs: the client port accepts (cheap to probe), then `status`
     /// says "is running" (the only sign that the application finished starting; a
     /// `join_cluster` before that wrecks the node).
@@ -228,78 +187,6 @@ impl EjabberdNode {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-
-    /// SIGKILL to the beam, like a crash; returns once epmd has forgotten the node.
-    pub async fn kill_process(&self) {
-        if let Some(process) = self.slot.process.lock().await.take() {
-            process.kill().await;
-        }
-        self.slot.set_pid(0);
-        self.slot.set_state(ServerState::Down);
-        let _ = self.wait_unregistered().await;
-    }
-
-    /// `ejabberdctl stop`, then waits for the beam to exit and leave epmd; SIGTERM and
-    /// SIGKILL if it does not.
-    pub async fn stop_process(&self) {
-        if let Some(mut process) = self.slot.process.lock().await.take() {
-            // A paused node cannot answer `stop`.
-            let _ = process.signal(Signal::SIGCONT);
-            if process.exit_status().is_none() {
-                if let Err(error) = self.ctl.call(&["stop"], STOP_TIMEOUT).await {
-                    tracing::warn!(%error, "ejabberdctl stop failed; the beam gets SIGTERM");
-                }
-                let deadline = Instant::now() + STOP_TIMEOUT;
-                while process.exit_status().is_none() && Instant::now() < deadline {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-            if process.exit_status().is_none() {
-                tracing::warn!(
-                    node = self.spec.label(),
-                    pid = process.pid(),
-                    "ejabberd did not stop; sending SIGTERM"
-                );
-            }
-            process.stop(STOP_GRACE).await;
-        }
-        self.slot.set_pid(0);
-        self.slot.set_state(ServerState::Down);
-        let _ = self.wait_unregistered().await;
-    }
-
-    /// Stop, then start (the node rejoins its cluster from its spool).
-    pub async fn restart_process(&self) -> Result<(), EjabberdError> {
-        self.stop_process().await;
-        self.start_process().await
-    }
-
-    /// SIGSTOP (`pause`) or SIGCONT (`resume`) to the beam. Peers count a paused node as down
-    /// after net_ticktime.
-    pub async fn pause_process(&self, pause: bool) -> Result<(), EjabberdError> {
-        let slot = self.slot.process.lock().await;
-        let Some(process) = slot.as_ref() else {
-            return Err(EjabberdError::NotRunning {
-                node: self.spec.label(),
-            });
-        };
-        let (signal, state) = match pause {
-            true => (Signal::SIGSTOP, ServerState::Paused),
-            false => (Signal::SIGCONT, ServerState::Running),
-        };
-        process.signal(signal)?;
-        self.slot.set_state(state);
-        Ok(())
-    }
-
-    pub fn state(&self) -> ServerState {
-        self.slot.state()
-    }
-
-    /// The PID of the beam; 0 while the node is down.
-    pub fn pid(&self) -> u32 {
-        self.slot.pid()
     }
 
     fn log_tail(&self, process: &ManagedProcess) -> String {
@@ -394,5 +281,81 @@ impl EjabberdNode {
     /// SIGKILL (a forced end of the lab).
     pub async fn kill(self) {
         self.kill_process().await;
+    }
+}
+
+impl ServerProcess for EjabberdNode {
+    type Error = EjabberdError;
+
+    fn slot(&self) -> &ProcessSlot {
+        &self.slot
+    }
+
+    fn not_running(&self) -> EjabberdError {
+        EjabberdError::NotRunning {
+            node: self.spec.label(),
+        }
+    }
+
+    /// Starts the beam from the node's folder, once epmd has forgotten its last run. A node
+    /// whose spool knows a cluster rejoins it by itself.
+    async fn launch(&self) -> Result<ManagedProcess, EjabberdError> {
+        self.wait_unregistered().await?;
+        let (program, args) = self.ctl.command_line(&["foreground"]);
+        // Outermost, so that `ip netns exec` (packet plane) inherits the bind mount.
+        let (program, args) = with_private_hosts(&self.dir.join("hosts"), program, args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let faketime_file = self
+            .spec
+            .faketime
+            .as_ref()
+            .map(|file| file.display().to_string());
+        // Only the server gets the faked clock; epmd and admin calls run on the real one.
+        let envs: Vec<(&str, &str)> = match &faketime_file {
+            Some(file) => vec![
+                ("LD_PRELOAD", LIBFAKETIME),
+                ("FAKETIME_TIMESTAMP_FILE", file.as_str()),
+                ("FAKETIME_NO_CACHE", "1"),
+                ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ],
+            None => Vec::new(),
+        };
+        let stdout_log = self.dir.join("ejabberd.stdout.log");
+        let mut process =
+            ManagedProcess::spawn(&self.spec.node, &program, &args, &stdout_log, &envs)?;
+        if let Err(error) = self.wait_ready(&mut process).await {
+            process.kill().await;
+            return Err(error);
+        }
+        Ok(process)
+    }
+
+    /// `ejabberdctl stop`, then waits for the beam to exit; SIGTERM and SIGKILL if it does not.
+    async fn shut_down(&self, mut process: ManagedProcess) {
+        // A paused node cannot answer `stop`.
+        let _ = process.signal(Signal::SIGCONT);
+        if process.exit_status().is_none() {
+            if let Err(error) = self.ctl.call(&["stop"], STOP_TIMEOUT).await {
+                tracing::warn!(%error, "ejabberdctl stop failed; the beam gets SIGTERM");
+            }
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            while process.exit_status().is_none() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        if process.exit_status().is_none() {
+            tracing::warn!(
+                node = self.spec.label(),
+                pid = process.pid(),
+                "ejabberd did not stop; sending SIGTERM"
+            );
+        }
+        process.stop(STOP_GRACE).await;
+    }
+
+    /// Until epmd has forgotten the node, so that a start right after is not refused. Peers
+    /// count a paused node as down after net_ticktime.
+    async fn settle(&self) {
+        let _ = self.wait_unregistered().await;
     }
 }

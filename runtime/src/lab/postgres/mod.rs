@@ -11,8 +11,8 @@ mod client;
 mod data_dir;
 mod processes;
 
-use super::process::ServerState;
 use super::process::{ManagedProcess, ProcessError, ProcessSlot};
+use super::server::ServerProcess;
 use crate::lab::prosody::in_namespace;
 pub(crate) use client::run_bounded;
 use data_dir::as_postgres;
@@ -138,51 +138,6 @@ impl Postgres {
         self.dir.join("postgres.log")
     }
 
-    /// Starts the postmaster again on the same data (after a kill or stop); nothing to do if
-    /// it runs.
-    pub async fn start_process(&self) -> Result<(), PostgresError> {
-        let mut slot = self.slot.process.lock().await;
-        if let Some(process) = slot.as_mut()
-            && process.exit_status().is_none()
-        {
-            return Ok(());
-        }
-        let data = self.data_dir().display().to_string();
-        let listen = format!("listen_addresses={}", self.spec.address);
-        let port = self.spec.port.to_string();
-        let postgres = format!("{PG_BIN}/postgres");
-        // TCP only (no Unix socket whose path could be too long or clash); no fsync, as in
-        // initdb. Room for the SQL pools of several ejabberd nodes.
-        let server_args = [
-            "-D",
-            data.as_str(),
-            "-c",
-            listen.as_str(),
-            "-p",
-            port.as_str(),
-            "-c",
-            "unix_socket_directories=",
-            "-c",
-            "fsync=off",
-            "-c",
-            "max_connections=200",
-        ];
-        let (setpriv, setpriv_args) = as_postgres(&postgres, &server_args);
-        let setpriv_args: Vec<&str> = setpriv_args.iter().map(String::as_str).collect();
-        let (program, args) = in_namespace(self.spec.netns.as_deref(), &setpriv, &setpriv_args);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut process =
-            ManagedProcess::spawn(&self.spec.role, &program, &args, &self.log_path(), &[])?;
-        if let Err(error) = self.wait_ready(&mut process).await {
-            process.kill().await;
-            return Err(error);
-        }
-        self.slot.set_pid(process.pid());
-        *slot = Some(process);
-        self.slot.set_state(ServerState::Running);
-        Ok(())
-    }
-
     async fn wait_ready(&self, process: &mut ManagedProcess) -> Result<(), PostgresError> {
         let started = Instant::now();
         loop {
@@ -215,79 +170,6 @@ impl Postgres {
         }
     }
 
-    /// SIGKILL, like a crash of the database server: the postmaster and its backends die at
-    /// once (connections reset), and it returns once they are gone so that a start can
-    /// follow (a new postmaster refuses while old backends hold the shared memory).
-    pub async fn kill_process(&self) {
-        if let Some(process) = self.slot.process.lock().await.take() {
-            let backends = processes::children_of(process.pid());
-            process.kill().await;
-            processes::kill_and_wait(&backends, "postgres", processes::GONE_TIMEOUT).await;
-        }
-        self.slot.set_pid(0);
-        self.slot.set_state(ServerState::Down);
-    }
-
-    /// Fast shutdown (SIGINT: sessions are cut, the data is flushed; SIGTERM would wait for
-    /// every client to leave), SIGKILL after a grace period.
-    pub async fn stop_process(&self) {
-        if let Some(mut process) = self.slot.process.lock().await.take() {
-            let pid = process.pid();
-            // Paused backends could not finish their part of the shutdown.
-            processes::signal_all(&processes::children_of(pid), Signal::SIGCONT);
-            let _ = process.signal(Signal::SIGCONT);
-            let _ = process.signal(Signal::SIGINT);
-            let deadline = Instant::now() + STOP_GRACE;
-            while process.exit_status().is_none() && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            // A postmaster that shut down has waited for its backends: nothing to kill.
-            if process.exit_status().is_none() {
-                tracing::warn!(
-                    role = self.spec.role,
-                    pid,
-                    "postgres did not shut down within the grace period; killing it"
-                );
-                let backends = processes::children_of(pid);
-                process.kill().await;
-                processes::kill_and_wait(&backends, "postgres", processes::GONE_TIMEOUT).await;
-            }
-        }
-        self.slot.set_pid(0);
-        self.slot.set_state(ServerState::Down);
-    }
-
-    /// SIGSTOP (`pause`) or SIGCONT (`resume`) to the postmaster and its backends, so that
-    /// open connections hang too (a paused postmaster alone keeps serving them).
-    pub async fn pause_process(&self, pause: bool) -> Result<(), PostgresError> {
-        let slot = self.slot.process.lock().await;
-        let Some(process) = slot.as_ref() else {
-            return Err(PostgresError::NotRunning {
-                role: self.spec.role.clone(),
-            });
-        };
-        if pause {
-            // The postmaster first, so that it forks no backend we would miss.
-            process.signal(Signal::SIGSTOP)?;
-            processes::signal_all(&processes::children_of(process.pid()), Signal::SIGSTOP);
-            self.slot.set_state(ServerState::Paused);
-        } else {
-            processes::signal_all(&processes::children_of(process.pid()), Signal::SIGCONT);
-            process.signal(Signal::SIGCONT)?;
-            self.slot.set_state(ServerState::Running);
-        }
-        Ok(())
-    }
-
-    pub fn state(&self) -> ServerState {
-        self.slot.state()
-    }
-
-    /// The PID of the postmaster; 0 while it is down.
-    pub fn pid(&self) -> u32 {
-        self.slot.pid()
-    }
-
     /// Fast shutdown at the end of the lab.
     pub async fn stop(self) {
         self.stop_process().await;
@@ -296,5 +178,101 @@ impl Postgres {
     /// SIGKILL at the end of the lab (a forced stop).
     pub async fn kill(self) {
         self.kill_process().await;
+    }
+}
+
+impl ServerProcess for Postgres {
+    type Error = PostgresError;
+
+    fn slot(&self) -> &ProcessSlot {
+        &self.slot
+    }
+
+    fn not_running(&self) -> PostgresError {
+        PostgresError::NotRunning {
+            role: self.spec.role.clone(),
+        }
+    }
+
+    /// The postmaster on the lab's data folder, as user `postgres`, in its namespace on the
+    /// packet plane.
+    async fn launch(&self) -> Result<ManagedProcess, PostgresError> {
+        let data = self.data_dir().display().to_string();
+        let listen = format!("listen_addresses={}", self.spec.address);
+        let port = self.spec.port.to_string();
+        let postgres = format!("{PG_BIN}/postgres");
+        // TCP only (no Unix socket whose path could be too long or clash); no fsync, as in
+        // initdb. Room for the SQL pools of several ejabberd nodes.
+        let server_args = [
+            "-D",
+            data.as_str(),
+            "-c",
+            listen.as_str(),
+            "-p",
+            port.as_str(),
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ];
+        let (setpriv, setpriv_args) = as_postgres(&postgres, &server_args);
+        let setpriv_args: Vec<&str> = setpriv_args.iter().map(String::as_str).collect();
+        let (program, args) = in_namespace(self.spec.netns.as_deref(), &setpriv, &setpriv_args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut process =
+            ManagedProcess::spawn(&self.spec.role, &program, &args, &self.log_path(), &[])?;
+        if let Err(error) = self.wait_ready(&mut process).await {
+            process.kill().await;
+            return Err(error);
+        }
+        Ok(process)
+    }
+
+    /// SIGKILL, like a crash of the database server: the postmaster and its backends die at
+    /// once (connections reset), and it returns once they are gone so that a start can
+    /// follow (a new postmaster refuses while old backends hold the shared memory).
+    async fn crash(&self, process: ManagedProcess) {
+        let backends = processes::children_of(process.pid());
+        process.kill().await;
+        processes::kill_and_wait(&backends, "postgres", processes::GONE_TIMEOUT).await;
+    }
+
+    /// Fast shutdown (SIGINT: sessions are cut, the data is flushed; SIGTERM would wait for
+    /// every client to leave), SIGKILL after a grace period.
+    async fn shut_down(&self, mut process: ManagedProcess) {
+        let pid = process.pid();
+        // Paused backends could not finish their part of the shutdown.
+        processes::signal_all(&processes::children_of(pid), Signal::SIGCONT);
+        let _ = process.signal(Signal::SIGCONT);
+        let _ = process.signal(Signal::SIGINT);
+        let deadline = Instant::now() + STOP_GRACE;
+        while process.exit_status().is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        // A postmaster that shut down has waited for its backends: nothing to kill.
+        if process.exit_status().is_none() {
+            tracing::warn!(
+                role = self.spec.role,
+                pid,
+                "postgres did not shut down within the grace period; killing it"
+            );
+            self.crash(process).await;
+        }
+    }
+
+    /// The postmaster and its backends, so that open connections hang too (a paused
+    /// postmaster alone keeps serving them).
+    fn signal_pause(&self, process: &ManagedProcess, pause: bool) -> Result<(), ProcessError> {
+        if pause {
+            // The postmaster first, so that it forks no backend we would miss.
+            process.signal(Signal::SIGSTOP)?;
+            processes::signal_all(&processes::children_of(process.pid()), Signal::SIGSTOP);
+        } else {
+            processes::signal_all(&processes::children_of(process.pid()), Signal::SIGCONT);
+            process.signal(Signal::SIGCONT)?;
+        }
+        Ok(())
     }
 }

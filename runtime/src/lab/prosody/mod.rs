@@ -11,6 +11,7 @@ mod tls;
 
 pub use super::process::ServerState;
 use super::process::{ManagedProcess, ProcessError, ProcessSlot, STOP_GRACE};
+use super::server::ServerProcess;
 pub(crate) use config::in_namespace;
 pub use config::{ServerSettings, render_config};
 pub use gssapi::ProsodyKerberos;
@@ -167,92 +168,6 @@ impl Prosody {
         Ok(prosody)
     }
 
-    /// Starts the process again from the same files (after a kill or stop); nothing to do if
-    /// it runs.
-    pub async fn start_process(&self) -> Result<(), ProsodyError> {
-        let mut slot = self.slot.process.lock().await;
-        if let Some(process) = slot.as_mut()
-            && process.exit_status().is_none()
-        {
-            return Ok(());
-        }
-        let config_arg = self.dir.join("prosody.cfg.lua").display().to_string();
-        let prosody_args = ["--config", config_arg.as_str(), "-F"];
-        let (program, args) = in_namespace(
-            self.spec.netns.as_deref(),
-            &self.spec.programs.prosody,
-            &prosody_args,
-        );
-        let kerberos = self
-            .kerberos
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        let mut envs = match &kerberos {
-            Some(kerberos) => kerberos.envs(&self.dir),
-            None => Vec::new(),
-        };
-        if let Some(clock) = &self.clock {
-            envs.extend(clock.envs());
-        }
-        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let mut process = ManagedProcess::spawn(
-            &self.spec.role,
-            &program,
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-            &self.dir.join("prosody.stdout.log"),
-            &envs,
-        )?;
-        if let Err(error) = self.wait_ready(&mut process).await {
-            process.stop(STOP_GRACE).await;
-            return Err(error);
-        }
-        self.slot.set_pid(process.pid());
-        *slot = Some(process);
-        self.slot.set_state(ServerState::Running);
-        Ok(())
-    }
-
-    /// SIGKILL, like a crash.
-    pub async fn kill_process(&self) {
-        if let Some(process) = self.slot.process.lock().await.take() {
-            process.kill().await;
-        }
-        self.slot.set_pid(0);
-        self.slot.set_state(ServerState::Down);
-    }
-
-    /// SIGTERM, grace, SIGKILL.
-    pub async fn stop_process(&self) {
-        if let Some(process) = self.slot.process.lock().await.take() {
-            process.stop(STOP_GRACE).await;
-        }
-        self.slot.set_pid(0);
-        self.slot.set_state(ServerState::Down);
-    }
-
-    /// SIGSTOP (`pause`) or SIGCONT (`resume`).
-    pub async fn pause_process(&self, pause: bool) -> Result<(), ProsodyError> {
-        let slot = self.slot.process.lock().await;
-        let Some(process) = slot.as_ref() else {
-            return Err(ProsodyError::NotRunning {
-                domain: self.spec.domain.clone(),
-            });
-        };
-        let signal = if pause {
-            nix::sys::signal::Signal::SIGSTOP
-        } else {
-            nix::sys::signal::Signal::SIGCONT
-        };
-        process.signal(signal)?;
-        self.slot.set_state(if pause {
-            ServerState::Paused
-        } else {
-            ServerState::Running
-        });
-        Ok(())
-    }
-
     /// Moves its wall clock (milliseconds ahead; negative: behind; `None`: real time). In
     /// force within two [`crate::lab::clock::REREAD`] periods; `false` when libfaketime is not
     /// installed.
@@ -267,10 +182,6 @@ impl Prosody {
                 source,
             })?;
         Ok(true)
-    }
-
-    pub fn state(&self) -> ServerState {
-        self.slot.state()
     }
 
     async fn wait_ready(&self, process: &mut ManagedProcess) -> Result<(), ProsodyError> {
@@ -318,11 +229,6 @@ impl Prosody {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-    }
-
-    /// The PID of the running process; 0 while it is down.
-    pub fn pid(&self) -> u32 {
-        self.slot.pid()
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -400,5 +306,56 @@ impl Prosody {
     /// SIGKILL (a crash at the end of the lab).
     pub async fn kill(self) {
         self.kill_process().await;
+    }
+}
+
+impl ServerProcess for Prosody {
+    type Error = ProsodyError;
+
+    fn slot(&self) -> &ProcessSlot {
+        &self.slot
+    }
+
+    fn not_running(&self) -> ProsodyError {
+        ProsodyError::NotRunning {
+            domain: self.spec.domain.clone(),
+        }
+    }
+
+    /// Runs Prosody in the foreground (in its namespace on the packet plane), with its
+    /// Kerberos keytab and faked clock when it has them.
+    async fn launch(&self) -> Result<ManagedProcess, ProsodyError> {
+        let config_arg = self.dir.join("prosody.cfg.lua").display().to_string();
+        let prosody_args = ["--config", config_arg.as_str(), "-F"];
+        let (program, args) = in_namespace(
+            self.spec.netns.as_deref(),
+            &self.spec.programs.prosody,
+            &prosody_args,
+        );
+        let kerberos = self
+            .kerberos
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let mut envs = match &kerberos {
+            Some(kerberos) => kerberos.envs(&self.dir),
+            None => Vec::new(),
+        };
+        if let Some(clock) = &self.clock {
+            envs.extend(clock.envs());
+        }
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut process = ManagedProcess::spawn(
+            &self.spec.role,
+            &program,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &self.dir.join("prosody.stdout.log"),
+            &envs,
+        )?;
+        if let Err(error) = self.wait_ready(&mut process).await {
+            process.stop(STOP_GRACE).await;
+            return Err(error);
+        }
+        Ok(process)
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::gssapi::ProsodyKerberos;
 use super::{Prosody, ProsodyError, ServerSettings, render_config};
+use crate::lab::server::ServerProcess;
 
 /// How a server-to-server link authenticated, as the admin shell shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
