@@ -12,6 +12,7 @@ mod kerberos;
 pub mod pki;
 pub mod postgres;
 pub mod process;
+mod process_plane;
 pub mod prosody;
 pub mod registry;
 mod security;
@@ -28,12 +29,9 @@ use std::path::{Path, PathBuf};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::sync::lock;
-
-use jspec_lang::ast::ProcessAction;
 use pki::ocsp::OcspResponder;
 use pki::{CertificateKind, LabCa, PkiError};
-use prosody::{Prosody, ProsodyError, ProsodySpec, ServerState};
+use prosody::{Prosody, ProsodyError, ProsodySpec};
 
 use crate::fault::model::{Endpoint, Link};
 use crate::fault::packet::{PacketError, PacketNet};
@@ -555,175 +553,6 @@ impl Lab {
         proxy
             .route(&link, SocketAddr::from((self.client_ip, 0)), upstream)
             .await
-    }
-
-    /// Kills, stops, starts, restarts, pauses or resumes a managed server. The proxies in front
-    /// of it follow, so clients are refused while it is down as they would be without them.
-    pub async fn process(&self, role: &str, action: ProcessAction) -> Result<(), LabError> {
-        if let Some(cluster) = self.cluster_of_node(role) {
-            cluster.process(role, action).await?;
-            self.follow_node(role).await;
-            return Ok(());
-        }
-        let server = self
-            .servers
-            .get(role)
-            .ok_or_else(|| LabError::UnknownServer(role.to_string()))?;
-        server
-            .act(action)
-            .await
-            .map_err(|source| LabError::Server {
-                role: role.to_string(),
-                source: Box::new(source),
-            })?;
-        let up = server.state() != ServerState::Down;
-        if let Some(proxy) = &self.proxy {
-            for port in prosody::PORTS {
-                proxy
-                    .set_upstream_up(SocketAddr::from((server.spec.address, port)), up)
-                    .await;
-            }
-        }
-        if let Err(error) = registry::record(&self.registry, &self.record()) {
-            tracing::warn!(%error, "cannot record the lab's new PIDs");
-        }
-        Ok(())
-    }
-
-    /// Moves a managed server's wall clock (`None`: real time), waiting until it is in force.
-    pub async fn set_clock(&self, role: &str, offset_millis: Option<f64>) -> Result<(), LabError> {
-        // A whole cluster: every node (a standalone ejabberd's node is named like its role).
-        if let Some(cluster) = self.clusters.get(role)
-            && cluster.node(role).is_none()
-        {
-            let nodes: Vec<String> = cluster
-                .nodes()
-                .iter()
-                .map(|n| n.spec.node.clone())
-                .collect();
-            for node in nodes {
-                Box::pin(self.set_clock(&node, offset_millis)).await?;
-            }
-            return Ok(());
-        }
-        let set = match (self.servers.get(role), self.cluster_of_node(role)) {
-            (Some(server), _) => {
-                server
-                    .set_clock(offset_millis)
-                    .map_err(|source| LabError::Server {
-                        role: role.to_string(),
-                        source: Box::new(source),
-                    })?
-            }
-            // A node restarts with its new clock: in force once it runs.
-            (None, Some(cluster)) => {
-                let set = cluster.set_clock(role, offset_millis).await?;
-                self.follow_node(role).await;
-                self.note_skew(role, offset_millis);
-                return if set {
-                    Ok(())
-                } else {
-                    Err(LabError::NoFaketime)
-                };
-            }
-            (None, None) => return Err(LabError::UnknownServer(role.to_string())),
-        };
-        if !set {
-            return Err(LabError::NoFaketime);
-        }
-        self.note_skew(role, offset_millis);
-        // libfaketime re-reads the file on the first time call a whole second after its last
-        // read, by its own second count: two periods make sure the server has it.
-        tokio::time::sleep(2 * clock::REREAD + std::time::Duration::from_millis(100)).await;
-        Ok(())
-    }
-
-    /// How each node of cluster `role` sees the cluster; `None` when the lab runs no cluster
-    /// of that name.
-    pub async fn cluster_views(&self, role: &str) -> Result<Option<Vec<NodeView>>, LabError> {
-        match self.clusters.get(role) {
-            Some(cluster) => cluster.views().await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn note_skew(&self, role: &str, offset_millis: Option<f64>) {
-        match offset_millis {
-            Some(_) => lock(&self.skewed).insert(role.to_string()),
-            None => lock(&self.skewed).remove(role),
-        };
-    }
-
-    /// Puts every skewed clock back to real time; returns what it did, e.g. `clock of a`.
-    pub async fn restore_clocks(&self) -> Result<Vec<String>, LabError> {
-        let skewed: Vec<String> = lock(&self.skewed).iter().cloned().collect();
-        for role in &skewed {
-            self.set_clock(role, None).await?;
-        }
-        Ok(skewed.iter().map(|r| format!("clock of {r}")).collect())
-    }
-
-    /// Tells the client proxies in front of a node whether it is up, and records its PID.
-    async fn follow_node(&self, node: &str) {
-        let Some(target) = self.cluster_of_node(node).and_then(|c| c.node(node)) else {
-            return;
-        };
-        let up = target.state() != ServerState::Down;
-        if let Some(proxy) = &self.proxy {
-            for port in [ejabberd::C2S_PORT, ejabberd::C2S_DIRECT_TLS_PORT] {
-                proxy
-                    .set_upstream_up(SocketAddr::from((target.spec.address, port)), up)
-                    .await;
-            }
-        }
-        if let Err(error) = registry::record(&self.registry, &self.record()) {
-            tracing::warn!(%error, "cannot record the lab's new PIDs");
-        }
-    }
-
-    /// A process fault on a database role (`kill database pg`): the database of the cluster
-    /// that uses it.
-    pub async fn database_process(
-        &self,
-        role: &str,
-        action: ProcessAction,
-    ) -> Result<(), LabError> {
-        let cluster = self
-            .clusters
-            .values()
-            .find(|c| c.request.database_role() == role)
-            .ok_or_else(|| LabError::UnknownServer(format!("database {role}")))?;
-        cluster.database_process(action).await?;
-        if let Err(error) = registry::record(&self.registry, &self.record()) {
-            tracing::warn!(%error, "cannot record the lab's new PIDs");
-        }
-        Ok(())
-    }
-
-    /// Brings every server back to running (started if down, resumed if paused) and every
-    /// cluster whole; returns what it did, e.g. `started a`.
-    pub async fn restore_servers(&self) -> Result<Vec<String>, LabError> {
-        let mut done = Vec::new();
-        for cluster in self.clusters.values() {
-            let restored = cluster.restore().await?;
-            if !restored.is_empty() {
-                for node in cluster.nodes() {
-                    self.follow_node(&node.spec.node).await;
-                }
-            }
-            done.extend(restored);
-        }
-        for (role, server) in &self.servers {
-            let (action, what) = match server.state() {
-                ServerState::Running => continue,
-                ServerState::Paused => (ProcessAction::Resume, "resumed"),
-                ServerState::Down => (ProcessAction::Start, "started"),
-            };
-            // Through `process`, so that the proxies in front of it follow.
-            self.process(role, action).await?;
-            done.push(format!("{what} {role}"));
-        }
-        Ok(done)
     }
 
     pub fn proxy(&self) -> Option<&Arc<ProxyPlane>> {
