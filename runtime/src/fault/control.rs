@@ -91,26 +91,35 @@ impl FaultControl {
 
     /// Whether the plane carries `link` (a managed server's s2s, or any client's c2s).
     fn carries(&self, link: &Link) -> Result<(), FaultError> {
-        let managed = |e: &Endpoint| {
-            self.lab.as_ref().is_some_and(|lab| {
-                lab.server(e.name()).is_some() || lab.cluster_of_node(e.name()).is_some()
-            })
+        let lab = self.lab.as_deref();
+        let node_of = |e: &Endpoint| lab.and_then(|lab| lab.cluster_of_node(e.name()));
+        let clustered = |e: &Endpoint| {
+            node_of(e).is_some() || lab.is_some_and(|lab| lab.cluster(e.name()).is_some())
         };
-        let node = |e: &Endpoint| {
-            self.lab
-                .as_ref()
-                .is_some_and(|lab| lab.cluster_of_node(e.name()).is_some())
-        };
+        let managed =
+            |e: &Endpoint| clustered(e) || lab.is_some_and(|lab| lab.server(e.name()).is_some());
         match (&link.from, &link.to) {
             (Endpoint::User(_), Endpoint::Server(_)) => Ok(()),
             (Endpoint::Server(_), Endpoint::Server(_))
-                if self.plane == Plane::Proxy && (node(&link.from) || node(&link.to)) =>
+                if self.plane == Plane::Proxy
+                    && node_of(&link.from).is_some()
+                    && node_of(&link.from).map(|c| &c.request.role)
+                        == node_of(&link.to).map(|c| &c.request.role) =>
             {
                 Err(FaultError::Unsupported(format!(
-                    "the link {link} is a cluster's Erlang distribution (or a cluster node's \
-                     server-to-server traffic), which the proxy plane does not carry (epmd hands \
-                     out ports at run time): run with `--plane packet` (root), where every node \
-                     has a network namespace of its own"
+                    "the link {link} is a cluster's Erlang distribution, which the proxy plane \
+                     does not carry (epmd hands out ports at run time): run with `--plane packet` \
+                     (root), where every node has a network namespace of its own"
+                )))
+            }
+            (Endpoint::Server(_), Endpoint::Server(_))
+                if self.plane == Plane::Proxy && (clustered(&link.from) || clustered(&link.to)) =>
+            {
+                Err(FaultError::Unsupported(format!(
+                    "the link {link} is server-to-server traffic of an ejabberd server, which the \
+                     proxy plane does not carry (ejabberd finds its peers at their real \
+                     addresses): run with `--plane packet` (root), where every node has a \
+                     network namespace of its own"
                 )))
             }
             (Endpoint::Server(_), Endpoint::Server(_))
@@ -129,30 +138,94 @@ impl FaultControl {
         }
     }
 
-    pub async fn cut(&self, link: &Link, mode: CutMode) -> Result<(), FaultError> {
-        self.carries(link)?;
-        match (self.plane, &self.proxy, self.packet()) {
-            (Plane::Proxy, Some(proxy), _) => proxy.cut(link, mode).await,
-            (Plane::Packet, _, Some(net)) => net.cut(link, mode).await.map_err(packet_error)?,
-            _ => return Err(self.no_plane()),
+    /// The endpoints `endpoint` stands for on this plane: on the packet plane a cluster of the
+    /// lab is its nodes (each in a namespace of its own), since any of them may open or accept
+    /// its connections; otherwise the endpoint itself.
+    fn spread(&self, endpoint: &Endpoint) -> Vec<Endpoint> {
+        let cluster = self
+            .lab
+            .as_ref()
+            .filter(|_| self.plane == Plane::Packet)
+            .and_then(|lab| lab.cluster(endpoint.name()))
+            .filter(|cluster| cluster.node(endpoint.name()).is_none());
+        match (endpoint, cluster) {
+            (Endpoint::Server(_), Some(cluster)) => cluster
+                .nodes()
+                .iter()
+                .map(|node| Endpoint::Server(node.spec.node.clone()))
+                .collect(),
+            _ => vec![endpoint.clone()],
         }
-        lock(&self.cuts).insert(link.clone(), mode);
+    }
+
+    /// The links `link` stands for (see [`Self::spread`]).
+    fn links(&self, link: &Link) -> Vec<Link> {
+        let mut links = Vec::new();
+        for from in self.spread(&link.from) {
+            for to in self.spread(&link.to) {
+                links.push(Link::new(from.clone(), to));
+            }
+        }
+        links
+    }
+
+    /// The flows `flow` stands for (see [`Self::spread`]).
+    fn flows(&self, flow: &Flow) -> Vec<Flow> {
+        self.links(&Link::new(flow.from.clone(), flow.to.clone()))
+            .into_iter()
+            .map(|link| Flow {
+                from: link.from,
+                to: link.to,
+            })
+            .collect()
+    }
+
+    pub async fn cut(&self, link: &Link, mode: CutMode) -> Result<(), FaultError> {
+        let links = self.links(link);
+        for link in &links {
+            self.carries(link)?;
+        }
+        for link in links {
+            match (self.plane, &self.proxy, self.packet()) {
+                (Plane::Proxy, Some(proxy), _) => proxy.cut(&link, mode).await,
+                (Plane::Packet, _, Some(net)) => {
+                    net.cut(&link, mode).await.map_err(packet_error)?
+                }
+                _ => return Err(self.no_plane()),
+            }
+            lock(&self.cuts).insert(link, mode);
+        }
         Ok(())
     }
 
     pub async fn uncut(&self, link: &Link) -> Result<(), FaultError> {
-        if let Some(proxy) = &self.proxy {
-            proxy.uncut(link).await;
+        for link in self.links(link) {
+            if let Some(proxy) = &self.proxy {
+                proxy.uncut(&link).await;
+            }
+            if let Some(net) = self.packet() {
+                net.uncut(&link).await.map_err(packet_error)?;
+            }
+            lock(&self.cuts).remove(&link);
         }
-        if let Some(net) = self.packet() {
-            net.uncut(link).await.map_err(packet_error)?;
-        }
-        lock(&self.cuts).remove(link);
         Ok(())
     }
 
     /// Adds `impairment` to what `flow` already suffers.
     pub async fn impair(
+        &self,
+        flow: &Flow,
+        impairment: &Impairment,
+        seed: u64,
+    ) -> Result<Impairment, FaultError> {
+        let mut combined = None;
+        for flow in self.flows(flow) {
+            combined = Some(self.impair_one(&flow, impairment, seed).await?);
+        }
+        Ok(combined.unwrap_or_default())
+    }
+
+    async fn impair_one(
         &self,
         flow: &Flow,
         impairment: &Impairment,
@@ -181,13 +254,15 @@ impl FaultControl {
     }
 
     pub async fn restore(&self, flow: &Flow) -> Result<(), FaultError> {
-        if let Some(proxy) = &self.proxy {
-            proxy.restore(flow);
+        for flow in self.flows(flow) {
+            if let Some(proxy) = &self.proxy {
+                proxy.restore(&flow);
+            }
+            if let Some(net) = self.packet() {
+                net.restore(&flow).await.map_err(packet_error)?;
+            }
+            lock(&self.impaired).remove(&flow);
         }
-        if let Some(net) = self.packet() {
-            net.restore(flow).await.map_err(packet_error)?;
-        }
-        lock(&self.impaired).remove(flow);
         Ok(())
     }
 
