@@ -16,16 +16,19 @@ packages=(prosody gcc pkg-config nftables iptables iproute2
   # Clusters in the lab: ejabberd nodes on a private PostgreSQL (no system service is started:
   # the lab runs its own epmd, nodes and postgres from private folders).
   ejabberd erlang-p1-pgsql postgresql-15 postgresql-client-15
+  # Replicated databases (`databases pg with nodes pg1, pg2`): Patroni agents on one etcd
+  # member, HAProxy routing to the primary; the lab runs its own, never the system services.
+  patroni etcd-server etcd-client haproxy
   # scripts/trcli-check.sh installs TestRail's CLI (PyPI trcli) into a venv.
   python3 python3-venv)
-# The packages enable krb5-kdc, krb5-admin-server, ejabberd and postgresql at boot; the lab runs
-# its own KDC, nodes and databases, never the system's (a system ejabberd on every address would
-# take the lab's XMPP ports), so they are disabled, and stopped should one be running (by its
-# init script, which goes by the system PID file, never by name). Idempotent, so it also runs
-# when nothing is new.
+# The packages enable krb5-kdc, krb5-admin-server, ejabberd, postgresql, etcd, haproxy and
+# patroni at boot; the lab runs its own KDC, nodes and databases, never the system's (a system
+# ejabberd on every address would take the lab's XMPP ports), so they are disabled, and stopped
+# should one be running (by its init script, which goes by the system PID file, never by name).
+# Idempotent, so it also runs when nothing is new.
 keep_system_services_off() {
   [ "$(id -u)" = 0 ] || return 0
-  for service in krb5-kdc krb5-admin-server ejabberd postgresql; do
+  for service in krb5-kdc krb5-admin-server ejabberd postgresql etcd haproxy patroni; do
     [ -e "/etc/init.d/$service" ] || [ -e "/lib/systemd/system/$service.service" ] || continue
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
       systemctl disable --now "$service" >/dev/null 2>&1 || true

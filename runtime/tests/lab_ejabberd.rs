@@ -78,6 +78,7 @@ async fn start_database(dir: &Path, address: Ipv4Addr, databases: &[&str]) -> Po
     let up = started.elapsed();
     for name in databases {
         postgres
+            .client()
             .create_database(name, DB_USER, DB_PASSWORD, Some(Path::new(SQL_SCHEMA_FILE)))
             .await
             .expect("database and schema");
@@ -395,6 +396,7 @@ async fn database_scenario() {
     let database = start_database(dir.path(), address(254, 100), &["ejabberd_p"]).await;
     let count_tables = || async {
         database
+            .client()
             .psql(
                 "ejabberd_p",
                 DB_USER,

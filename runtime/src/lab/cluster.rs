@@ -105,6 +105,7 @@ impl LabCluster {
         let password = format!("lab-{}", random_hex());
         let schema = Path::new(super::ejabberd::SQL_SCHEMA_FILE);
         if let Err(error) = database
+            .client()
             .create_database(DB_NAME, DB_USER, &password, Some(schema))
             .await
         {

@@ -9,6 +9,7 @@ mod dns;
 pub mod ejabberd;
 pub mod kdc;
 mod kerberos;
+pub mod patroni;
 pub mod pki;
 pub mod postgres;
 pub mod process;

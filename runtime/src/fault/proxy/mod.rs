@@ -28,8 +28,10 @@ const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// A route's listening address, and whether it listens right now.
 type Listening = (SocketAddr, watch::Receiver<bool>);
 
-/// How long a fault waits for the proxies to act on it.
-const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a fault waits for the proxies to act on it: at once normally; a loaded machine
+/// (three Prosody starting on two cores) has been seen to need over a second, and a fault that
+/// returned before its proxies acted would let a client through that it should refuse.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// All the proxies of a run.
 #[derive(Debug)]

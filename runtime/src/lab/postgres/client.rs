@@ -92,12 +92,35 @@ fn sql_string(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// Where SQL goes: a lab PostgreSQL, or the address in front of a replicated one (HAProxy).
+#[derive(Clone, Debug)]
+pub struct SqlClient {
+    /// The database role, for errors.
+    pub role: String,
+    pub address: std::net::Ipv4Addr,
+    pub port: u16,
+    /// The network namespace to run the client programs in (the packet plane).
+    pub netns: Option<String>,
+}
+
 impl Postgres {
+    /// A client of this server.
+    pub fn client(&self) -> SqlClient {
+        SqlClient {
+            role: self.spec.role.clone(),
+            address: self.spec.address,
+            port: self.spec.port,
+            netns: self.spec.netns.clone(),
+        }
+    }
+}
+
+impl SqlClient {
     /// Whether the server accepts connections (not merely its port: PostgreSQL answers
     /// "starting up" for a while after it listens).
     pub(crate) async fn accepts_connections(&self) -> bool {
-        let port = self.spec.port.to_string();
-        let host = self.spec.address.to_string();
+        let port = self.port.to_string();
+        let host = self.address.to_string();
         let pg_isready = format!("{PG_BIN}/pg_isready");
         let probe = [
             "-h",
@@ -111,10 +134,10 @@ impl Postgres {
             "-t",
             "1",
         ];
-        let (program, args) = in_namespace(self.spec.netns.as_deref(), &pg_isready, &probe);
+        let (program, args) = in_namespace(self.netns.as_deref(), &pg_isready, &probe);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         matches!(
-            run_bounded(&self.spec.role, "pg_isready", &program, &args, &[], PROBE_TIMEOUT).await,
+            run_bounded(&self.role, "pg_isready", &program, &args, &[], PROBE_TIMEOUT).await,
             Ok(output) if output.status.success()
         )
     }
@@ -128,8 +151,8 @@ impl Postgres {
         password: &str,
         psql_args: &[&str],
     ) -> Result<String, PostgresError> {
-        let port = self.spec.port.to_string();
-        let host = self.spec.address.to_string();
+        let port = self.port.to_string();
+        let host = self.address.to_string();
         let mut all = vec![
             "-h",
             host.as_str(),
@@ -146,11 +169,11 @@ impl Postgres {
         ];
         all.extend_from_slice(psql_args);
         let psql = format!("{PG_BIN}/psql");
-        let (program, args) = in_namespace(self.spec.netns.as_deref(), &psql, &all);
+        let (program, args) = in_namespace(self.netns.as_deref(), &psql, &all);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let what = format!("psql {}", psql_args.join(" "));
         let output = run_bounded(
-            &self.spec.role,
+            &self.role,
             &what,
             &program,
             &args,
@@ -160,7 +183,7 @@ impl Postgres {
         .await?;
         if !output.status.success() {
             return Err(PostgresError::Command {
-                role: self.spec.role.clone(),
+                role: self.role.clone(),
                 what,
                 status: output.status.to_string(),
                 output: output.text(),
@@ -183,8 +206,8 @@ impl Postgres {
         password: &str,
         schema_file: Option<&Path>,
     ) -> Result<(), PostgresError> {
-        check_identifier(&self.spec.role, "database", name)?;
-        check_identifier(&self.spec.role, "role", owner)?;
+        check_identifier(&self.role, "database", name)?;
+        check_identifier(&self.role, "role", owner)?;
         let exists = self
             .admin_sql(&format!(
                 "SELECT 1 FROM pg_roles WHERE rolname = {}",

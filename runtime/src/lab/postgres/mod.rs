@@ -9,13 +9,14 @@ use nix::sys::signal::Signal;
 
 mod client;
 mod data_dir;
-mod processes;
+pub(crate) mod processes;
 
 use super::process::{ManagedProcess, ProcessError, ProcessSlot};
 use super::server::ServerProcess;
 use crate::lab::prosody::in_namespace;
+pub use client::SqlClient;
 pub(crate) use client::run_bounded;
-use data_dir::as_postgres;
+pub(crate) use data_dir::{as_postgres, postgres_ids};
 
 /// Debian's PostgreSQL 15 programs (not the version-picking wrappers in /usr/bin).
 pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -149,7 +150,7 @@ impl Postgres {
                     tail: process.log_tail(15),
                 });
             }
-            if self.accepts_connections().await {
+            if self.client().accepts_connections().await {
                 tracing::debug!(
                     role = self.spec.role,
                     elapsed_ms = started.elapsed().as_millis() as u64,

@@ -20,6 +20,37 @@ pub(crate) fn children_of(parent: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Every process below `root` (children, their children, ...) with its program name, taken
+/// before a kill: once the parent dies, its children are re-parented and lost from view.
+pub(crate) fn descendants_of(root: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for child in children_of(parent) {
+            if let Some(name) = program_name(child) {
+                found.push((child, name));
+            }
+            parents.push(child);
+        }
+    }
+    found
+}
+
+/// SIGKILL to each process that still runs the program it ran when it was found, then waits
+/// (bounded) until they are gone.
+pub(crate) async fn kill_found_and_wait(found: &[(u32, String)], timeout: Duration) {
+    let living: Vec<u32> = found
+        .iter()
+        .filter(|(pid, name)| alive(*pid) && program_name(*pid).as_deref() == Some(name.as_str()))
+        .map(|(pid, _)| *pid)
+        .collect();
+    signal_all(&living, Signal::SIGKILL);
+    let deadline = Instant::now() + timeout;
+    while living.iter().any(|&pid| alive(pid)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The parent PID from /proc/PID/stat (after the command name, which may hold spaces).
 fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -51,7 +82,7 @@ pub(crate) fn signal_all(pids: &[u32], signal: Signal) {
 }
 
 /// The program name the kernel keeps for `pid` (PostgreSQL rewrites its command line, not this).
-fn program_name(pid: u32) -> Option<String> {
+pub(crate) fn program_name(pid: u32) -> Option<String> {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(comm.trim_end().to_string())
 }

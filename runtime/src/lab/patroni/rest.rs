@@ -1,0 +1,218 @@
+//! Patroni's REST API, the source of truth about a replicated database: who is the primary,
+//! which replicas stream, on which timeline and how far behind. Every call is bounded.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::PatroniError;
+
+/// Patroni answers in milliseconds; a paused node does not answer at all.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// A switchover waits for the candidate to be promoted: about 3 s here.
+const SWITCHOVER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One member of the cluster as Patroni's `/cluster` lists it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    /// `leader`, `replica`, `sync_standby`, ...
+    pub role: String,
+    /// `running`, `streaming`, `starting`, `stopped`, `crashed`, ...
+    pub state: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub timeline: Option<u64>,
+    /// Bytes behind the leader (a number), or `unknown`.
+    #[serde(default)]
+    pub lag: Option<serde_json::Value>,
+}
+
+impl Member {
+    pub fn is_leader(&self) -> bool {
+        self.role == "leader" || self.role == "standby_leader"
+    }
+
+    /// A replica that follows the leader: running (Patroni 3.0.2 says `running`, later
+    /// versions `streaming`), on the leader's timeline, nothing to catch up.
+    pub fn follows(&self, leader: &Member) -> bool {
+        !self.is_leader()
+            && (self.state == "streaming" || self.state == "running")
+            && self.timeline.is_some()
+            && self.timeline == leader.timeline
+            && self.lag.as_ref().is_some_and(|lag| lag.as_u64() == Some(0))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ClusterView {
+    #[serde(default)]
+    members: Vec<Member>,
+}
+
+/// A plain-HTTP client for the lab's Patroni agents.
+#[derive(Clone, Debug)]
+pub(crate) struct Rest {
+    http: reqwest::Client,
+}
+
+impl Rest {
+    pub(crate) fn new() -> Result<Rest, PatroniError> {
+        // Patroni speaks plain HTTP here; reqwest still wants a TLS setup to build.
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| PatroniError::Rest {
+                node: "-".into(),
+                reason: e.to_string(),
+            })?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(REQUEST_TIMEOUT)
+            .no_proxy()
+            .build()
+            .map_err(|e| PatroniError::Rest {
+                node: "-".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Rest { http })
+    }
+
+    /// `GET /health`: 200 while the node's PostgreSQL runs.
+    pub(crate) async fn healthy(&self, api: SocketAddr) -> bool {
+        let url = format!("http://{api}/health");
+        matches!(self.http.get(url).send().await, Ok(r) if r.status().is_success())
+    }
+
+    /// The members as the node at `api` sees them.
+    pub(crate) async fn members(
+        &self,
+        node: &str,
+        api: SocketAddr,
+    ) -> Result<Vec<Member>, PatroniError> {
+        let error = |reason: String| PatroniError::Rest {
+            node: node.to_string(),
+            reason,
+        };
+        let response = self
+            .http
+            .get(format!("http://{api}/cluster"))
+            .send()
+            .await
+            .map_err(|e| error(e.to_string()))?;
+        let view: ClusterView = response.json().await.map_err(|e| error(e.to_string()))?;
+        Ok(view.members)
+    }
+
+    /// `POST /switchover` on the leader: hands the primary role to `candidate` now.
+    pub(crate) async fn switchover(
+        &self,
+        api: SocketAddr,
+        leader: &str,
+        candidate: &str,
+    ) -> Result<(), PatroniError> {
+        let response = self
+            .http
+            .post(format!("http://{api}/switchover"))
+            .timeout(SWITCHOVER_TIMEOUT)
+            .json(&serde_json::json!({ "leader": leader, "candidate": candidate }))
+            .send()
+            .await
+            .map_err(|e| PatroniError::Rest {
+                node: leader.to_string(),
+                reason: e.to_string(),
+            })?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(PatroniError::Switchover {
+            candidate: candidate.to_string(),
+            reason: format!("{status}: {}", text.trim()),
+        })
+    }
+}
+
+/// The members as a table, like `patronictl list`, for failure messages.
+pub fn table(members: &[Member]) -> String {
+    let rows: Vec<[String; 6]> = members
+        .iter()
+        .map(|m| {
+            [
+                m.name.clone(),
+                m.host.clone().unwrap_or_default(),
+                m.role.clone(),
+                m.state.clone(),
+                m.timeline.map(|t| t.to_string()).unwrap_or_default(),
+                match &m.lag {
+                    Some(serde_json::Value::Number(n)) => n.to_string(),
+                    Some(other) => other.as_str().unwrap_or("").to_string(),
+                    None => String::new(),
+                },
+            ]
+        })
+        .collect();
+    let header = ["Member", "Host", "Role", "State", "TL", "Lag (bytes)"].map(String::from);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: &[String; 6]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        format!("| {} |", padded.join(" | "))
+    };
+    let mut text = line(&header);
+    for row in &rows {
+        text.push('\n');
+        text.push_str(&line(row));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members() -> Vec<Member> {
+        let json = r#"{"members": [
+            {"name": "pg1", "role": "leader", "state": "running", "host": "127.0.9.1", "timeline": 2},
+            {"name": "pg2", "role": "replica", "state": "running", "host": "127.0.9.2", "timeline": 2, "lag": 0},
+            {"name": "pg3", "role": "replica", "state": "running", "host": "127.0.9.3", "timeline": 1, "lag": 0},
+            {"name": "pg4", "role": "replica", "state": "starting", "host": "127.0.9.4", "lag": "unknown"}
+        ]}"#;
+        serde_json::from_str::<ClusterView>(json).unwrap().members
+    }
+
+    #[test]
+    fn a_replica_follows_only_on_the_leaders_timeline_with_no_lag() {
+        let members = members();
+        let leader = &members[0];
+        assert!(leader.is_leader());
+        assert!(members[1].follows(leader));
+        assert!(!members[2].follows(leader), "an old timeline");
+        assert!(!members[3].follows(leader), "still starting");
+        assert!(!leader.follows(leader));
+    }
+
+    #[test]
+    fn the_table_lists_every_member() {
+        let text = table(&members());
+        assert!(text.starts_with("| Member |"), "{text}");
+        assert!(
+            text.contains("| pg2    | 127.0.9.2 | replica | running  | 2  | 0"),
+            "{text}"
+        );
+        assert!(text.contains("unknown"), "{text}");
+    }
+}
