@@ -265,7 +265,7 @@ fn local_roles(planned: &[jspec_runtime::plan::PlannedCase<'_>]) -> Vec<LocalRol
             .entries
             .iter()
             .find_map(|entry| match &entry.kind {
-                CaseEntryKind::Databases(list) => list.first().map(|d| d.name.text.clone()),
+                CaseEntryKind::Databases(list) => list.first(),
                 _ => None,
             });
         for entry in &planned.case.entries {
@@ -279,13 +279,21 @@ fn local_roles(planned: &[jspec_runtime::plan::PlannedCase<'_>]) -> Vec<LocalRol
                         role: role.name.text.clone(),
                         nodes: Vec::new(),
                         database: None,
+                        database_nodes: Vec::new(),
                     });
                 // The most nodes any case names: a case may use fewer of them.
                 if role.nodes.len() > local.nodes.len() {
                     local.nodes = role.nodes.iter().map(|n| n.text.clone()).collect();
                 }
-                if !role.nodes.is_empty() && local.database.is_none() {
-                    local.database.clone_from(&database);
+                if let Some(database) = database.filter(|_| !role.nodes.is_empty()) {
+                    if local.database.is_none() {
+                        local.database = Some(database.name.text.clone());
+                    }
+                    // The most nodes any case names, as for the servers.
+                    if database.nodes.len() > local.database_nodes.len() {
+                        local.database_nodes =
+                            database.nodes.iter().map(|n| n.text.clone()).collect();
+                    }
                 }
             }
         }

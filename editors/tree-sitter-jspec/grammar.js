@@ -89,6 +89,7 @@ module.exports = grammar({
         $.expect_receives_stmt, $.send_stmt, $.send_raw_stmt, $.connect_stmt, $.join_stmt,
         $.wait_stmt, $.disconnect_stmt, $.leave_stmt, $.repeat_stmt, $.parallel_stmt,
         $.expect_connect_stmt, $.expect_archive_stmt, $.expect_link_stmt, $.expect_cluster_stmt,
+        $.expect_database_stmt, $.switch_database_stmt,
         $.set_certificate_stmt, $.set_ticket_stmt, $.revoke_certificate_stmt, $.partition_stmt,
         $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.restore_clock_stmt, $.restore_stmt,
         $.skew_clock_stmt, $.process_stmt,
@@ -149,6 +150,10 @@ module.exports = grammar({
     expect_cluster_stmt: ($) =>
       seq('expect', 'cluster', field('cluster', $.identifier),
         choice(seq('has', 'nodes', $.name_list), 'split'), optional($.within_clause)),
+    expect_database_stmt: ($) =>
+      seq('expect', 'database', field('database', $.identifier),
+        choice(seq('primary', 'is', field('node', $.identifier)), seq('has', 'replicas', $.name_list)),
+        optional($.within_clause)),
     authenticated_by: ($) => seq('authenticated', 'by', $.link_auth),
     link_auth: (_) => choice('certificate', 'dialback'),
     over_clause: ($) => seq('over', $.link_transport),
@@ -190,7 +195,10 @@ module.exports = grammar({
     tamper: ($) => seq('tamper', $.percent),
     bandwidth: ($) => seq('bandwidth', $.rate),
 
-    process_stmt: ($) => seq($.process_action, optional('database'), $.identifier),
+    process_stmt: ($) =>
+      seq($.process_action, optional('database'), $.identifier, optional('process')),
+    switch_database_stmt: ($) =>
+      seq('switch', 'database', field('database', $.identifier), 'to', field('node', $.identifier)),
     skew_clock_stmt: ($) =>
       seq('skew', 'clock', 'of', field('server', $.identifier), 'by', $.clock_offset),
     clock_offset: (_) => /-?[0-9]+(\.[0-9]+)?(ms|s|m|h)/,

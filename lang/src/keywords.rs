@@ -69,6 +69,7 @@ pub const STATEMENTS: Group = Group {
         "repeat",
         "check",
         "skew",
+        "switch",
     ],
 };
 
@@ -106,6 +107,10 @@ pub const CLAUSES: Group = Group {
         "certificate",
         "ticket",
         "database",
+        "primary",
+        "is",
+        "replicas",
+        "process",
         "reject",
         "close",
         "lag",

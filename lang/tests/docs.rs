@@ -389,6 +389,10 @@ fn every_statement_form_has_an_example() {
         "expect link",
         "expect cluster nodes",
         "expect cluster split",
+        "expect database primary",
+        "expect database replicas",
+        "switch database",
+        "database process",
         "skew clock",
         "skew clock behind",
         "restore clock",
@@ -686,12 +690,27 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
             });
         }
         StmtKind::Process {
-            action, database, ..
+            action,
+            database,
+            only_process,
+            ..
         } => {
             seen.insert(process_label(*action));
             if *database {
                 seen.insert("database");
             }
+            if only_process.is_some() {
+                seen.insert("database process");
+            }
+        }
+        StmtKind::ExpectDatabase { expected, .. } => {
+            seen.insert(match expected {
+                jspec_lang::ast::DatabaseState::Primary(_) => "expect database primary",
+                jspec_lang::ast::DatabaseState::Replicas(_) => "expect database replicas",
+            });
+        }
+        StmtKind::SwitchDatabase { .. } => {
+            seen.insert("switch database");
         }
         StmtKind::Chaos(chaos) => {
             seen.insert("chaos");

@@ -103,10 +103,24 @@ pub enum StmtKind {
         expected: ClusterState,
         within: Option<Duration>,
     },
+    /// `expect database pg primary is pg2 within 30s` / `... has replicas pg1 within 60s`.
+    ExpectDatabase {
+        database: Name,
+        expected: DatabaseState,
+        within: Option<Duration>,
+    },
+    /// `switch database pg to pg2`: a planned switchover.
+    SwitchDatabase {
+        database: Name,
+        to: Name,
+    },
     Process {
         action: ProcessAction,
         database: bool,
         target: Name,
+        /// `kill database pg1 process`: the database process alone, not its node (the span of
+        /// `process`); `None`: the whole node, as a machine crash or shutdown would.
+        only_process: Option<Span>,
     },
     Chaos(Chaos),
     Parallel(Block),
@@ -159,6 +173,15 @@ pub struct ExpectReceives {
     pub from: Option<Name>,
     pub in_order: bool,
     pub within: Option<Duration>,
+}
+
+/// What a database expectation wants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DatabaseState {
+    /// This node is the primary (and takes writes).
+    Primary(Name),
+    /// These nodes are replicas that follow the primary.
+    Replicas(Vec<Name>),
 }
 
 /// What a cluster expectation wants.

@@ -2,6 +2,7 @@
 //! declarations, procedures, values, raw XML, and case ids across all files.
 
 mod call;
+mod database;
 mod expand;
 mod names;
 mod plane;

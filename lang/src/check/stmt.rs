@@ -113,8 +113,12 @@ impl Walker<'_, '_> {
                 }
             }
             StmtKind::Process {
-                database, target, ..
+                database,
+                target,
+                only_process,
+                ..
             } => {
+                self.only_process(*database, *only_process);
                 self.resolve(
                     target,
                     if *database {
@@ -147,6 +151,19 @@ impl Walker<'_, '_> {
                 self.within(within);
                 self.cluster(cluster, expected);
             }
+            StmtKind::ExpectDatabase {
+                database,
+                expected,
+                within,
+            } => {
+                self.within(within);
+                let named: Vec<&Name> = match expected {
+                    DatabaseState::Primary(node) => vec![node],
+                    DatabaseState::Replicas(nodes) => nodes.iter().collect(),
+                };
+                self.replicated_database(database, &named);
+            }
+            StmtKind::SwitchDatabase { database, to } => self.replicated_database(database, &[to]),
             StmtKind::Chaos(chaos) => self.chaos(chaos),
             StmtKind::Parallel(block) => self.block(block),
             StmtKind::Repeat { count, every, body } => {

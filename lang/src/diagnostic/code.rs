@@ -41,6 +41,7 @@ codes! {
     UndeclaredServer => "undeclared_server": "A user or room is declared on a server that the case's `servers` line does not list.",
     NotANode => "not_a_node": "`connect ... to NODE` names something that is not a node of the user's server.",
     NotACluster => "not_a_cluster": "`expect cluster` names a server that has no nodes, or a node of another cluster.",
+    NotReplicated => "not_replicated": "A statement on a replicated database names a database without nodes, a node of another database, or `process` on a server.",
     ViaServer => "via_server": "`join ... via SERVER` names a server that the case does not list.",
     DuplicateDeclaration => "duplicate_declaration": "A name is declared twice in one case.",
     DuplicateMetadata => "duplicate_metadata": "A metadata line (priority, type, ...) appears twice in one case.",

@@ -5,8 +5,8 @@ use super::printer::Printer;
 use super::session::connect_options;
 use super::string::{count, duration, string, strings};
 use crate::ast::{
-    ClusterState, ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected,
-    LinkAuth, Name, Str, Transport,
+    ClusterState, ConnectOptions, Count, DatabaseState, DeliveryProperty, Duration, ExpectReceives,
+    Expected, LinkAuth, Name, Str, Transport,
 };
 use crate::span::Span;
 
@@ -52,6 +52,29 @@ pub(crate) fn cluster(
             p.text(&names.join(", "));
         }
         ClusterState::Split(_) => p.text(" split"),
+    }
+    within(p, deadline);
+}
+
+/// `expect database pg primary is pg2 within 30s`, `expect database pg has replicas pg1`
+pub(crate) fn database(
+    p: &mut Printer<'_>,
+    database: &Name,
+    expected: &DatabaseState,
+    deadline: Option<&Duration>,
+) {
+    p.text("expect database ");
+    p.text(&database.text);
+    match expected {
+        DatabaseState::Primary(node) => {
+            p.text(" primary is ");
+            p.text(&node.text);
+        }
+        DatabaseState::Replicas(nodes) => {
+            p.text(" has replicas ");
+            let names: Vec<&str> = nodes.iter().map(|n| n.text.as_str()).collect();
+            p.text(&names.join(", "));
+        }
     }
     within(p, deadline);
 }

@@ -113,13 +113,30 @@ fn impairment(p: &mut Printer<'_>, kind: &ImpairmentKind) {
 }
 
 /// `kill a`, `kill database pg`
-pub(crate) fn process(p: &mut Printer<'_>, action: ProcessAction, database: bool, target: &Name) {
+pub(crate) fn process(
+    p: &mut Printer<'_>,
+    action: ProcessAction,
+    database: bool,
+    target: &Name,
+    only_process: bool,
+) {
     p.text(action.as_str());
     if database {
         p.text(" database");
     }
     p.text(" ");
     p.text(&target.text);
+    if only_process {
+        p.text(" process");
+    }
+}
+
+/// `switch database pg to pg2`
+pub(crate) fn switch_database(p: &mut Printer<'_>, database: &Name, to: &Name) {
+    p.text("switch database ");
+    p.text(&database.text);
+    p.text(" to ");
+    p.text(&to.text);
 }
 
 /// `chaos seed 42 for 2m { every 10s..30s kill one of c1, c2 }`

@@ -69,6 +69,8 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::SkewClock { .. }
         | StmtKind::RestoreClock { .. }
         | StmtKind::ExpectCluster { .. }
+        | StmtKind::ExpectDatabase { .. }
+        | StmtKind::SwitchDatabase { .. }
         | StmtKind::Process { .. }
         | StmtKind::CheckDelivery { .. } => true,
     }
@@ -143,11 +145,18 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
             expected,
             within,
         } => expect::cluster(p, cluster, expected, within.as_ref()),
+        StmtKind::ExpectDatabase {
+            database,
+            expected,
+            within,
+        } => expect::database(p, database, expected, within.as_ref()),
+        StmtKind::SwitchDatabase { database, to } => fault::switch_database(p, database, to),
         StmtKind::Process {
             action,
             database,
             target,
-        } => fault::process(p, *action, *database, target),
+            only_process,
+        } => fault::process(p, *action, *database, target, only_process.is_some()),
         StmtKind::Chaos(chaos) => fault::chaos(p, chaos),
         StmtKind::Parallel(body) => parallel(p, body),
         StmtKind::Repeat { count, every, body } => repeat(p, count, every.as_ref(), body),

@@ -238,10 +238,20 @@ impl<'s> Builder<'s> {
         };
         let database = children.optional(Rule::database).is_some();
         let target = self.ident(children.required(Rule::ident, "a process statement")?);
+        let only_process = children.optional(Rule::only_process).map(|p| span(&p));
         Ok(StmtKind::Process {
             action,
             database,
             target,
+            only_process,
         })
+    }
+
+    /// `switch_database_stmt = { "switch" ~ "database" ~ ident ~ "to" ~ ident }`
+    pub(super) fn switch_database_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let database = self.ident(children.required(Rule::ident, "switch database")?);
+        let to = self.ident(children.required(Rule::ident, "switch database ... to")?);
+        Ok(StmtKind::SwitchDatabase { database, to })
     }
 }

@@ -66,6 +66,8 @@ impl<'s> Builder<'s> {
             Rule::expect_archive_stmt => self.expect_archive_stmt(pair),
             Rule::expect_link_stmt => self.expect_link_stmt(pair),
             Rule::expect_cluster_stmt => self.expect_cluster_stmt(pair),
+            Rule::expect_database_stmt => self.expect_database_stmt(pair),
+            Rule::switch_database_stmt => self.switch_database_stmt(pair),
             Rule::set_certificate_stmt => self.set_certificate_stmt(pair),
             Rule::revoke_certificate_stmt => self.revoke_certificate_stmt(pair),
             Rule::set_ticket_stmt => self.set_ticket_stmt(pair),
@@ -328,6 +330,30 @@ impl<'s> Builder<'s> {
         let within = self.within(&mut children)?;
         Ok(StmtKind::ExpectCluster {
             cluster,
+            expected,
+            within,
+        })
+    }
+
+    /// `expect_database_stmt = { "expect" ~ "database" ~ ident ~ (database_primary |
+    /// database_replicas) ~ within_clause? }`
+    fn expect_database_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let database = self.ident(children.required(Rule::ident, "expect database")?);
+        let expected = match children.optional(Rule::database_primary) {
+            Some(primary) => {
+                let node = Children::of(primary).required(Rule::ident, "primary is")?;
+                DatabaseState::Primary(self.ident(node))
+            }
+            None => {
+                let replicas = children.required(Rule::database_replicas, "expect database")?;
+                let list = Children::of(replicas).required(Rule::name_list, "has replicas")?;
+                DatabaseState::Replicas(self.name_list(list))
+            }
+        };
+        let within = self.within(&mut children)?;
+        Ok(StmtKind::ExpectDatabase {
+            database,
             expected,
             within,
         })

@@ -42,7 +42,7 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("wait", "wait DURATION"),
     (
         "expect",
-        r#"expect USER receives [delayed] "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing | no stanzas, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s], expect cluster C has nodes c1, c2 | split [within 60s]; `receives strict """<xml/>"""`: exactly these children, in order)"#,
+        r#"expect USER receives [delayed] "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing | no stanzas, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s], expect cluster C has nodes c1, c2 | split [within 60s], expect database D primary is N | has replicas N1, N2 [within 30s]; `receives strict """<xml/>"""`: exactly these children, in order)"#,
     ),
     (
         "set",
@@ -63,11 +63,15 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
         "restore",
         "restore [link A <-> B]   or   restore clock of SERVER|NODE",
     ),
+    ("switch", "switch database DB to NODE"),
     (
         "skew",
         "skew clock of SERVER|NODE by 3s   (or by -3s: behind)",
     ),
-    ("kill", "kill SERVER   or   kill database DB"),
+    (
+        "kill",
+        "kill SERVER   or   kill database DB   or   kill database NODE process",
+    ),
     ("stop", "stop SERVER   or   stop database DB"),
     ("start", "start SERVER   or   start database DB"),
     ("restart", "restart SERVER   or   restart database DB"),

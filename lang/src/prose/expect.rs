@@ -4,8 +4,8 @@
 use super::session::{tls_mode, xml_text};
 use super::{Prose, words};
 use crate::ast::{
-    ClusterState, ConnectOptions, Count, DeliveryProperty, Duration, ExpectReceives, Expected,
-    LinkAuth, Name, Str, Transport,
+    ClusterState, ConnectOptions, Count, DatabaseState, DeliveryProperty, Duration, ExpectReceives,
+    Expected, LinkAuth, Name, Str, Transport,
 };
 use crate::span::Span;
 
@@ -98,6 +98,32 @@ impl Prose<'_> {
             }
             ClusterState::Split(_) => {
                 format!("Cluster {cluster} is split: its nodes do not all see each other")
+            }
+        };
+        format!("{what}{}", words::within(deadline))
+    }
+
+    /// `expect database pg primary is pg2`: "Database pg has pg2 as its primary".
+    pub(super) fn database(
+        &self,
+        database: &Name,
+        expected: &DatabaseState,
+        deadline: Option<&Duration>,
+    ) -> String {
+        let database = self.raw(database);
+        let what = match expected {
+            DatabaseState::Primary(node) => {
+                format!(
+                    "Database {database} has {} as its primary, taking writes",
+                    self.raw(node)
+                )
+            }
+            DatabaseState::Replicas(nodes) => {
+                let names: Vec<String> = nodes.iter().map(|n| self.raw(n)).collect();
+                format!(
+                    "Database {database} has {} as replicas, streaming from the primary",
+                    names.join(", ")
+                )
             }
         };
         format!("{what}{}", words::within(deadline))

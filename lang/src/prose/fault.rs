@@ -103,8 +103,18 @@ impl Prose<'_> {
     }
 
     /// `kill a`: "Kill server a (as a crash would)"; `stop database pg`: "Stop database pg".
-    pub(super) fn process(&self, action: ProcessAction, database: bool, target: &Name) -> String {
-        let what = if database { "database" } else { "server" };
+    pub(super) fn process(
+        &self,
+        action: ProcessAction,
+        database: bool,
+        target: &Name,
+        only_process: bool,
+    ) -> String {
+        let what = match (database, only_process) {
+            (true, true) => "the database process (not its node) of",
+            (true, false) => "database",
+            (false, _) => "server",
+        };
         let target = self.raw(target);
         match action {
             ProcessAction::Kill => format!("Kill {what} {target} (as a crash would)"),
@@ -114,6 +124,15 @@ impl Prose<'_> {
             ProcessAction::Pause => format!("Pause {what} {target} (frozen, not stopped)"),
             ProcessAction::Resume => format!("Resume {what} {target}"),
         }
+    }
+
+    /// `switch database pg to pg2`: "Switch the primary of database pg over to pg2".
+    pub(super) fn switch_database(&self, database: &Name, to: &Name) -> String {
+        format!(
+            "Switch the primary of database {} over to {} (planned switchover)",
+            self.raw(database),
+            self.raw(to)
+        )
     }
 
     /// `chaos seed 7 for 30s { every 5s..10s kill one of c1, c2 }`: "For 30 s, at random (seed

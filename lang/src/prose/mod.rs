@@ -182,11 +182,18 @@ impl<'a> Prose<'a> {
                 expected,
                 within,
             } => expectation(self.cluster(cluster, expected, within.as_ref())),
+            StmtKind::ExpectDatabase {
+                database,
+                expected,
+                within,
+            } => expectation(self.database(database, expected, within.as_ref())),
+            StmtKind::SwitchDatabase { database, to } => action(self.switch_database(database, to)),
             StmtKind::Process {
                 action: verb,
                 database,
                 target,
-            } => action(self.process(*verb, *database, target)),
+                only_process,
+            } => action(self.process(*verb, *database, target, only_process.is_some())),
             StmtKind::Chaos(chaos) => action(self.chaos(chaos)),
             StmtKind::CheckDelivery { room, properties } => {
                 expectation(self.check_delivery(room, properties))

@@ -50,6 +50,8 @@ pub struct LocalRole {
     pub nodes: Vec<String>,
     /// The database role the case names for it (`databases pg`).
     pub database: Option<String>,
+    /// The nodes of that database (`databases pg with nodes pg1, pg2`): replicated.
+    pub database_nodes: Vec<String>,
 }
 
 impl Environment {
@@ -63,6 +65,7 @@ impl Environment {
                 role: role.to_string(),
                 nodes: Vec::new(),
                 database: None,
+                database_nodes: Vec::new(),
             })
             .collect();
         Environment::local_with(&roles)
@@ -83,6 +86,7 @@ impl Environment {
                     domain: format!("{}.test", local.role),
                     nodes: local.nodes.clone(),
                     database: local.database.clone(),
+                    database_nodes: local.database_nodes.clone(),
                 });
                 (local.role.clone(), server)
             })
@@ -117,6 +121,7 @@ impl Environment {
                         role: binding.role.to_string(),
                         nodes,
                         database: server.database.clone(),
+                        database_nodes: server.database_nodes.clone(),
                     });
                 }
                 other => {

@@ -129,6 +129,9 @@ pub struct ManagedServer {
     pub nodes: Vec<String>,
     /// The database role a managed cluster stores its data in.
     pub database: Option<String>,
+    /// That database's nodes, in order (the first is its initial primary): a replicated
+    /// database (Patroni). Empty: one PostgreSQL.
+    pub database_nodes: Vec<String>,
 }
 
 /// A server that exists already: jspec connects to it and runs the configured commands for

@@ -107,6 +107,7 @@ fn managed(
         domain: format!("{role}.test"),
         nodes,
         database: raw.database,
+        database_nodes: Vec::new(),
     }))
 }
 

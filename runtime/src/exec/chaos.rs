@@ -15,7 +15,8 @@ use crate::fault::rng::{self, Rng};
 
 /// How a chaos fault is undone.
 enum Undo {
-    Process(ProcessAction, Name),
+    /// The action, whether the target is a database, the target.
+    Process(ProcessAction, bool, Name),
     Stmt(StmtKind),
     Isolation(Name),
 }
@@ -145,9 +146,9 @@ impl CaseContext<'_> {
                     ChaosVerb::Restart => ProcessAction::Restart,
                     ChaosVerb::Pause => ProcessAction::Pause,
                 };
-                self.process(faults, action, false, &target, frame, origin)
+                self.process(faults, action, (false, false), &target, frame, origin)
                     .await?;
-                Ok(undo_of_process(action, target))
+                Ok(undo_of_process(action, false, target))
             }
             ChaosAction::Fault(kind) => {
                 self.fault(kind, frame, origin).await?;
@@ -157,9 +158,17 @@ impl CaseContext<'_> {
                     StmtKind::Impair { link, .. } => {
                         Some(Undo::Stmt(StmtKind::Restore(Some(link.clone()))))
                     }
-                    StmtKind::Process { action, target, .. } => {
-                        undo_of_process(*action, target.clone())
-                    }
+                    // The database process alone comes back by itself (its Patroni restarts it).
+                    StmtKind::Process {
+                        only_process: Some(_),
+                        ..
+                    } => None,
+                    StmtKind::Process {
+                        action,
+                        database,
+                        target,
+                        ..
+                    } => undo_of_process(*action, *database, target.clone()),
                     _ => None,
                 })
             }
@@ -169,9 +178,9 @@ impl CaseContext<'_> {
     async fn undo(&self, undo: Undo, frame: &Frame, origin: &str) -> StmtResult {
         // Healing must happen even when the case is being cancelled.
         match undo {
-            Undo::Process(action, target) => {
+            Undo::Process(action, database, target) => {
                 let faults = self.fault_control()?;
-                self.process(faults, action, false, &target, frame, origin)
+                self.process(faults, action, (database, false), &target, frame, origin)
                     .await
             }
             Undo::Stmt(kind) => self.fault(&kind, frame, origin).await,
@@ -188,12 +197,12 @@ impl CaseContext<'_> {
     }
 }
 
-fn undo_of_process(action: ProcessAction, target: Name) -> Option<Undo> {
+fn undo_of_process(action: ProcessAction, database: bool, target: Name) -> Option<Undo> {
     match action {
         ProcessAction::Kill | ProcessAction::Stop => {
-            Some(Undo::Process(ProcessAction::Start, target))
+            Some(Undo::Process(ProcessAction::Start, database, target))
         }
-        ProcessAction::Pause => Some(Undo::Process(ProcessAction::Resume, target)),
+        ProcessAction::Pause => Some(Undo::Process(ProcessAction::Resume, database, target)),
         ProcessAction::Start | ProcessAction::Restart | ProcessAction::Resume => None,
     }
 }

@@ -84,9 +84,17 @@ impl CaseContext<'_> {
                 action,
                 database,
                 target,
+                only_process,
             } => {
-                self.process(faults, *action, *database, target, frame, origin)
-                    .await?
+                self.process(
+                    faults,
+                    *action,
+                    (*database, only_process.is_some()),
+                    target,
+                    frame,
+                    origin,
+                )
+                .await?
             }
             _ => return Err(fail("not a fault statement")),
         }
@@ -97,7 +105,7 @@ impl CaseContext<'_> {
         &self,
         faults: &FaultControl,
         action: ProcessAction,
-        database: bool,
+        (database, only_process): (bool, bool),
         target: &Name,
         frame: &Frame,
         origin: &str,
@@ -110,16 +118,21 @@ impl CaseContext<'_> {
                     action.as_str()
                 )));
             };
-            lab.database_process(&role, action)
+            lab.database_process(&role, action, only_process)
                 .await
                 .map_err(|e| match e {
                     crate::lab::LabError::UnknownServer(_) => StmtError::Blocked(format!(
                         "`{} database {role}`: the lab runs no database {role}",
                         action.as_str()
                     )),
+                    crate::lab::LabError::Unsupported(reason) => StmtError::Blocked(reason),
                     other => harness(other.to_string()),
                 })?;
-            self.trace_fault(action.as_str(), &format!("database {role}"), origin);
+            let what = match only_process {
+                true => format!("database {role} process"),
+                false => format!("database {role}"),
+            };
+            self.trace_fault(action.as_str(), &what, origin);
             return Ok(());
         }
         if !self.is_server_or_node(&role) {

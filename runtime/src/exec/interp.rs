@@ -221,6 +221,19 @@ impl CaseContext<'_> {
                     let within = within.map_or(self.default_timeout, |d| d.as_std());
                     self.expect_cluster(cluster, expected, within, frame).await
                 }
+                StmtKind::ExpectDatabase {
+                    database,
+                    expected,
+                    within,
+                } => {
+                    let within = within.map_or(self.default_timeout, |d| d.as_std());
+                    self.expect_database(database, expected, within, frame)
+                        .await
+                }
+                StmtKind::SwitchDatabase { database, to } => {
+                    let origin = format!("line {}", self.line_of(stmt, frame));
+                    self.switch_database(database, to, frame, &origin).await
+                }
                 StmtKind::Chaos(chaos) => self.chaos(chaos, frame, self.line_of(stmt, frame)).await,
                 StmtKind::CheckDelivery { room, properties } => {
                     let properties: Vec<_> = properties.iter().map(|(p, _)| *p).collect();

@@ -10,6 +10,7 @@ mod chaos;
 mod clock;
 mod cluster;
 mod context;
+mod database;
 pub mod delivery;
 mod expect;
 mod faults;

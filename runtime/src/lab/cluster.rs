@@ -12,8 +12,9 @@ use std::time::Duration;
 use jspec_lang::ast::ProcessAction;
 
 use super::clock::Clock;
+use super::cluster_db::ClusterDatabase;
 use super::ejabberd::{DbConn, EjabberdCluster, EjabberdError, EjabberdNode, EjabberdSpec};
-use super::postgres::{Postgres, PostgresError, PostgresSpec};
+use super::postgres::PostgresError;
 use super::process::ServerState;
 use super::registry::ServerRecord;
 use super::server::ServerProcess;
@@ -35,6 +36,8 @@ pub struct ClusterRequest {
     pub nodes: Vec<String>,
     /// The database role holding the cluster's data (`pg`); `None`: `<role>-db`.
     pub database: Option<String>,
+    /// The database's nodes (`databases pg with nodes pg1, pg2`): replicated; none: one server.
+    pub database_nodes: Vec<String>,
 }
 
 impl ClusterRequest {
@@ -62,6 +65,8 @@ pub(crate) struct ClusterPlace {
     pub(crate) node_netns: Vec<Option<String>>,
     pub(crate) database: Ipv4Addr,
     pub(crate) database_netns: Option<String>,
+    /// The addresses of the database's nodes, when it is replicated.
+    pub(crate) database_nodes: Vec<Ipv4Addr>,
     pub(crate) epmd_port: u16,
     /// The lab's domains and addresses, for the nodes' resolver (s2s).
     pub(crate) hosts: Vec<(Ipv4Addr, Vec<String>)>,
@@ -76,7 +81,7 @@ pub struct LabCluster {
     pub request: ClusterRequest,
     pub dir: PathBuf,
     cluster: EjabberdCluster,
-    database: Postgres,
+    database: ClusterDatabase,
     /// Per node, its clock (when libfaketime is installed).
     clocks: Vec<(String, Clock)>,
 }
@@ -91,17 +96,15 @@ impl LabCluster {
         key_pem: &str,
     ) -> Result<LabCluster, LabError> {
         let database_role = request.database_role();
-        let database = Postgres::start(
-            PostgresSpec {
-                role: database_role.clone(),
-                address: place.database,
-                port: super::postgres::DEFAULT_PORT,
-                netns: place.database_netns.clone(),
-            },
+        let database = ClusterDatabase::start(
+            &database_role,
+            &request.database_nodes,
+            place.database,
+            &place.database_nodes,
+            place.database_netns.clone(),
             &dir.join(&database_role),
         )
-        .await
-        .map_err(|e| database_error(&database_role, e))?;
+        .await?;
         let password = format!("lab-{}", random_hex());
         let schema = Path::new(super::ejabberd::SQL_SCHEMA_FILE);
         if let Err(error) = database
@@ -109,7 +112,7 @@ impl LabCluster {
             .create_database(DB_NAME, DB_USER, &password, Some(schema))
             .await
         {
-            database.kill().await;
+            database.shut_down(true).await;
             return Err(database_error(&database_role, error));
         }
         let cookie = format!("jspec-{}", random_hex());
@@ -143,8 +146,8 @@ impl LabCluster {
                 epmd_port: place.epmd_port,
                 cookie: cookie.clone(),
                 database: DbConn {
-                    host: place.database.to_string(),
-                    port: database.spec.port,
+                    host: database.addr().ip().to_string(),
+                    port: database.addr().port(),
                     name: DB_NAME.into(),
                     user: DB_USER.into(),
                     password: password.clone(),
@@ -167,7 +170,7 @@ impl LabCluster {
                 clocks,
             }),
             Err(error) => {
-                database.kill().await;
+                database.shut_down(true).await;
                 Err(cluster_error(&request.role, error))
             }
         }
@@ -181,7 +184,7 @@ impl LabCluster {
         self.cluster.node(name)
     }
 
-    pub fn database(&self) -> &Postgres {
+    pub fn database(&self) -> &ClusterDatabase {
         &self.database
     }
 
@@ -234,12 +237,16 @@ impl LabCluster {
             .map_err(|e| cluster_error(&self.request.role, e))
     }
 
-    /// A process fault on the cluster's database.
-    pub(crate) async fn database_process(&self, action: ProcessAction) -> Result<(), LabError> {
+    /// A process fault on the cluster's database or one of its nodes (`target`).
+    pub(crate) async fn database_process(
+        &self,
+        target: &str,
+        action: ProcessAction,
+        only_process: bool,
+    ) -> Result<(), LabError> {
         self.database
-            .act(action)
+            .act(&self.request.database_role(), target, action, only_process)
             .await
-            .map_err(|e| database_error(&self.request.database_role(), e))
     }
 
     /// Moves a node's clock. ejabberd reads its clock offset at boot (its runtime keeps its own
@@ -266,16 +273,7 @@ impl LabCluster {
     /// does not rejoin by itself (after a netsplit nodes stay apart) is restarted. Returns what
     /// it did, e.g. `started c1`.
     pub(crate) async fn restore(&self) -> Result<Vec<String>, LabError> {
-        let mut done = Vec::new();
-        let database = self.request.database_role();
-        if let Some(what) = self
-            .database
-            .bring_back()
-            .await
-            .map_err(|e| database_error(&database, e))?
-        {
-            done.push(format!("{what} database {database}"));
-        }
+        let mut done = self.database.restore(&self.request.database_role()).await?;
         for node in self.nodes() {
             if let Some(what) = node
                 .bring_back()
@@ -335,15 +333,7 @@ impl LabCluster {
                     config: PathBuf::from(self.cluster.epmd_port().to_string()),
                 }),
         );
-        if self.database.pid() != 0 {
-            records.push(ServerRecord {
-                role: self.request.database_role(),
-                domain: String::new(),
-                address: self.database.spec.addr().to_string(),
-                pid: self.database.pid(),
-                config: self.database.data_dir(),
-            });
-        }
+        records.extend(self.database.records(&self.request.database_role()));
         records
     }
 
@@ -353,10 +343,7 @@ impl LabCluster {
             true => self.cluster.kill().await,
             false => self.cluster.stop().await,
         }
-        match kill {
-            true => self.database.kill().await,
-            false => self.database.stop().await,
-        }
+        self.database.shut_down(kill).await;
     }
 }
 

@@ -5,6 +5,7 @@
 mod addresses;
 pub mod clock;
 pub mod cluster;
+pub mod cluster_db;
 mod dns;
 pub mod ejabberd;
 pub mod kdc;
@@ -60,6 +61,14 @@ pub enum LabError {
         #[source]
         source: Box<postgres::PostgresError>,
     },
+    #[error("lab database {role}: {source}")]
+    Replicated {
+        role: String,
+        #[source]
+        source: Box<patroni::PatroniError>,
+    },
+    #[error("{0}")]
+    Unsupported(String),
     #[error("the lab OCSP responder: {0}")]
     Ocsp(#[from] pki::ocsp::OcspResponderError),
     #[error("the lab KDC: {0}")]
@@ -215,8 +224,12 @@ impl Lab {
             true => Some(PacketNet::create(&packet_roles).await?),
             false => None,
         };
-        // Each cluster: an address per node and one for its database.
-        let cluster_addresses: usize = spec.clusters.iter().map(|c| c.nodes.len() + 1).sum();
+        // Each cluster: an address per node, one per database node, one for its database.
+        let cluster_addresses: usize = spec
+            .clusters
+            .iter()
+            .map(|c| c.nodes.len() + c.database_nodes.len() + 1)
+            .sum();
         // Servers first, then one proxy address per ordered pair of servers, then the clients'.
         let proxied = spec.proxy.is_some();
         let addresses = match &packet {
@@ -479,11 +492,12 @@ impl Lab {
         addresses: Vec<Ipv4Addr>,
         hosts: &[(Ipv4Addr, Vec<String>)],
     ) -> Result<(), LabError> {
-        let (database, nodes) = addresses
+        let (database, rest) = addresses
             .split_last()
             .ok_or_else(|| LabError::NoAddresses {
                 reason: format!("no address for cluster {}", request.role),
             })?;
+        let (nodes, database_nodes) = rest.split_at(request.nodes.len().min(rest.len()));
         // In the packet plane's namespaces every port is the lab's own; on loopback one that
         // nothing else holds.
         let epmd_port = match self.packet {
@@ -503,6 +517,7 @@ impl Lab {
             node_netns: request.nodes.iter().map(|n| netns(n)).collect(),
             database: *database,
             database_netns: netns(&request.database_role()),
+            database_nodes: database_nodes.to_vec(),
             epmd_port,
             hosts: hosts.to_vec(),
             dns: Some(self.dns.addr()),
@@ -656,13 +671,15 @@ impl Lab {
     }
 }
 
-/// Splits the lab's cluster addresses: per cluster, one per node and then its database's.
+/// Splits the lab's cluster addresses: per cluster, one per node, one per database node, and
+/// then its database's.
 fn cluster_places(clusters: &[cluster::ClusterRequest], pool: &[Ipv4Addr]) -> Vec<Vec<Ipv4Addr>> {
     let mut rest = pool;
     clusters
         .iter()
         .map(|request| {
-            let (mine, others) = rest.split_at((request.nodes.len() + 1).min(rest.len()));
+            let wanted = request.nodes.len() + request.database_nodes.len() + 1;
+            let (mine, others) = rest.split_at(wanted.min(rest.len()));
             rest = others;
             mine.to_vec()
         })

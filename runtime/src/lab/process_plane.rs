@@ -136,19 +136,44 @@ impl Lab {
         }
     }
 
-    /// A process fault on a database role (`kill database pg`): the database of the cluster
-    /// that uses it.
+    /// A process fault on a database role or one of its nodes (`kill database pg`, `kill
+    /// database pg1`, `kill database pg1 process`).
     pub async fn database_process(
         &self,
-        role: &str,
+        target: &str,
         action: ProcessAction,
+        only_process: bool,
     ) -> Result<(), LabError> {
         let cluster = self
-            .clusters
+            .cluster_of_database(target)
+            .ok_or_else(|| LabError::UnknownServer(format!("database {target}")))?;
+        cluster
+            .database_process(target, action, only_process)
+            .await?;
+        if let Err(error) = registry::record(&self.registry, &self.record()) {
+            tracing::warn!(%error, "cannot record the lab's new PIDs");
+        }
+        Ok(())
+    }
+
+    /// The cluster whose database is `name` or has a node `name`.
+    pub fn cluster_of_database(&self, name: &str) -> Option<&super::cluster::LabCluster> {
+        self.clusters
             .values()
-            .find(|c| c.request.database_role() == role)
+            .find(|c| c.database().answers_to(&c.request.database_role(), name))
+    }
+
+    /// A planned switchover of the replicated database `role` to its node `node`.
+    pub async fn switch_database(
+        &self,
+        role: &str,
+        node: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), LabError> {
+        let cluster = self
+            .cluster_of_database(role)
             .ok_or_else(|| LabError::UnknownServer(format!("database {role}")))?;
-        cluster.database_process(action).await?;
+        cluster.database().switch_to(role, node, timeout).await?;
         if let Err(error) = registry::record(&self.registry, &self.record()) {
             tracing::warn!(%error, "cannot record the lab's new PIDs");
         }

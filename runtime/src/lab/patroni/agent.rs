@@ -66,7 +66,7 @@ impl PatroniAgent {
     /// The postmaster of the node, if one runs. Patroni starts it through a launcher that
     /// exits, so it is not Patroni's child (it survives a crash of Patroni alone, as in
     /// production); its PID file says which process it is.
-    fn postmaster(&self) -> Option<u32> {
+    pub fn postmaster(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.dir.join("data").join("postmaster.pid")).ok()?;
         let pid: u32 = text.lines().next()?.trim().parse().ok()?;
         (processes::alive(pid) && processes::program_name(pid).as_deref() == Some("postgres"))

@@ -344,26 +344,34 @@ impl ReplicatedDatabase {
         }
     }
 
-    /// Every process of the database, for `jspec lab down`: (what, PID, log or config).
+    /// Every process of the database, for `jspec lab down`: what it is, its PID, and a path on
+    /// its command line (so that a PID reused by another program is never signalled).
     pub fn processes(&self) -> Vec<(String, u32, PathBuf)> {
-        let mut found: Vec<(String, u32, PathBuf)> = self
-            .nodes
-            .iter()
-            .map(|n| {
-                (
-                    format!("database node {}", n.name),
-                    n.pid(),
-                    n.config_path().to_path_buf(),
-                )
-            })
-            .collect();
-        for helper in [&self.haproxy, &self.etcd] {
+        let mut found: Vec<(String, u32, PathBuf)> = Vec::new();
+        for node in &self.nodes {
             found.push((
-                helper.name.clone(),
-                helper.pid(),
-                helper.log_path().to_path_buf(),
+                node.name.clone(),
+                node.pid(),
+                node.config_path().to_path_buf(),
             ));
+            if let Some(postmaster) = node.postmaster() {
+                found.push((
+                    format!("{}-postgres", node.name),
+                    postmaster,
+                    node.dir.join("data"),
+                ));
+            }
         }
+        found.push((
+            self.haproxy.name.clone(),
+            self.haproxy.pid(),
+            self.dir.join("haproxy.cfg"),
+        ));
+        found.push((
+            self.etcd.name.clone(),
+            self.etcd.pid(),
+            self.dir.join("etcd"),
+        ));
         found.retain(|(_, pid, _)| *pid != 0);
         found
     }

@@ -138,14 +138,14 @@ impl Rest {
     }
 }
 
-/// The members as a table, like `patronictl list`, for failure messages.
+/// The members as a table, like `patronictl list` without the hosts (the lab's addresses
+/// change from run to run; the names are what a case speaks of), for failure messages.
 pub fn table(members: &[Member]) -> String {
-    let rows: Vec<[String; 6]> = members
+    let rows: Vec<[String; 5]> = members
         .iter()
         .map(|m| {
             [
                 m.name.clone(),
-                m.host.clone().unwrap_or_default(),
                 m.role.clone(),
                 m.state.clone(),
                 m.timeline.map(|t| t.to_string()).unwrap_or_default(),
@@ -157,14 +157,14 @@ pub fn table(members: &[Member]) -> String {
             ]
         })
         .collect();
-    let header = ["Member", "Host", "Role", "State", "TL", "Lag (bytes)"].map(String::from);
+    let header = ["Member", "Role", "State", "TL", "Lag (bytes)"].map(String::from);
     let mut widths = header.clone().map(|h| h.len());
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.len());
         }
     }
-    let line = |cells: &[String; 6]| {
+    let line = |cells: &[String; 5]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -210,7 +210,7 @@ mod tests {
         let text = table(&members());
         assert!(text.starts_with("| Member |"), "{text}");
         assert!(
-            text.contains("| pg2    | 127.0.9.2 | replica | running  | 2  | 0"),
+            text.contains("| pg2    | replica | running  | 2  | 0 "),
             "{text}"
         );
         assert!(text.contains("unknown"), "{text}");
