@@ -182,3 +182,120 @@ fn lab_down_stops_the_nodes_epmd_and_database_of_a_killed_cluster_run() {
         String::from_utf8_lossy(&down.stdout)
     );
 }
+
+const REPLICATED_AND_WAIT: &str = r#"case C9803 "A case on a replicated database that waits" {
+  servers c with nodes c1, c2
+  databases pg with nodes pg1, pg2
+  user alice on c
+
+  step "Log in and wait" {
+    connect alice to c1
+    wait 60s
+  }
+}
+"#;
+
+/// The processes whose parent is `pid` (a postmaster's backends and WAL senders).
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|child| {
+                    let stat =
+                        std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+                    stat.rfind(')')
+                        .and_then(|end| stat[end + 1..].split_whitespace().nth(1))
+                        .and_then(|p| p.parse::<u32>().ok())
+                        == Some(pid)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A jspec killed during a case on a replicated database leaves Patroni agents, their
+/// PostgreSQL (not Patroni's children), HAProxy and etcd behind; `jspec lab down` stops all.
+#[test]
+fn lab_down_stops_patroni_postgres_haproxy_and_etcd_of_a_killed_run() {
+    if !std::path::Path::new("/usr/bin/patroni").exists()
+        || !std::path::Path::new("/usr/sbin/ejabberdctl").exists()
+        || !nix::unistd::Uid::effective().is_root()
+    {
+        eprintln!(
+            "skipping: a replicated database needs Patroni, etcd, HAProxy, ejabberd and root"
+        );
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let _cleanup = LabDown(state.clone());
+    let spec = temp.path().join("wait.jspec");
+    std::fs::write(&spec, REPLICATED_AND_WAIT).expect("spec");
+    let run = temp.path().join("run");
+    let mut child = jspec(&state)
+        .args(["run", "--out"])
+        .arg(&run)
+        .arg(&spec)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jspec starts");
+    let started = Instant::now();
+    while !std::fs::read_to_string(run.join("events.jsonl"))
+        .unwrap_or_default()
+        .contains("step_started")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "the case did not start within 180s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().expect("SIGKILL jspec");
+    child.wait().expect("reap");
+    let mut pids = recorded_pids(&run);
+    let roles: Vec<&str> = pids.iter().map(|(role, _)| role.as_str()).collect();
+    for wanted in [
+        "pg1",
+        "pg1-postgres",
+        "pg2",
+        "pg2-postgres",
+        "haproxy of pg",
+        "etcd of pg",
+    ] {
+        assert!(roles.contains(&wanted), "{wanted} is recorded: {pids:?}");
+    }
+    assert!(pids.iter().all(|&(_, pid)| alive(pid)), "{pids:?}");
+    // The backends and WAL senders of each postmaster must go too.
+    let postmasters: Vec<u32> = pids
+        .iter()
+        .filter(|(role, _)| role.ends_with("-postgres"))
+        .map(|&(_, pid)| pid)
+        .collect();
+    for postmaster in postmasters {
+        pids.extend(
+            children(postmaster)
+                .into_iter()
+                .map(|pid| ("backend".to_string(), pid)),
+        );
+    }
+
+    let down = jspec(&state)
+        .args(["lab", "down"])
+        .output()
+        .expect("lab down");
+    assert_eq!(down.status.code(), Some(0));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<&(String, u32)> = pids.iter().filter(|&&(_, pid)| alive(pid)).collect();
+    assert!(
+        left.is_empty(),
+        "still running after lab down: {left:?}: {}",
+        String::from_utf8_lossy(&down.stdout)
+    );
+}

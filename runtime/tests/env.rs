@@ -47,9 +47,26 @@ fn shipped_environment_files_load() {
         "envs/hybrid.toml",
         "envs/examples/openfire-lab.toml",
         "envs/examples/mlink-lab.toml",
+        "envs/examples/mssql-lab.toml",
     ] {
         load_example(path);
     }
+}
+
+#[test]
+fn an_external_sql_server_group_is_faulted_through_its_node_commands() {
+    let env = load_example("envs/examples/mssql-lab.toml");
+    let commands = env.database_commands();
+    let kill = |name: &str| commands[name].get(jspec_runtime::env::NodeAction::Kill);
+    assert_eq!(
+        kill("sql1"),
+        Some("ssh root@sql1.lab.example systemctl kill -s KILL mssql-server")
+    );
+    assert!(kill("sql").is_some_and(|c| c.contains("sql2.lab.example")));
+    assert_eq!(
+        env.database("sql").map(|d| d.software.as_str()),
+        Some("mssql-external")
+    );
 }
 
 #[test]

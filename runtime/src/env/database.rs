@@ -17,6 +17,9 @@ use super::value::Address;
 pub enum DatabaseSoftware {
     Postgresql,
     PostgresqlExternal,
+    /// Microsoft SQL Server (which cannot run on the lab's machines): faults through the
+    /// environment's commands.
+    MssqlExternal,
     Other,
 }
 
@@ -25,6 +28,7 @@ impl DatabaseSoftware {
         match self {
             DatabaseSoftware::Postgresql => "postgresql",
             DatabaseSoftware::PostgresqlExternal => "postgresql-external",
+            DatabaseSoftware::MssqlExternal => "mssql-external",
             DatabaseSoftware::Other => "other",
         }
     }

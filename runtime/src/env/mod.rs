@@ -108,4 +108,17 @@ impl Environment {
     pub fn database(&self, role: &str) -> Option<&DatabaseEnv> {
         self.databases.get(role)
     }
+
+    /// The process-fault commands of the external databases, by database role and by node
+    /// name (`kill database sql1` runs node sql1's command).
+    pub fn database_commands(&self) -> BTreeMap<String, Commands> {
+        let mut commands = BTreeMap::new();
+        for (role, database) in self.databases.iter().filter(|(_, d)| !d.is_managed()) {
+            commands.insert(role.clone(), database.commands.clone());
+            for (node, env) in &database.nodes {
+                commands.insert(node.clone(), env.commands.clone());
+            }
+        }
+        commands
+    }
 }

@@ -37,6 +37,13 @@ pub async fn bind(
             databases: BTreeSet::new(),
         },
     };
+    // External databases exist already: their faults run the environment's commands.
+    view.databases.extend(
+        env.databases
+            .iter()
+            .filter(|(_, database)| !database.is_managed())
+            .map(|(role, _)| role.clone()),
+    );
     let mut system_roots_added = false;
     view.name = if env.file.is_some() {
         format!("environment {}", env.describe())

@@ -112,11 +112,25 @@ impl CaseContext<'_> {
     ) -> StmtResult {
         let role = frame.name(&target.text);
         if database {
-            let Some(lab) = self.lab.as_ref() else {
-                return Err(StmtError::Blocked(format!(
-                    "`{} database {role}`: this run has no lab that runs databases",
-                    action.as_str()
-                )));
+            // A database the lab does not run: the environment's commands.
+            let Some(lab) = self
+                .lab
+                .as_ref()
+                .filter(|lab| lab.cluster_of_database(&role).is_some())
+            else {
+                if only_process {
+                    return Err(StmtError::Blocked(format!(
+                        "`{} database {role} process`: only a database the lab runs can lose its \
+                         database process alone",
+                        action.as_str()
+                    )));
+                }
+                faults
+                    .external_database_process(&role, action)
+                    .await
+                    .map_err(fault_error)?;
+                self.trace_fault(action.as_str(), &format!("database {role}"), origin);
+                return Ok(());
             };
             lab.database_process(&role, action, only_process)
                 .await

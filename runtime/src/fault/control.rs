@@ -33,6 +33,8 @@ pub struct FaultControl {
     proxy: Option<Arc<ProxyPlane>>,
     /// Process-fault commands of external servers, by role.
     commands: BTreeMap<String, Commands>,
+    /// Process-fault commands of external databases, by database role and by node.
+    database_commands: BTreeMap<String, Commands>,
     cuts: Mutex<BTreeMap<Link, CutMode>>,
     impaired: Mutex<BTreeMap<Flow, Impairment>>,
 }
@@ -49,13 +51,45 @@ impl FaultControl {
             lab,
             proxy,
             commands,
+            database_commands: BTreeMap::new(),
             cuts: Mutex::default(),
             impaired: Mutex::default(),
         }
     }
 
+    /// The commands that kill, stop, ... external databases (`kill database sql1`), by
+    /// database role and node name.
+    pub fn with_database_commands(mut self, commands: BTreeMap<String, Commands>) -> Self {
+        self.database_commands = commands;
+        self
+    }
+
     pub fn plane(&self) -> Plane {
         self.plane
+    }
+
+    /// A process fault on an external database or database node: the environment's command.
+    pub async fn external_database_process(
+        &self,
+        target: &str,
+        action: ProcessAction,
+    ) -> Result<(), FaultError> {
+        let node_action = node_action(action);
+        let Some(commands) = self.database_commands.get(target) else {
+            return Err(FaultError::Unsupported(format!(
+                "database {target} is neither run by the lab nor described with commands in \
+                 the environment (docs/environment.md)"
+            )));
+        };
+        let Some(command) = commands.get(node_action) else {
+            return Err(FaultError::Unsupported(format!(
+                "database {target} is external and its environment gives no command to {0} it \
+                 (add `commands.{0} = \"...\"` under its [databases] entry or node, \
+                 docs/environment.md)",
+                node_action.as_str()
+            )));
+        };
+        run_command(&format!("database {target}"), node_action.as_str(), command).await
     }
 
     /// How `user` reaches `upstream` of `role`: the address to connect to (its own proxy on the
@@ -327,14 +361,7 @@ impl FaultControl {
                 .await
                 .map_err(|e| FaultError::Failed(e.to_string()));
         }
-        let node_action = match action {
-            ProcessAction::Kill => NodeAction::Kill,
-            ProcessAction::Stop => NodeAction::Stop,
-            ProcessAction::Start => NodeAction::Start,
-            ProcessAction::Restart => NodeAction::Restart,
-            ProcessAction::Pause => NodeAction::Pause,
-            ProcessAction::Resume => NodeAction::Resume,
-        };
+        let node_action = node_action(action);
         let Some(command) = self.commands.get(role).and_then(|c| c.get(node_action)) else {
             return Err(FaultError::Unsupported(format!(
                 "server {role} is external and its environment gives no command to {0} it \
@@ -367,6 +394,17 @@ fn packet_error(error: crate::fault::packet::PacketError) -> FaultError {
 }
 
 /// Runs an environment's fault command with `sh -c`, bounded by a timeout.
+fn node_action(action: ProcessAction) -> NodeAction {
+    match action {
+        ProcessAction::Kill => NodeAction::Kill,
+        ProcessAction::Stop => NodeAction::Stop,
+        ProcessAction::Start => NodeAction::Start,
+        ProcessAction::Restart => NodeAction::Restart,
+        ProcessAction::Pause => NodeAction::Pause,
+        ProcessAction::Resume => NodeAction::Resume,
+    }
+}
+
 async fn run_command(role: &str, action: &str, command: &str) -> Result<(), FaultError> {
     let mut child = tokio::process::Command::new("sh");
     child.arg("-c").arg(command).kill_on_drop(true);

@@ -197,12 +197,10 @@ impl Runner<'_, '_> {
                 _ => None,
             })
             .collect();
-        view.faults = Some(Arc::new(FaultControl::new(
-            options.plane,
-            lab.clone(),
-            proxy,
-            commands,
-        )));
+        view.faults = Some(Arc::new(
+            FaultControl::new(options.plane, lab.clone(), proxy, commands)
+                .with_database_commands(self.environment.database_commands()),
+        ));
         let _ = events.send(RunEvent::LabReady {
             servers: view.lab_servers(),
             elapsed: started.elapsed(),
