@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs jspec from this checkout (and the Debian packages its lab needs), then runs the main
 # job: the JChat suite in specs/ on the built-in local lab (managed Prosody servers, lab CA,
-# DNS, OCSP responder and KDC, ejabberd clusters on PostgreSQL). Cases that need what the local
+# DNS, OCSP responder and KDC, ejabberd clusters on PostgreSQL, replicated with Patroni). Cases that need what the local
 # lab lacks (FMUC, server-side OCSP, netsplits on the proxy plane) are reported as blocked, with
 # the reason.
 set -euo pipefail
@@ -14,7 +14,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 3
 fi
 
-step "Installing system packages (scripts/deps.sh: prosody, prosody-modules, krb5, Cyrus SASL GSSAPI, nftables, build tools)"
+step "Installing system packages (scripts/deps.sh: prosody, prosody-modules, krb5, Cyrus SASL GSSAPI, nftables, ejabberd, PostgreSQL, Patroni, etcd, HAProxy, build tools)"
 ./scripts/deps.sh
 
 step "Building and installing jspec (cargo install --path cli)"

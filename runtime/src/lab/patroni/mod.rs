@@ -34,6 +34,8 @@ pub const ETCD_PORT: u16 = 2379;
 
 /// How long the first primary and the replicas may take to be ready.
 const FORM_TIMEOUT: Duration = Duration::from_secs(90);
+/// Pause before asking again for a switchover Patroni refused.
+const SWITCHOVER_RETRY: Duration = Duration::from_secs(1);
 
 /// Patroni's timing. The failover time is about `ttl` (measured: 9.7–10 s with 10 s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -321,18 +323,34 @@ impl ReplicatedDatabase {
     /// Hands the primary role to `candidate` (a planned switchover) and waits until it holds it.
     pub async fn switch_to(&self, candidate: &str, timeout: Duration) -> Result<(), PatroniError> {
         self.node(candidate)?;
-        let leader = self
-            .primary()
-            .await
-            .ok_or_else(|| PatroniError::Switchover {
-                candidate: candidate.to_string(),
-                reason: "there is no primary to hand over from".into(),
-            })?;
-        if leader != candidate {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let leader = self
+                .primary()
+                .await
+                .ok_or_else(|| PatroniError::Switchover {
+                    candidate: candidate.to_string(),
+                    reason: "there is no primary to hand over from".into(),
+                })?;
+            if leader == candidate {
+                break;
+            }
+            // Patroni refuses a candidate that does not follow the leader yet (after a crash
+            // of the leader's PostgreSQL the timeline moves on and the replica catches up).
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            self.wait_for_replicas(&[candidate], remaining).await?;
             let api = self.node(&leader)?.api();
-            self.rest.switchover(api, &leader, candidate).await?;
+            match self.rest.switchover(api, &leader, candidate).await {
+                Ok(()) => break,
+                Err(error) if Instant::now() + SWITCHOVER_RETRY < deadline => {
+                    tracing::debug!(%error, candidate, "switchover refused; trying again");
+                    tokio::time::sleep(SWITCHOVER_RETRY).await;
+                }
+                Err(error) => return Err(error),
+            }
         }
-        self.wait_for_primary(candidate, timeout).await
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        self.wait_for_primary(candidate, remaining).await
     }
 
     async fn not_formed(&self, what: String, timeout: Duration) -> PatroniError {
