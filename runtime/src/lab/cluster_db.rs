@@ -17,6 +17,8 @@ use super::server::ServerProcess;
 
 /// How long the first node may take to be the primary again after a case moved it.
 const RESET_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a replica may take to follow again before the lab reinitialises it.
+const REPLICA_PATIENCE: Duration = Duration::from_secs(20);
 
 /// A cluster's database.
 #[derive(Debug)]
@@ -199,18 +201,36 @@ impl ClusterDatabase {
                 let Some((first, others)) = replicated.nodes().split_first() else {
                     return Ok(done);
                 };
-                if replicated.primary().await.as_deref() != Some(first.name.as_str()) {
+                // Every node but the primary must follow it (a diverged one is reinitialised)
+                // before the primary can be handed back to the first node.
+                let leader = replicated.primary().await;
+                let followers: Vec<&str> = replicated
+                    .nodes()
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .filter(|n| Some(*n) != leader.as_deref())
+                    .collect();
+                let reinitialised = replicated
+                    .heal_replicas(&followers, REPLICA_PATIENCE, RESET_TIMEOUT)
+                    .await
+                    .map_err(|e| replicated_error(role, e))?;
+                done.extend(
+                    reinitialised
+                        .into_iter()
+                        .map(|node| format!("reinitialised database {node} from the primary")),
+                );
+                if leader.as_deref() != Some(first.name.as_str()) {
                     replicated
                         .switch_to(&first.name, RESET_TIMEOUT)
                         .await
                         .map_err(|e| replicated_error(role, e))?;
                     done.push(format!("switched database {role} back to {}", first.name));
+                    let names: Vec<&str> = others.iter().map(|n| n.name.as_str()).collect();
+                    replicated
+                        .wait_for_replicas(&names, RESET_TIMEOUT)
+                        .await
+                        .map_err(|e| replicated_error(role, e))?;
                 }
-                let names: Vec<&str> = others.iter().map(|n| n.name.as_str()).collect();
-                replicated
-                    .wait_for_replicas(&names, RESET_TIMEOUT)
-                    .await
-                    .map_err(|e| replicated_error(role, e))?;
             }
         }
         Ok(done)

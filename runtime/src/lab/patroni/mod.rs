@@ -312,6 +312,38 @@ impl ReplicatedDatabase {
         }
     }
 
+    /// Waits until `replicas` follow the primary; one that does not within `patience` (its
+    /// WAL diverged, e.g. after every node crashed) is reinitialised from the primary, as an
+    /// operator would, and waited for again. Returns the nodes it reinitialised.
+    pub async fn heal_replicas(
+        &self,
+        replicas: &[&str],
+        patience: Duration,
+        timeout: Duration,
+    ) -> Result<Vec<String>, PatroniError> {
+        if self.wait_for_replicas(replicas, patience).await.is_ok() {
+            return Ok(Vec::new());
+        }
+        let members = self.members().await;
+        let leader = members.iter().find(|m| m.is_leader()).cloned();
+        let mut reinitialised = Vec::new();
+        for name in replicas {
+            let follows = leader
+                .as_ref()
+                .is_some_and(|l| members.iter().any(|m| m.name == *name && m.follows(l)));
+            if !follows {
+                tracing::warn!(
+                    node = name,
+                    "a replica does not follow the primary; reinitialising it"
+                );
+                self.rest.reinitialize(name, self.node(name)?.api()).await?;
+                reinitialised.push(name.to_string());
+            }
+        }
+        self.wait_for_replicas(replicas, timeout).await?;
+        Ok(reinitialised)
+    }
+
     /// A write through HAProxy: what a client of the database needs.
     pub async fn writable(&self) -> bool {
         self.client()

@@ -108,6 +108,36 @@ impl Rest {
         Ok(view.members)
     }
 
+    /// `POST /reinitialize` on a replica: Patroni wipes its data and clones the primary again
+    /// (what an operator does with a replica that can no longer follow).
+    pub(crate) async fn reinitialize(
+        &self,
+        node: &str,
+        api: SocketAddr,
+    ) -> Result<(), PatroniError> {
+        let response = self
+            .http
+            .post(format!("http://{api}/reinitialize"))
+            .json(&serde_json::json!({ "force": true }))
+            .send()
+            .await
+            .map_err(|e| PatroniError::Rest {
+                node: node.to_string(),
+                reason: e.to_string(),
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(PatroniError::Rest {
+            node: node.to_string(),
+            reason: format!(
+                "reinitialize: {status}: {}",
+                response.text().await.unwrap_or_default().trim()
+            ),
+        })
+    }
+
     /// `POST /switchover` on the leader: hands the primary role to `candidate` now.
     pub(crate) async fn switchover(
         &self,
