@@ -53,15 +53,19 @@ impl Drop for LabDown {
     }
 }
 
-#[test]
-fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
-    let temp = tempfile::tempdir().expect("temp dir");
-    let state = temp.path().join("state");
-    let _cleanup = LabDown(state.clone());
-    let spec = temp.path().join("wait.jspec");
-    std::fs::write(&spec, KERBEROS_AND_WAIT).expect("spec");
-    let run = temp.path().join("run");
-    let mut child = jspec(&state)
+/// Starts `jspec run` on `spec_text` (state in `state`), waits until `started` says the case is
+/// under way (at most `limit`), then SIGKILLs jspec. Returns the run folder.
+fn kill_jspec_during(
+    temp: &Path,
+    state: &Path,
+    spec_text: &str,
+    started: impl Fn(&Path) -> bool,
+    limit: Duration,
+) -> std::path::PathBuf {
+    let spec = temp.join("wait.jspec");
+    std::fs::write(&spec, spec_text).expect("spec");
+    let run = temp.join("run");
+    let mut child = jspec(state)
         .args(["run", "--out"])
         .arg(&run)
         .arg(&spec)
@@ -69,22 +73,59 @@ fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
         .stderr(Stdio::null())
         .spawn()
         .expect("jspec starts");
-    // The step has started: the server was restarted for Kerberos and the KDC runs.
-    let started = Instant::now();
-    while !(recorded_pids(&run).iter().any(|(role, _)| role == "kdc")
-        && std::fs::read_to_string(run.join("events.jsonl"))
-            .unwrap_or_default()
-            .contains("step_started"))
-    {
+    let since = Instant::now();
+    while !started(&run) {
         assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the case did not start within 60s"
+            since.elapsed() < limit,
+            "the case did not start within {limit:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
     child.kill().expect("SIGKILL jspec");
     child.wait().expect("reap");
+    run
+}
+
+/// Whether the run's first step has started.
+fn step_started(run: &Path) -> bool {
+    std::fs::read_to_string(run.join("events.jsonl"))
+        .unwrap_or_default()
+        .contains("step_started")
+}
+
+/// `jspec lab down` exits 0 and every one of `pids` is gone within `within`.
+fn lab_down_stops(state: &Path, pids: &[(String, u32)], within: Duration) {
+    let down = jspec(state)
+        .args(["lab", "down"])
+        .output()
+        .expect("lab down");
+    assert_eq!(down.status.code(), Some(0));
+    let deadline = Instant::now() + within;
+    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<&(String, u32)> = pids.iter().filter(|&&(_, pid)| alive(pid)).collect();
+    assert!(
+        left.is_empty(),
+        "still running after lab down: {left:?}: {}",
+        String::from_utf8_lossy(&down.stdout)
+    );
+}
+
+#[test]
+fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let state = temp.path().join("state");
+    let _cleanup = LabDown(state.clone());
+    // The step has started: the server was restarted for Kerberos and the KDC runs.
+    let run = kill_jspec_during(
+        temp.path(),
+        &state,
+        KERBEROS_AND_WAIT,
+        |run| recorded_pids(run).iter().any(|(role, _)| role == "kdc") && step_started(run),
+        Duration::from_secs(60),
+    );
     let pids = recorded_pids(&run);
     assert!(
         pids.len() >= 2,
@@ -95,20 +136,7 @@ fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
         "the lab outlives a killed jspec (the record has the restarted server's PID): {pids:?}"
     );
 
-    let down = jspec(&state)
-        .args(["lab", "down"])
-        .output()
-        .expect("lab down");
-    assert_eq!(down.status.code(), Some(0));
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        pids.iter().all(|&(_, pid)| !alive(pid)),
-        "lab down stopped {pids:?}: {}",
-        String::from_utf8_lossy(&down.stdout)
-    );
+    lab_down_stops(&state, &pids, Duration::from_secs(15));
 }
 
 const CLUSTER_AND_WAIT: &str = r#"case C9802 "A cluster case that waits" {
@@ -135,31 +163,13 @@ fn lab_down_stops_the_nodes_epmd_and_database_of_a_killed_cluster_run() {
     let temp = tempfile::tempdir().expect("temp dir");
     let state = temp.path().join("state");
     let _cleanup = LabDown(state.clone());
-    let spec = temp.path().join("wait.jspec");
-    std::fs::write(&spec, CLUSTER_AND_WAIT).expect("spec");
-    let run = temp.path().join("run");
-    let mut child = jspec(&state)
-        .args(["run", "--out"])
-        .arg(&run)
-        .arg(&spec)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("jspec starts");
-    let started = Instant::now();
-    while !std::fs::read_to_string(run.join("events.jsonl"))
-        .unwrap_or_default()
-        .contains("step_started")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the case did not start within 120s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    child.kill().expect("SIGKILL jspec");
-    child.wait().expect("reap");
+    let run = kill_jspec_during(
+        temp.path(),
+        &state,
+        CLUSTER_AND_WAIT,
+        step_started,
+        Duration::from_secs(120),
+    );
     let pids = recorded_pids(&run);
     let roles: Vec<&str> = pids.iter().map(|(role, _)| role.as_str()).collect();
     for wanted in ["c1", "c2", "epmd-c", "c-db"] {
@@ -167,20 +177,7 @@ fn lab_down_stops_the_nodes_epmd_and_database_of_a_killed_cluster_run() {
     }
     assert!(pids.iter().all(|&(_, pid)| alive(pid)), "{pids:?}");
 
-    let down = jspec(&state)
-        .args(["lab", "down"])
-        .output()
-        .expect("lab down");
-    assert_eq!(down.status.code(), Some(0));
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        pids.iter().all(|&(_, pid)| !alive(pid)),
-        "lab down stopped {pids:?}: {}",
-        String::from_utf8_lossy(&down.stdout)
-    );
+    lab_down_stops(&state, &pids, Duration::from_secs(15));
 }
 
 const REPLICATED_AND_WAIT: &str = r#"case C9803 "A case on a replicated database that waits" {
@@ -231,31 +228,13 @@ fn lab_down_stops_patroni_postgres_haproxy_and_etcd_of_a_killed_run() {
     let temp = tempfile::tempdir().expect("temp dir");
     let state = temp.path().join("state");
     let _cleanup = LabDown(state.clone());
-    let spec = temp.path().join("wait.jspec");
-    std::fs::write(&spec, REPLICATED_AND_WAIT).expect("spec");
-    let run = temp.path().join("run");
-    let mut child = jspec(&state)
-        .args(["run", "--out"])
-        .arg(&run)
-        .arg(&spec)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("jspec starts");
-    let started = Instant::now();
-    while !std::fs::read_to_string(run.join("events.jsonl"))
-        .unwrap_or_default()
-        .contains("step_started")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "the case did not start within 180s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    child.kill().expect("SIGKILL jspec");
-    child.wait().expect("reap");
+    let run = kill_jspec_during(
+        temp.path(),
+        &state,
+        REPLICATED_AND_WAIT,
+        step_started,
+        Duration::from_secs(180),
+    );
     let mut pids = recorded_pids(&run);
     let roles: Vec<&str> = pids.iter().map(|(role, _)| role.as_str()).collect();
     for wanted in [
@@ -283,19 +262,5 @@ fn lab_down_stops_patroni_postgres_haproxy_and_etcd_of_a_killed_run() {
         );
     }
 
-    let down = jspec(&state)
-        .args(["lab", "down"])
-        .output()
-        .expect("lab down");
-    assert_eq!(down.status.code(), Some(0));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while pids.iter().any(|&(_, pid)| alive(pid)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let left: Vec<&(String, u32)> = pids.iter().filter(|&&(_, pid)| alive(pid)).collect();
-    assert!(
-        left.is_empty(),
-        "still running after lab down: {left:?}: {}",
-        String::from_utf8_lossy(&down.stdout)
-    );
+    lab_down_stops(&state, &pids, Duration::from_secs(30));
 }

@@ -54,36 +54,12 @@ impl Walker<'_, '_> {
             self.report(diagnostic);
             return;
         }
-        let mut seen: Vec<String> = Vec::new();
-        for node in named {
-            let Some(text) = self.substitute(node) else {
-                continue;
-            };
-            if !nodes.contains(&text) {
-                let diagnostic = Diagnostic::error(
-                    Code::NotReplicated,
-                    self.file,
-                    format!("`{text}` is not a node of database `{}`", resolved.text),
-                )
-                .with_label(node.span, "not one of its nodes")
-                .with_help(format!(
-                    "the nodes of `{}`: {}",
-                    resolved.text,
-                    nodes.join(", ")
-                ));
-                self.report(diagnostic);
-            } else if seen.contains(&text) {
-                let diagnostic = Diagnostic::error(
-                    Code::NotReplicated,
-                    self.file,
-                    format!("node `{text}` is listed twice"),
-                )
-                .with_label(node.span, "listed before")
-                .with_help("list each node once");
-                self.report(diagnostic);
-            }
-            seen.push(text);
-        }
+        self.listed_nodes(
+            named,
+            &nodes,
+            Code::NotReplicated,
+            ("database", &resolved.text),
+        );
     }
 
     /// `... process` is for databases: a server's process is the server.

@@ -507,6 +507,24 @@ impl Walker<'_, '_> {
         let ClusterState::Nodes(listed) = expected else {
             return;
         };
+        let listed: Vec<&Name> = listed.iter().collect();
+        self.listed_nodes(
+            &listed,
+            &nodes,
+            Code::NotACluster,
+            ("cluster", &resolved.text),
+        );
+    }
+
+    /// Every node in `listed` is one of `nodes` (of the cluster or database `owner`: its kind
+    /// and name), and is listed once.
+    pub(super) fn listed_nodes(
+        &mut self,
+        listed: &[&Name],
+        nodes: &[String],
+        code: Code,
+        (kind, owner): (&str, &str),
+    ) {
         let mut seen: Vec<String> = Vec::new();
         for node in listed {
             let Some(text) = self.substitute(node) else {
@@ -514,25 +532,18 @@ impl Walker<'_, '_> {
             };
             if !nodes.contains(&text) {
                 let diagnostic = Diagnostic::error(
-                    Code::NotACluster,
+                    code,
                     self.file,
-                    format!("`{text}` is not a node of cluster `{}`", resolved.text),
+                    format!("`{text}` is not a node of {kind} `{owner}`"),
                 )
                 .with_label(node.span, "not one of its nodes")
-                .with_help(format!(
-                    "the nodes of `{}`: {}",
-                    resolved.text,
-                    nodes.join(", ")
-                ));
+                .with_help(format!("the nodes of `{owner}`: {}", nodes.join(", ")));
                 self.report(diagnostic);
             } else if seen.contains(&text) {
-                let diagnostic = Diagnostic::error(
-                    Code::NotACluster,
-                    self.file,
-                    format!("node `{text}` is listed twice"),
-                )
-                .with_label(node.span, "listed before")
-                .with_help("list each node once");
+                let diagnostic =
+                    Diagnostic::error(code, self.file, format!("node `{text}` is listed twice"))
+                        .with_label(node.span, "listed before")
+                        .with_help("list each node once");
                 self.report(diagnostic);
             }
             seen.push(text);
