@@ -44,6 +44,13 @@ fn recorded_pids(run: &Path) -> Vec<(String, u32)> {
         .unwrap_or_default()
 }
 
+/// The packet lab's owner tag: the PID of the jspec that made it.
+fn run_tag(run: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(run.join("lab/lab.json")).ok()?;
+    let record: serde_json::Value = serde_json::from_str(&text).ok()?;
+    record["owner_pid"].as_u64().map(|pid| pid.to_string())
+}
+
 /// Runs `jspec lab down` when dropped, so a failing assertion leaves no lab behind either.
 struct LabDown(std::path::PathBuf);
 
@@ -53,12 +60,12 @@ impl Drop for LabDown {
     }
 }
 
-/// Starts `jspec run` on `spec_text` (state in `state`), waits until `started` says the case is
-/// under way (at most `limit`), then SIGKILLs jspec. Returns the run folder.
+/// Starts `jspec run` on `spec_text` (state in `state`, `extra` options), waits until `started`
+/// says the case is under way (at most `limit`), then SIGKILLs jspec. Returns the run folder.
 fn kill_jspec_during(
     temp: &Path,
     state: &Path,
-    spec_text: &str,
+    (spec_text, extra): (&str, &[&str]),
     started: impl Fn(&Path) -> bool,
     limit: Duration,
 ) -> std::path::PathBuf {
@@ -68,6 +75,7 @@ fn kill_jspec_during(
     let mut child = jspec(state)
         .args(["run", "--out"])
         .arg(&run)
+        .args(extra)
         .arg(&spec)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -122,7 +130,7 @@ fn lab_down_stops_restarted_servers_and_the_kdc_of_a_killed_run() {
     let run = kill_jspec_during(
         temp.path(),
         &state,
-        KERBEROS_AND_WAIT,
+        (KERBEROS_AND_WAIT, &[]),
         |run| recorded_pids(run).iter().any(|(role, _)| role == "kdc") && step_started(run),
         Duration::from_secs(60),
     );
@@ -166,7 +174,7 @@ fn lab_down_stops_the_nodes_epmd_and_database_of_a_killed_cluster_run() {
     let run = kill_jspec_during(
         temp.path(),
         &state,
-        CLUSTER_AND_WAIT,
+        (CLUSTER_AND_WAIT, &[]),
         step_started,
         Duration::from_secs(120),
     );
@@ -216,6 +224,20 @@ fn children(pid: u32) -> Vec<u32> {
 /// PostgreSQL (not Patroni's children), HAProxy and etcd behind; `jspec lab down` stops all.
 #[test]
 fn lab_down_stops_patroni_postgres_haproxy_and_etcd_of_a_killed_run() {
+    replicated_run_killed(&[], &["haproxy of pg"]);
+}
+
+/// The same on the packet plane, where each server node has its own HAProxy and every part
+/// runs in a network namespace, which `jspec lab down` removes as well.
+#[test]
+fn lab_down_stops_a_killed_replicated_run_on_the_packet_plane() {
+    replicated_run_killed(
+        &["--plane", "packet"],
+        &["haproxy of pg on c1", "haproxy of pg on c2"],
+    );
+}
+
+fn replicated_run_killed(extra: &[&str], haproxies: &[&str]) {
     if !std::path::Path::new("/usr/bin/patroni").exists()
         || !std::path::Path::new("/usr/sbin/ejabberdctl").exists()
         || !nix::unistd::Uid::effective().is_root()
@@ -231,21 +253,15 @@ fn lab_down_stops_patroni_postgres_haproxy_and_etcd_of_a_killed_run() {
     let run = kill_jspec_during(
         temp.path(),
         &state,
-        REPLICATED_AND_WAIT,
+        (REPLICATED_AND_WAIT, extra),
         step_started,
         Duration::from_secs(180),
     );
     let mut pids = recorded_pids(&run);
     let roles: Vec<&str> = pids.iter().map(|(role, _)| role.as_str()).collect();
-    for wanted in [
-        "pg1",
-        "pg1-postgres",
-        "pg2",
-        "pg2-postgres",
-        "haproxy of pg",
-        "etcd of pg",
-    ] {
-        assert!(roles.contains(&wanted), "{wanted} is recorded: {pids:?}");
+    let nodes = ["pg1", "pg1-postgres", "pg2", "pg2-postgres", "etcd of pg"];
+    for wanted in nodes.iter().chain(haproxies) {
+        assert!(roles.contains(wanted), "{wanted} is recorded: {pids:?}");
     }
     assert!(pids.iter().all(|&(_, pid)| alive(pid)), "{pids:?}");
     // The backends and WAL senders of each postmaster must go too.
@@ -263,4 +279,17 @@ fn lab_down_stops_patroni_postgres_haproxy_and_etcd_of_a_killed_run() {
     }
 
     lab_down_stops(&state, &pids, Duration::from_secs(30));
+    let tag = run_tag(&run);
+    let namespaces = std::fs::read_dir("/var/run/netns")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| {
+                    tag.as_deref()
+                        .is_some_and(|t| n.starts_with(&format!("jspec-{t}-")))
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    assert!(namespaces.is_empty(), "namespaces left: {namespaces:?}");
 }

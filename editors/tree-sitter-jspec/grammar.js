@@ -32,6 +32,8 @@ module.exports = grammar({
   conflicts: ($) => [
     // `heal` alone, then a procedure call on the next line: only the `(` tells them apart.
     [$.heal_stmt],
+    // `kill database pg1` or `kill database one of pg1, pg2` (in chaos): `one` tells them apart.
+    [$.process_action, $.chaos_verb],
   ],
 
   rules: {
@@ -213,7 +215,7 @@ module.exports = grammar({
     interval: ($) => seq($.duration, optional(seq('..', $.duration))),
     _chaos_action: ($) =>
       choice($.chaos_pick, $.process_stmt, $.isolate_stmt, $.partition_stmt, $.impair_stmt),
-    chaos_pick: ($) => seq($.chaos_verb, 'one', 'of', $.name_list),
+    chaos_pick: ($) => seq($.chaos_verb, optional('database'), 'one', 'of', $.name_list),
     chaos_verb: (_) => choice('kill', 'stop', 'restart', 'pause', 'isolate'),
     hold_for: ($) => seq('for', $.duration),
 

@@ -727,7 +727,10 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                     seen.insert("chaos hold");
                 }
                 match &rule.action {
-                    ChaosAction::Pick { verb, .. } => {
+                    ChaosAction::Pick { verb, database, .. } => {
+                        if *database {
+                            seen.insert("chaos database one of");
+                        }
                         seen.insert(match verb {
                             ChaosVerb::Kill => "chaos kill one of",
                             ChaosVerb::Stop => "chaos stop one of",

@@ -87,12 +87,12 @@ async fn a_replicated_database_fails_over_and_takes_the_old_primary_back() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let timing = HaTiming::default();
-    let spec = ReplicatedSpec {
-        role: "pg".into(),
-        nodes: vec![("pg1".into(), address(1)), ("pg2".into(), address(2))],
-        address: address(3),
+    let spec = ReplicatedSpec::on_loopback(
+        "pg",
+        &[("pg1", address(1)), ("pg2", address(2))],
+        address(3),
         timing,
-    };
+    );
     let started = Instant::now();
     let database = ReplicatedDatabase::start(spec, &dir.path().join("pg"))
         .await

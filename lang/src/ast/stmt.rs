@@ -363,8 +363,13 @@ pub struct ChaosRule {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChaosAction {
-    /// `kill one of c1, c2`.
-    Pick { verb: ChaosVerb, targets: Vec<Name> },
+    /// `kill one of c1, c2`; `kill database one of pg1, pg2` (`database`: the targets are
+    /// database nodes, each hit as a whole node).
+    Pick {
+        verb: ChaosVerb,
+        database: bool,
+        targets: Vec<Name>,
+    },
     /// A fault statement on a fixed target.
     Fault(Box<StmtKind>),
 }

@@ -15,7 +15,7 @@ pub(crate) enum Want {
     UserOrRoom,
     /// A server role or one of its nodes.
     Server,
-    /// An end of a link: a user, a server or a node.
+    /// An end of a link: a user, a server or a node, a database or a database node.
     Endpoint,
     /// A certificate holder: a server, a node or a user.
     CertificateHolder,
@@ -26,13 +26,15 @@ impl Want {
     fn accepts(self, entity: &Entity) -> bool {
         let server = matches!(entity, Entity::Server | Entity::Node { .. });
         let user = matches!(entity, Entity::User { .. });
+        let database = matches!(entity, Entity::Database | Entity::DatabaseNode { .. });
         match self {
             Want::User => user,
             Want::Room => matches!(entity, Entity::Room { .. }),
             Want::UserOrRoom => user || matches!(entity, Entity::Room { .. }),
             Want::Server => server,
-            Want::Endpoint | Want::CertificateHolder => server || user,
-            Want::Database => matches!(entity, Entity::Database | Entity::DatabaseNode { .. }),
+            Want::Endpoint => server || user || database,
+            Want::CertificateHolder => server || user,
+            Want::Database => database,
         }
     }
 
@@ -42,7 +44,7 @@ impl Want {
             Want::Room => "room",
             Want::UserOrRoom => "user or room",
             Want::Server => "server",
-            Want::Endpoint => "user or server",
+            Want::Endpoint => "user, server or database",
             Want::CertificateHolder => "server or user",
             Want::Database => "database",
         }

@@ -425,9 +425,18 @@ impl Walker<'_, '_> {
                 self.duration(hold, "for", values::DAY);
             }
             match &rule.action {
-                ChaosAction::Pick { targets, .. } => {
+                ChaosAction::Pick {
+                    verb,
+                    database,
+                    targets,
+                } => {
+                    let want = match (database, verb) {
+                        (true, _) => Want::Database,
+                        (false, ChaosVerb::Isolate) => Want::Endpoint,
+                        (false, _) => Want::Server,
+                    };
                     for target in targets {
-                        self.resolve(target, Want::Server);
+                        self.resolve(target, want);
                     }
                 }
                 ChaosAction::Fault(kind) => {

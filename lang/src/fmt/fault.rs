@@ -189,8 +189,15 @@ fn rule(p: &mut Printer<'_>, rule: &ChaosRule) {
     }
     p.text(" ");
     match &rule.action {
-        ChaosAction::Pick { verb, targets } => {
+        ChaosAction::Pick {
+            verb,
+            database,
+            targets,
+        } => {
             p.text(chaos_verb(*verb));
+            if *database {
+                p.text(" database");
+            }
             p.text(" one of ");
             p.names(targets);
         }

@@ -70,7 +70,7 @@ impl<'s> Builder<'s> {
         })
     }
 
-    /// `chaos_pick = { chaos_verb ~ "one" ~ "of" ~ name_list }`
+    /// `chaos_pick = { chaos_verb ~ database? ~ "one" ~ "of" ~ name_list }`
     fn chaos_pick(&mut self, pair: Pair<'s, Rule>) -> Built<ChaosAction> {
         let mut children = Children::of(pair);
         let verb_pair = children.required(Rule::chaos_verb, "a chaos rule")?;
@@ -82,7 +82,12 @@ impl<'s> Builder<'s> {
             "isolate" => ChaosVerb::Isolate,
             _ => return Err(self.bug(&verb_pair, "a chaos verb")),
         };
+        let database = children.optional(Rule::database).is_some();
         let targets = self.name_list(children.required(Rule::name_list, "one of")?);
-        Ok(ChaosAction::Pick { verb, targets })
+        Ok(ChaosAction::Pick {
+            verb,
+            database,
+            targets,
+        })
     }
 }

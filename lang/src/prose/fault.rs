@@ -161,10 +161,18 @@ impl Prose<'_> {
         }
         out.push_str(": ");
         match &rule.action {
-            ChaosAction::Pick { verb, targets } => {
+            ChaosAction::Pick {
+                verb,
+                database,
+                targets,
+            } => {
                 let targets: Vec<String> = targets.iter().map(|t| self.raw(t)).collect();
+                let noun = match database {
+                    true => "database node ",
+                    false => "",
+                };
                 out.push_str(&format!(
-                    "{} {}",
+                    "{} {noun}{}",
                     chaos_verb(*verb),
                     words::or_list(&targets)
                 ));

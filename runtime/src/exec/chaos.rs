@@ -133,7 +133,11 @@ impl CaseContext<'_> {
     ) -> Result<Option<Undo>, StmtError> {
         let faults = self.fault_control()?;
         match action {
-            ChaosAction::Pick { verb, targets } => {
+            ChaosAction::Pick {
+                verb,
+                database,
+                targets,
+            } => {
                 let target = targets[rng.below(targets.len())].clone();
                 let action = match verb {
                     ChaosVerb::Isolate => {
@@ -146,9 +150,9 @@ impl CaseContext<'_> {
                     ChaosVerb::Restart => ProcessAction::Restart,
                     ChaosVerb::Pause => ProcessAction::Pause,
                 };
-                self.process(faults, action, (false, false), &target, frame, origin)
+                self.process(faults, action, (*database, false), &target, frame, origin)
                     .await?;
-                Ok(undo_of_process(action, false, target))
+                Ok(undo_of_process(action, *database, target))
             }
             ChaosAction::Fault(kind) => {
                 self.fault(kind, frame, origin).await?;

@@ -25,19 +25,20 @@ impl CaseContext<'_> {
         let replicated = self.replicated(&role)?;
         let deadline = Instant::now() + within;
         loop {
-            let members = replicated.members().await;
-            let holds = match expected {
+            let (members, holds) = match expected {
                 DatabaseState::Primary(node) => {
                     let node = frame.name(&node.text);
-                    leader(&members).is_some_and(|l| l.name == node && l.state == "running")
-                        && replicated.writable().await
+                    let members = replicated.members().await;
+                    let leads =
+                        leader(&members).is_some_and(|l| l.name == node && l.state == "running");
+                    (members, leads && replicated.writable().await)
                 }
-                DatabaseState::Replicas(nodes) => leader(&members).is_some_and(|l| {
-                    nodes.iter().all(|n| {
-                        let n = frame.name(&n.text);
-                        members.iter().any(|m| m.name == n && m.follows(l))
-                    })
-                }),
+                DatabaseState::Replicas(nodes) => {
+                    let names: Vec<String> = nodes.iter().map(|n| frame.name(&n.text)).collect();
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let (members, following) = replicated.followers(&names).await;
+                    (members, following.len() == names.len())
+                }
             };
             if holds {
                 return Ok(());

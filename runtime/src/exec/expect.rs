@@ -30,6 +30,8 @@ enum Wanted {
 struct Search<'a> {
     wanted: Wanted,
     from: Option<&'a Peer>,
+    /// ` from alice` as the failure says it (a procedure's parameter resolved), or nothing.
+    source: String,
     delayed: bool,
 }
 
@@ -107,13 +109,14 @@ impl CaseContext<'_> {
             Some(from) => Some(self.peer(&frame.name(&from.text))?),
             None => None,
         };
+        let source = expect
+            .from
+            .as_ref()
+            .map(|f| format!(" from {}", frame.name(&f.text)))
+            .unwrap_or_default();
         let silence = |silence| Quiet {
             from: from.as_ref(),
-            source: expect
-                .from
-                .as_ref()
-                .map(|f| format!(" from {}", f.text))
-                .unwrap_or_default(),
+            source: source.clone(),
             silence,
         };
         let messages = match &expect.expected {
@@ -132,6 +135,7 @@ impl CaseContext<'_> {
             let search = Search {
                 wanted: self.wanted(message, expect.strict, frame)?,
                 from: from.as_ref(),
+                source: source.clone(),
                 delayed: expect.delayed,
             };
             let mut captured = None;
@@ -163,10 +167,10 @@ impl CaseContext<'_> {
                 Waited::Cancelled => return Err(StmtError::Interrupted),
                 Waited::Stopped(error) => return Err(self.refused(&user, &search, &error)),
                 Waited::Ended(end) => {
-                    return Err(self.missed(&user, &session, &search, expect, within, Some(&end)));
+                    return Err(self.missed(&user, &session, &search, within, Some(&end)));
                 }
                 Waited::TimedOut => {
-                    return Err(self.missed(&user, &session, &search, expect, within, None));
+                    return Err(self.missed(&user, &session, &search, within, None));
                 }
             }
         }
@@ -211,16 +215,11 @@ impl CaseContext<'_> {
         user: &str,
         session: &Session,
         search: &Search<'_>,
-        expect: &ExpectReceives,
         within: Duration,
         end: Option<&Received>,
     ) -> StmtError {
         let window = crate::env::format_duration(within);
-        let source = expect
-            .from
-            .as_ref()
-            .map(|f| format!(" from {}", f.text))
-            .unwrap_or_default();
+        let source = &search.source;
         let delayed = if search.delayed { "delayed " } else { "" };
         let ended = end
             .map(|end| format!(" ({})", self.session_end(end)))

@@ -192,12 +192,22 @@ impl CaseContext<'_> {
                 .any(|s| s.nodes.contains_key(name))
     }
 
-    /// A written name as a fault endpoint: a server role, a cluster node or one of the case's
-    /// users.
+    /// Whether `name` is one of the case's databases or database nodes.
+    fn is_database(&self, name: &str) -> bool {
+        self.scope
+            .databases
+            .iter()
+            .any(|(role, nodes)| role == name || nodes.iter().any(|n| n == name))
+    }
+
+    /// A written name as a fault endpoint: a server role, a cluster node, a database or
+    /// database node, or one of the case's users.
     pub(crate) fn endpoint(&self, name: &Name, frame: &Frame) -> Result<Endpoint, StmtError> {
         let name = frame.name(&name.text);
         if self.is_server_or_node(&name) {
             Ok(Endpoint::Server(name))
+        } else if self.is_database(&name) {
+            Ok(Endpoint::Database(name))
         } else if self.scope.users.contains_key(&name) {
             Ok(Endpoint::User(name))
         } else {
@@ -242,14 +252,23 @@ impl CaseContext<'_> {
         Ok(links)
     }
 
-    /// `isolate x`: every connection between x and the lab's other servers and the case's users.
+    /// `isolate x`: every connection between x and the lab's other servers and the case's users,
+    /// and on the packet plane the case's databases (on the proxy plane database traffic is not
+    /// carried; isolating a database needs the packet plane).
     fn isolation_links(&self, target: &Name, frame: &Frame) -> Result<Vec<Link>, StmtError> {
         let x = self.endpoint(target, frame)?;
+        let packet = self.fault_control()?.plane() == crate::fault::model::Plane::Packet;
+        let databases = match packet || matches!(x, Endpoint::Database(_)) {
+            // Roles only: on the packet plane a database stands for its nodes too.
+            true => self.scope.databases.keys().cloned().collect(),
+            false => Vec::new(),
+        };
         let others = self
             .scope
             .servers
             .keys()
             .map(|r| Endpoint::Server(r.clone()))
+            .chain(databases.into_iter().map(Endpoint::Database))
             .chain(self.scope.users.keys().map(|u| Endpoint::User(u.clone())))
             .filter(|e| *e != x);
         let mut links = Vec::new();
@@ -300,12 +319,13 @@ impl CaseContext<'_> {
 }
 
 /// The link `from` opens to `to`, if there is such a connection.
+/// The connections `from` opens to `to`: clients to servers, machines (servers, databases and
+/// their nodes) to each other. Clients never reach a database.
 fn connection(from: &Endpoint, to: &Endpoint) -> Option<Link> {
     match (from, to) {
-        (Endpoint::User(_), Endpoint::Server(_)) | (Endpoint::Server(_), Endpoint::Server(_)) => {
-            Some(Link::new(from.clone(), to.clone()))
-        }
-        _ => None,
+        (Endpoint::User(_), Endpoint::Server(_)) => Some(Link::new(from.clone(), to.clone())),
+        (Endpoint::User(_), _) | (_, Endpoint::User(_)) => None,
+        _ => Some(Link::new(from.clone(), to.clone())),
     }
 }
 

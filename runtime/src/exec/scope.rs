@@ -57,6 +57,8 @@ pub struct CaseScope {
     pub servers: BTreeMap<String, ServerInfo>,
     pub users: BTreeMap<String, UserInfo>,
     pub rooms: BTreeMap<String, RoomInfo>,
+    /// The case's databases and their nodes (`databases pg with nodes pg1, pg2`).
+    pub databases: BTreeMap<String, Vec<String>>,
 }
 
 impl CaseScope {
@@ -102,6 +104,12 @@ impl CaseScope {
                                 password,
                             },
                         );
+                    }
+                }
+                CaseEntryKind::Databases(roles) => {
+                    for role in roles {
+                        let nodes = role.nodes.iter().map(|n| n.text.clone()).collect();
+                        scope.databases.insert(role.name.text.clone(), nodes);
                     }
                 }
                 CaseEntryKind::Room { name, server } => {

@@ -123,7 +123,8 @@ impl FaultControl {
             .map_err(|e| FaultError::Failed(format!("cannot start {user}'s proxy: {e}")))
     }
 
-    /// Whether the plane carries `link` (a managed server's s2s, or any client's c2s).
+    /// Whether the plane carries `link` (a managed server's s2s, or any client's c2s, or the
+    /// traffic of a database the lab runs on the packet plane).
     fn carries(&self, link: &Link) -> Result<(), FaultError> {
         let lab = self.lab.as_deref();
         let node_of = |e: &Endpoint| lab.and_then(|lab| lab.cluster_of_node(e.name()));
@@ -132,6 +133,9 @@ impl FaultControl {
         };
         let managed =
             |e: &Endpoint| clustered(e) || lab.is_some_and(|lab| lab.server(e.name()).is_some());
+        if matches!(link.from, Endpoint::Database(_)) || matches!(link.to, Endpoint::Database(_)) {
+            return self.carries_database(link, &managed);
+        }
         match (&link.from, &link.to) {
             (Endpoint::User(_), Endpoint::Server(_)) => Ok(()),
             (Endpoint::Server(_), Endpoint::Server(_))
@@ -172,23 +176,84 @@ impl FaultControl {
         }
     }
 
+    /// A link to or from a database: its servers' SQL, its nodes' replication and their HA
+    /// agents' traffic. Only the packet plane carries it, for databases the lab runs.
+    fn carries_database(
+        &self,
+        link: &Link,
+        managed: &dyn Fn(&Endpoint) -> bool,
+    ) -> Result<(), FaultError> {
+        let lab = self.lab.as_deref();
+        let ours = |e: &Endpoint| match e {
+            Endpoint::Database(name) => {
+                lab.is_some_and(|lab| lab.cluster_of_database(name).is_some())
+            }
+            Endpoint::Server(_) => managed(e),
+            Endpoint::User(_) => false,
+        };
+        if let Some(user) = [&link.from, &link.to]
+            .into_iter()
+            .find(|e| matches!(e, Endpoint::User(_)))
+        {
+            return Err(FaultError::Unsupported(format!(
+                "there is no connection {link}: {user} is a client, and clients connect to \
+                 servers, not to databases"
+            )));
+        }
+        if let Some(external) = [&link.from, &link.to].into_iter().find(|e| !ours(e)) {
+            return Err(FaultError::Unsupported(format!(
+                "the link {link}: {external} is not run by the lab, and jspec does not carry \
+                 the traffic of external machines; cut it in their own network"
+            )));
+        }
+        match self.plane {
+            Plane::Packet => Ok(()),
+            Plane::Proxy => Err(FaultError::Unsupported(format!(
+                "the link {link} is database traffic, which the proxy plane does not carry (the \
+                 servers and the database nodes reach each other at their real addresses): run \
+                 with `--plane packet` (root), where every server and database node has a \
+                 network namespace of its own"
+            ))),
+        }
+    }
+
     /// The endpoints `endpoint` stands for on this plane: on the packet plane a cluster of the
     /// lab is its nodes (each in a namespace of its own), since any of them may open or accept
-    /// its connections; otherwise the endpoint itself.
+    /// its connections, and a replicated database is its nodes and its own namespace (its
+    /// store, etcd); otherwise the endpoint itself.
     fn spread(&self, endpoint: &Endpoint) -> Vec<Endpoint> {
-        let cluster = self
-            .lab
-            .as_ref()
-            .filter(|_| self.plane == Plane::Packet)
-            .and_then(|lab| lab.cluster(endpoint.name()))
-            .filter(|cluster| cluster.node(endpoint.name()).is_none());
-        match (endpoint, cluster) {
-            (Endpoint::Server(_), Some(cluster)) => cluster
-                .nodes()
-                .iter()
-                .map(|node| Endpoint::Server(node.spec.node.clone()))
-                .collect(),
-            _ => vec![endpoint.clone()],
+        let lab = self.lab.as_ref().filter(|_| self.plane == Plane::Packet);
+        match endpoint {
+            Endpoint::Server(name) => {
+                let cluster = lab
+                    .and_then(|lab| lab.cluster(name))
+                    .filter(|cluster| cluster.node(name).is_none());
+                match cluster {
+                    Some(cluster) => cluster
+                        .nodes()
+                        .iter()
+                        .map(|node| Endpoint::Server(node.spec.node.clone()))
+                        .collect(),
+                    None => vec![endpoint.clone()],
+                }
+            }
+            Endpoint::Database(name) => {
+                let replicated = lab
+                    .and_then(|lab| lab.cluster_of_database(name))
+                    .filter(|cluster| cluster.request.database_role() == *name)
+                    .and_then(|cluster| cluster.database().replicated());
+                let mut all = vec![endpoint.clone()];
+                if let Some(replicated) = replicated {
+                    all.extend(
+                        replicated
+                            .nodes()
+                            .iter()
+                            .map(|node| Endpoint::Database(node.name.clone())),
+                    );
+                }
+                all
+            }
+            Endpoint::User(_) => vec![endpoint.clone()],
         }
     }
 
@@ -196,7 +261,8 @@ impl FaultControl {
     fn links(&self, link: &Link) -> Vec<Link> {
         let mut links = Vec::new();
         for from in self.spread(&link.from) {
-            for to in self.spread(&link.to) {
+            // A machine has no connection to itself (`isolate pg1` is pg1 against its database).
+            for to in self.spread(&link.to).into_iter().filter(|to| *to != from) {
                 links.push(Link::new(from.clone(), to));
             }
         }

@@ -14,17 +14,21 @@ use std::time::Duration;
 pub enum Endpoint {
     Server(String),
     User(String),
+    /// A database, or one of a replicated database's nodes: servers connect to it, and its
+    /// nodes to each other.
+    Database(String),
 }
 
 impl Endpoint {
     pub fn name(&self) -> &str {
         match self {
-            Endpoint::Server(name) | Endpoint::User(name) => name,
+            Endpoint::Server(name) | Endpoint::User(name) | Endpoint::Database(name) => name,
         }
     }
 
+    /// A server or a database: a machine of the lab, not a client.
     pub fn is_server(&self) -> bool {
-        matches!(self, Endpoint::Server(_))
+        matches!(self, Endpoint::Server(_) | Endpoint::Database(_))
     }
 }
 

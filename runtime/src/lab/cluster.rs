@@ -12,8 +12,9 @@ use std::time::Duration;
 use jspec_lang::ast::ProcessAction;
 
 use super::clock::Clock;
-use super::cluster_db::ClusterDatabase;
+use super::cluster_db::{ClusterDatabase, DatabasePlace};
 use super::ejabberd::{DbConn, EjabberdCluster, EjabberdError, EjabberdNode, EjabberdSpec};
+use super::patroni::Place;
 use super::postgres::PostgresError;
 use super::process::ServerState;
 use super::registry::ServerRecord;
@@ -67,6 +68,8 @@ pub(crate) struct ClusterPlace {
     pub(crate) database_netns: Option<String>,
     /// The addresses of the database's nodes, when it is replicated.
     pub(crate) database_nodes: Vec<Ipv4Addr>,
+    /// The packet plane's namespace of each database node.
+    pub(crate) database_node_netns: Vec<Option<String>>,
     pub(crate) epmd_port: u16,
     /// The lab's domains and addresses, for the nodes' resolver (s2s).
     pub(crate) hosts: Vec<(Ipv4Addr, Vec<String>)>,
@@ -96,15 +99,31 @@ impl LabCluster {
         key_pem: &str,
     ) -> Result<LabCluster, LabError> {
         let database_role = request.database_role();
-        let database = ClusterDatabase::start(
-            &database_role,
-            &request.database_nodes,
-            place.database,
-            &place.database_nodes,
-            place.database_netns.clone(),
-            &dir.join(&database_role),
-        )
-        .await?;
+        let places = |names: &[String], addresses: &[Ipv4Addr], netns: &[Option<String>]| {
+            names
+                .iter()
+                .zip(addresses)
+                .zip(netns)
+                .map(|((name, &address), netns)| Place {
+                    name: name.clone(),
+                    address,
+                    netns: netns.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let database_place = DatabasePlace {
+            address: place.database,
+            netns: place.database_netns.clone(),
+            nodes: places(
+                &request.database_nodes,
+                &place.database_nodes,
+                &place.database_node_netns,
+            ),
+            clients: places(&request.nodes, &place.nodes, &place.node_netns),
+        };
+        let database =
+            ClusterDatabase::start(&database_role, database_place, &dir.join(&database_role))
+                .await?;
         let password = format!("lab-{}", random_hex());
         let schema = Path::new(super::ejabberd::SQL_SCHEMA_FILE);
         if let Err(error) = database
@@ -146,8 +165,8 @@ impl LabCluster {
                 epmd_port: place.epmd_port,
                 cookie: cookie.clone(),
                 database: DbConn {
-                    host: database.addr().ip().to_string(),
-                    port: database.addr().port(),
+                    host: database.addr_for(node).ip().to_string(),
+                    port: database.addr_for(node).port(),
                     name: DB_NAME.into(),
                     user: DB_USER.into(),
                     password: password.clone(),

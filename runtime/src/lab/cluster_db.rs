@@ -10,7 +10,7 @@ use std::time::Duration;
 use jspec_lang::ast::ProcessAction;
 
 use super::LabError;
-use super::patroni::{HaTiming, Member, PatroniError, ReplicatedDatabase, ReplicatedSpec};
+use super::patroni::{HaTiming, Member, PatroniError, Place, ReplicatedDatabase, ReplicatedSpec};
 use super::postgres::{DEFAULT_PORT, Postgres, PostgresError, PostgresSpec, SqlClient};
 use super::registry::ServerRecord;
 use super::server::ServerProcess;
@@ -20,6 +20,19 @@ const RESET_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a replica may take to follow again before the lab reinitialises it.
 const REPLICA_PATIENCE: Duration = Duration::from_secs(20);
 
+/// Where a cluster's database runs.
+#[derive(Clone, Debug)]
+pub(crate) struct DatabasePlace {
+    /// The database's address: PostgreSQL's, or etcd's and the shared HAProxy's.
+    pub(crate) address: Ipv4Addr,
+    /// Its namespace on the packet plane.
+    pub(crate) netns: Option<String>,
+    /// A replicated database's nodes (none: one PostgreSQL).
+    pub(crate) nodes: Vec<Place>,
+    /// The servers that use it (on the packet plane each gets its own HAProxy).
+    pub(crate) clients: Vec<Place>,
+}
+
 /// A cluster's database.
 #[derive(Debug)]
 pub enum ClusterDatabase {
@@ -28,15 +41,18 @@ pub enum ClusterDatabase {
 }
 
 impl ClusterDatabase {
-    /// Starts the database `role` at `address` (with `nodes` on `node_addresses`: replicated).
+    /// Starts the database `role` at `place`.
     pub(crate) async fn start(
         role: &str,
-        nodes: &[String],
-        address: Ipv4Addr,
-        node_addresses: &[Ipv4Addr],
-        netns: Option<String>,
+        place: DatabasePlace,
         dir: &Path,
     ) -> Result<ClusterDatabase, LabError> {
+        let DatabasePlace {
+            address,
+            netns,
+            nodes,
+            clients,
+        } = place;
         if nodes.is_empty() {
             let spec = PostgresSpec {
                 role: role.to_string(),
@@ -49,20 +65,22 @@ impl ClusterDatabase {
                 .map(|p| ClusterDatabase::Single(Box::new(p)))
                 .map_err(|e| single_error(role, e));
         }
-        if netns.is_some() {
-            return Err(LabError::Unsupported(format!(
-                "database {role}: a replicated database runs on the proxy plane only for now \
-                 (its Patroni, etcd and HAProxy are not placed in namespaces yet)"
-            )));
-        }
+        let store = Place {
+            name: role.to_string(),
+            address,
+            netns,
+        };
+        // In namespaces each server has its HAProxy beside it, so that a partition between a
+        // server and a database node cuts their traffic; on loopback one serves them all.
+        let access = match store.netns {
+            Some(_) => clients,
+            None => vec![store.clone()],
+        };
         let spec = ReplicatedSpec {
             role: role.to_string(),
-            nodes: nodes
-                .iter()
-                .cloned()
-                .zip(node_addresses.iter().copied())
-                .collect(),
-            address,
+            nodes,
+            store,
+            access,
             timing: HaTiming::default(),
         };
         ReplicatedDatabase::start(spec, dir)
@@ -76,6 +94,14 @@ impl ClusterDatabase {
         match self {
             ClusterDatabase::Single(postgres) => postgres.spec.addr(),
             ClusterDatabase::Replicated(replicated) => replicated.addr(),
+        }
+    }
+
+    /// Where the server node `node` connects (its own HAProxy on the packet plane).
+    pub fn addr_for(&self, node: &str) -> SocketAddr {
+        match self {
+            ClusterDatabase::Single(postgres) => postgres.spec.addr(),
+            ClusterDatabase::Replicated(replicated) => replicated.addr_for(node),
         }
     }
 
@@ -180,7 +206,7 @@ impl ClusterDatabase {
                 }
             }
             ClusterDatabase::Replicated(replicated) => {
-                for helper in [&replicated.etcd, &replicated.haproxy] {
+                for helper in replicated.helpers() {
                     if let Some(what) = helper
                         .bring_back()
                         .await

@@ -207,8 +207,10 @@ impl Lab {
                 );
             }
         }
-        // On the packet plane every server, cluster node and cluster database has a namespace
-        // of its own: a partition between nodes is a netsplit of their Erlang distribution.
+        // On the packet plane every server, cluster node, database node and cluster database
+        // has a namespace of its own: a partition between nodes is a netsplit of their Erlang
+        // distribution, or of their database's replication. Per cluster in the order of
+        // `cluster_places`.
         let packet_roles: Vec<String> = spec
             .servers
             .iter()
@@ -216,6 +218,7 @@ impl Lab {
             .chain(spec.clusters.iter().flat_map(|c| {
                 c.nodes
                     .iter()
+                    .chain(&c.database_nodes)
                     .cloned()
                     .chain(std::iter::once(c.database_role()))
             }))
@@ -518,6 +521,7 @@ impl Lab {
             database: *database,
             database_netns: netns(&request.database_role()),
             database_nodes: database_nodes.to_vec(),
+            database_node_netns: request.database_nodes.iter().map(|n| netns(n)).collect(),
             epmd_port,
             hosts: hosts.to_vec(),
             dns: Some(self.dns.addr()),

@@ -93,7 +93,7 @@ impl PacketNet {
     /// The address of an endpoint (a client's is allocated at its first use).
     async fn endpoint_address(&self, endpoint: &Endpoint) -> Result<Ipv4Addr, PacketError> {
         match endpoint {
-            Endpoint::Server(role) => Ok(self.role(role)?.address),
+            Endpoint::Server(role) | Endpoint::Database(role) => Ok(self.role(role)?.address),
             Endpoint::User(user) => self.user_address(user).await,
         }
     }
@@ -114,7 +114,7 @@ impl PacketNet {
                 link: link.to_string(),
             });
         }
-        let Endpoint::Server(acceptor) = &link.to else {
+        let (Endpoint::Server(acceptor) | Endpoint::Database(acceptor)) = &link.to else {
             return Err(PacketError::Invalid(format!(
                 "link {link}: a link ends at the server that accepts its connections"
             )));
@@ -172,12 +172,12 @@ impl PacketNet {
         // Packets are seen in the namespace of the server on the flow: the receiver's input
         // when it is a server, else the sender's output.
         let (netns, hook, peer) = match (&flow.from, &flow.to) {
-            (from, Endpoint::Server(to)) => (
+            (from, Endpoint::Server(to) | Endpoint::Database(to)) => (
                 self.role(to)?.netns.clone(),
                 Hook::Input,
                 self.endpoint_address(from).await?,
             ),
-            (Endpoint::Server(from), to) => (
+            (Endpoint::Server(from) | Endpoint::Database(from), to) => (
                 self.role(from)?.netns.clone(),
                 Hook::Output,
                 self.endpoint_address(to).await?,
@@ -261,13 +261,13 @@ impl PacketNet {
     /// bytes leave the root namespace by the bridge port of the server's veth.
     async fn shape_point(&self, flow: &Flow) -> Result<ShapePoint, PacketError> {
         match (&flow.from, &flow.to) {
-            (Endpoint::Server(from), to) => Ok(ShapePoint {
+            (Endpoint::Server(from) | Endpoint::Database(from), to) => Ok(ShapePoint {
                 netns: Some(self.role(from)?.netns.clone()),
                 device: super::net::INNER_VETH.to_string(),
                 field: "dst",
                 address: self.endpoint_address(to).await?,
             }),
-            (from, Endpoint::Server(to)) => Ok(ShapePoint {
+            (from, Endpoint::Server(to) | Endpoint::Database(to)) => Ok(ShapePoint {
                 netns: None,
                 device: self.role(to)?.host_veth.clone(),
                 field: "src",

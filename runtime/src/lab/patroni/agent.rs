@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::rest::Rest;
-use super::{PATRONI_REST_PORT, PatroniError};
+use super::{PATRONI_REST_PORT, PatroniError, Place};
 use crate::lab::postgres::processes::{self, descendants_of, kill_found_and_wait};
 use crate::lab::postgres::{DEFAULT_PORT, as_postgres};
 use crate::lab::process::{ManagedProcess, ProcessError, ProcessSlot};
+use crate::lab::prosody::in_namespace;
 use crate::lab::server::ServerProcess;
 
 /// A first node bootstraps (initdb) in about 3 s, a replica clones in about 2 s; a node coming
@@ -28,16 +29,19 @@ pub struct PatroniAgent {
     pub name: String,
     pub address: Ipv4Addr,
     pub dir: PathBuf,
+    /// Its network namespace on the packet plane (the machine's network).
+    netns: Option<String>,
     config: PathBuf,
     rest: Rest,
     slot: ProcessSlot,
 }
 
 impl PatroniAgent {
-    pub(crate) fn new(name: &str, address: Ipv4Addr, dir: PathBuf, rest: Rest) -> PatroniAgent {
+    pub(crate) fn new(place: &Place, dir: PathBuf, rest: Rest) -> PatroniAgent {
         PatroniAgent {
-            name: name.to_string(),
-            address,
+            name: place.name.clone(),
+            address: place.address,
+            netns: place.netns.clone(),
             config: dir.join("patroni.yml"),
             dir,
             rest,
@@ -131,6 +135,8 @@ impl ServerProcess for PatroniAgent {
     async fn launch(&self) -> Result<ManagedProcess, PatroniError> {
         let config = self.config.display().to_string();
         let (program, args) = as_postgres("patroni", &[config.as_str()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (program, args) = in_namespace(self.netns.as_deref(), &program, &args);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut process =
             ManagedProcess::spawn(&self.name, &program, &args, &self.log_path(), &[])?;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{HaTiming, PATRONI_REST_PORT};
+use super::{HaTiming, PATRONI_REST_PORT, Place};
 use crate::lab::postgres::{DEFAULT_PORT, PG_BIN};
 
 /// What one node's Patroni needs to know.
@@ -24,8 +24,9 @@ pub(crate) struct NodeConfig<'a> {
     pub(crate) timing: HaTiming,
 }
 
-/// Patroni's configuration of one node. Trust inside the lab's loopback block (the lab runs on
-/// loopback addresses only); the passwords exist because Patroni requires them.
+/// Patroni's configuration of one node. Trust inside the lab's own networks (a loopback block,
+/// or the packet plane's bridge subnet: `samenet`); the passwords exist because Patroni
+/// requires them.
 pub(crate) fn patroni(node: &NodeConfig<'_>) -> String {
     let postgres = SocketAddr::from((node.address, DEFAULT_PORT)).to_string();
     let rest = SocketAddr::from((node.address, PATRONI_REST_PORT)).to_string();
@@ -89,7 +90,7 @@ pub(crate) fn patroni(node: &NodeConfig<'_>) -> String {
 /// HAProxy in TCP mode on `listen`: the `primary` backend is the node whose REST API answers
 /// `OPTIONS /primary` with 200. Checks every 500 ms; a node marked down has its sessions cut,
 /// as a real failover cuts them.
-pub(crate) fn haproxy(listen: SocketAddr, nodes: &[(String, Ipv4Addr)]) -> String {
+pub(crate) fn haproxy(listen: SocketAddr, nodes: &[Place]) -> String {
     let mut text = format!(
         "global\n\
          \x20 maxconn 512\n\
@@ -105,7 +106,7 @@ pub(crate) fn haproxy(listen: SocketAddr, nodes: &[(String, Ipv4Addr)]) -> Strin
          \x20 http-check expect status 200\n\
          \x20 default-server inter 500ms fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions\n"
     );
-    for (name, address) in nodes {
+    for Place { name, address, .. } in nodes {
         text.push_str(&format!(
             "  server {name} {address}:{DEFAULT_PORT} check port {PATRONI_REST_PORT}\n"
         ));
@@ -122,8 +123,16 @@ mod tests {
         let text = haproxy(
             "127.0.9.3:5432".parse().unwrap(),
             &[
-                ("pg1".into(), Ipv4Addr::new(127, 0, 9, 1)),
-                ("pg2".into(), Ipv4Addr::new(127, 0, 9, 2)),
+                Place {
+                    name: "pg1".into(),
+                    address: Ipv4Addr::new(127, 0, 9, 1),
+                    netns: None,
+                },
+                Place {
+                    name: "pg2".into(),
+                    address: Ipv4Addr::new(127, 0, 9, 2),
+                    netns: Some("jspec-1-pg2".into()),
+                },
             ],
         );
         assert!(text.contains("bind 127.0.9.3:5432\n"), "{text}");

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::PatroniError;
+use super::{PatroniError, Place};
 use crate::lab::process::{ManagedProcess, ProcessSlot};
+use crate::lab::prosody::in_namespace;
 use crate::lab::server::ServerProcess;
 
 /// etcd and HAProxy listen within a second here.
@@ -23,19 +24,25 @@ pub struct Helper {
     log: PathBuf,
     /// Where it accepts once ready.
     pub listen: SocketAddr,
+    /// A path on its command line, by which `jspec lab down` knows the process is this one.
+    pub marker: PathBuf,
+    /// Its network namespace on the packet plane.
+    netns: Option<String>,
     slot: ProcessSlot,
 }
 
 impl Helper {
-    /// etcd, one member, on `client` (peers on the port after it), data in `dir`.
-    pub(crate) fn etcd(database: &str, client: SocketAddr, dir: PathBuf) -> Helper {
-        let ip = client.ip();
-        let peer = SocketAddr::new(ip, client.port() + 1);
+    /// etcd, one member, on its client port at `place` (peers on the port after it), data in
+    /// `dir`.
+    pub(crate) fn etcd(database: &str, place: &Place, dir: PathBuf) -> Helper {
+        let client = SocketAddr::from((place.address, super::ETCD_PORT));
+        let peer = SocketAddr::from((place.address, super::ETCD_PORT + 1));
+        let data = dir.join("etcd");
         let args = [
             "--name",
             "e1",
             "--data-dir",
-            &dir.join("etcd").display().to_string(),
+            &data.display().to_string(),
             "--listen-client-urls",
             &format!("http://{client}"),
             "--advertise-client-urls",
@@ -59,23 +66,30 @@ impl Helper {
             args,
             log: dir.join("etcd.log"),
             listen: client,
+            marker: data,
+            netns: place.netns.clone(),
             slot: ProcessSlot::default(),
         }
     }
 
-    /// HAProxy in the foreground (`-db`) with the configuration at `config`.
-    pub(crate) fn haproxy(
-        database: &str,
-        listen: SocketAddr,
-        config: PathBuf,
-        dir: PathBuf,
-    ) -> Helper {
+    /// HAProxy in the foreground (`-db`) with the configuration at `config`, listening on 5432
+    /// of `access`; named after the server it serves when it is not the database's own.
+    pub(crate) fn haproxy(database: &str, access: &Place, config: PathBuf, dir: PathBuf) -> Helper {
+        let (name, log) = match access.name == database {
+            true => (format!("haproxy of {database}"), dir.join("haproxy.log")),
+            false => (
+                format!("haproxy of {database} on {}", access.name),
+                dir.join(format!("haproxy-{}.log", access.name)),
+            ),
+        };
         Helper {
-            name: format!("haproxy of {database}"),
+            name,
             program: "haproxy".into(),
             args: vec!["-db".into(), "-f".into(), config.display().to_string()],
-            log: dir.join("haproxy.log"),
-            listen,
+            log,
+            listen: SocketAddr::from((access.address, crate::lab::postgres::DEFAULT_PORT)),
+            marker: config,
+            netns: access.netns.clone(),
             slot: ProcessSlot::default(),
         }
     }
@@ -100,7 +114,9 @@ impl ServerProcess for Helper {
 
     async fn launch(&self) -> Result<ManagedProcess, PatroniError> {
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        let mut process = ManagedProcess::spawn(&self.name, &self.program, &args, &self.log, &[])?;
+        let (program, args) = in_namespace(self.netns.as_deref(), &self.program, &args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut process = ManagedProcess::spawn(&self.name, &program, &args, &self.log, &[])?;
         let started = Instant::now();
         loop {
             if let Some(status) = process.exit_status() {

@@ -4,9 +4,12 @@
 //! address to the current primary by Patroni's REST health check. All from Debian packages,
 //! started and stopped by PID like every other lab server.
 //!
-//! Layout: HAProxy on `<address>:5432` (where clients, e.g. ejabberd, connect), etcd on
-//! `<address>:2379`; node `pgN` on its own address with PostgreSQL on 5432 and Patroni's REST
-//! API on 8008. The first node is bootstrapped and becomes the primary; the others clone it.
+//! Layout: etcd on `<address>:2379`; node `pgN` on its own address with PostgreSQL on 5432 and
+//! Patroni's REST API on 8008; HAProxy on 5432 of each access point (where clients, e.g.
+//! ejabberd, connect): on loopback one at the database's address, on the packet plane one in
+//! each server's namespace, as application hosts run it, so that a partition between a server
+//! and a database node cuts exactly their traffic. The first node is bootstrapped and becomes
+//! the primary; the others clone it.
 
 mod agent;
 mod config;
@@ -105,11 +108,45 @@ pub enum PatroniError {
 pub struct ReplicatedSpec {
     /// The database role (`pg`).
     pub role: String,
-    /// The nodes in order (the first is the initial primary) and their addresses.
-    pub nodes: Vec<(String, Ipv4Addr)>,
-    /// HAProxy's and etcd's address.
-    pub address: Ipv4Addr,
+    /// The nodes in order (the first is the initial primary).
+    pub nodes: Vec<Place>,
+    /// etcd's place (named after the database role).
+    pub store: Place,
+    /// Where clients reach the database: one HAProxy each, listening on 5432 of its address.
+    pub access: Vec<Place>,
     pub timing: HaTiming,
+}
+
+impl ReplicatedSpec {
+    /// A database on loopback addresses: nodes, and etcd and one HAProxy at `address`.
+    pub fn on_loopback(
+        role: &str,
+        nodes: &[(&str, Ipv4Addr)],
+        address: Ipv4Addr,
+        timing: HaTiming,
+    ) -> ReplicatedSpec {
+        let place = |name: &str, address| Place {
+            name: name.to_string(),
+            address,
+            netns: None,
+        };
+        ReplicatedSpec {
+            role: role.to_string(),
+            nodes: nodes.iter().map(|(n, a)| place(n, *a)).collect(),
+            store: place(role, address),
+            access: vec![place(role, address)],
+            timing,
+        }
+    }
+}
+
+/// Where one part of the database runs: a name, an address, and on the packet plane the
+/// network namespace that holds that address.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub name: String,
+    pub address: Ipv4Addr,
+    pub netns: Option<String>,
 }
 
 /// A running replicated database.
@@ -118,7 +155,8 @@ pub struct ReplicatedDatabase {
     pub spec: ReplicatedSpec,
     pub dir: PathBuf,
     pub etcd: Helper,
-    pub haproxy: Helper,
+    /// One per access point, in the order of the spec.
+    pub haproxies: Vec<Helper>,
     nodes: Vec<PatroniAgent>,
     rest: Rest,
 }
@@ -139,8 +177,7 @@ impl ReplicatedDatabase {
         };
         std::fs::create_dir_all(&dir).map_err(|e| write(&dir, e))?;
         let rest = Rest::new()?;
-        let etcd_addr = SocketAddr::from((spec.address, ETCD_PORT));
-        let listen = SocketAddr::from((spec.address, DEFAULT_PORT));
+        let etcd_addr = SocketAddr::from((spec.store.address, ETCD_PORT));
         // A scope of its own: two labs never share a leader key, even on one etcd.
         let scope = format!("jspec-{}-{}", std::process::id(), spec.role);
         let password = format!("lab-{:x}", rand_u64());
@@ -148,14 +185,14 @@ impl ReplicatedDatabase {
             role: spec.role.clone(),
         })?;
         let mut nodes = Vec::new();
-        for (name, address) in &spec.nodes {
-            let node_dir = dir.join(name);
+        for place in &spec.nodes {
+            let node_dir = dir.join(&place.name);
             std::fs::create_dir_all(&node_dir).map_err(|e| write(&node_dir, e))?;
-            let node = PatroniAgent::new(name, *address, node_dir.clone(), rest.clone());
+            let node = PatroniAgent::new(place, node_dir.clone(), rest.clone());
             let text = config::patroni(&config::NodeConfig {
                 scope: &scope,
-                name,
-                address: *address,
+                name: &place.name,
+                address: place.address,
                 etcd: etcd_addr,
                 dir: &node_dir,
                 password: &password,
@@ -175,12 +212,21 @@ impl ReplicatedDatabase {
                 .map_err(|e| write(&node_dir, e))?;
             nodes.push(node);
         }
-        let haproxy_config = dir.join("haproxy.cfg");
-        std::fs::write(&haproxy_config, config::haproxy(listen, &spec.nodes))
-            .map_err(|e| write(&haproxy_config, e))?;
+        let mut haproxies = Vec::new();
+        for access in &spec.access {
+            let file = match spec.access.len() {
+                1 => "haproxy.cfg".to_string(),
+                _ => format!("haproxy-{}.cfg", access.name),
+            };
+            let path = dir.join(file);
+            let listen = SocketAddr::from((access.address, DEFAULT_PORT));
+            std::fs::write(&path, config::haproxy(listen, &spec.nodes))
+                .map_err(|e| write(&path, e))?;
+            haproxies.push(Helper::haproxy(&spec.role, access, path, dir.clone()));
+        }
         let database = ReplicatedDatabase {
-            etcd: Helper::etcd(&spec.role, etcd_addr, dir.clone()),
-            haproxy: Helper::haproxy(&spec.role, listen, haproxy_config, dir.clone()),
+            etcd: Helper::etcd(&spec.role, &spec.store, dir.clone()),
+            haproxies,
             spec,
             dir,
             nodes,
@@ -196,8 +242,9 @@ impl ReplicatedDatabase {
     }
 
     async fn form(&self) -> Result<(), PatroniError> {
-        self.etcd.start_process().await?;
-        self.haproxy.start_process().await?;
+        for helper in self.helpers() {
+            helper.start_process().await?;
+        }
         let Some((first, others)) = self.nodes.split_first() else {
             return Ok(());
         };
@@ -211,19 +258,38 @@ impl ReplicatedDatabase {
         self.wait_for_replicas(&replicas, FORM_TIMEOUT).await
     }
 
-    /// Where clients connect: HAProxy, which routes to the primary.
-    pub fn addr(&self) -> SocketAddr {
-        self.haproxy.listen
+    /// etcd, then every HAProxy: what the nodes need around them.
+    pub fn helpers(&self) -> impl Iterator<Item = &Helper> {
+        std::iter::once(&self.etcd).chain(&self.haproxies)
     }
 
-    /// A SQL client through HAProxy (to the primary).
-    pub fn client(&self) -> SqlClient {
+    /// Where the client `name` (a server node) connects: its own HAProxy, or the first one.
+    pub fn addr_for(&self, name: &str) -> SocketAddr {
+        let access = &self.spec.access;
+        let place = access.iter().find(|p| p.name == name).or(access.first());
+        let address = place.map_or(self.spec.store.address, |p| p.address);
+        SocketAddr::from((address, DEFAULT_PORT))
+    }
+
+    /// Where clients connect: the first HAProxy, which routes to the primary.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr_for(&self.spec.role)
+    }
+
+    /// A SQL client through the HAProxy on `address` (to the primary).
+    fn client_at(&self, address: Ipv4Addr) -> SqlClient {
         SqlClient {
             role: self.spec.role.clone(),
-            address: self.spec.address,
+            address,
             port: DEFAULT_PORT,
             netns: None,
         }
+    }
+
+    /// A SQL client through the first HAProxy (to the primary).
+    pub fn client(&self) -> SqlClient {
+        let first = self.spec.access.first();
+        self.client_at(first.map_or(self.spec.store.address, |p| p.address))
     }
 
     pub fn nodes(&self) -> &[PatroniAgent] {
@@ -284,7 +350,7 @@ impl ReplicatedDatabase {
         }
     }
 
-    /// Waits until each of `replicas` follows the leader (its timeline, no lag).
+    /// Waits until each of `replicas` follows the leader (see [`Self::followers`]).
     pub async fn wait_for_replicas(
         &self,
         replicas: &[&str],
@@ -292,12 +358,8 @@ impl ReplicatedDatabase {
     ) -> Result<(), PatroniError> {
         let deadline = Instant::now() + timeout;
         loop {
-            let members = self.members().await;
-            let leader = members.iter().find(|m| m.is_leader());
-            let following = |name: &str| {
-                leader.is_some_and(|l| members.iter().any(|m| m.name == name && m.follows(l)))
-            };
-            if replicas.iter().all(|r| following(r)) {
+            let (_, following) = self.followers(replicas).await;
+            if following.len() == replicas.len() {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -312,6 +374,43 @@ impl ReplicatedDatabase {
         }
     }
 
+    /// The members, and which of `replicas` follow the leader now: Patroni lists them running
+    /// on the leader's timeline with no lag, and each has replayed, read live, at least the WAL
+    /// the leader had written just before. (The lag Patroni lists comes from etcd and is up to
+    /// `loop_wait` old: a replica cut off a moment ago would still look caught up.)
+    pub async fn followers(&self, replicas: &[&str]) -> (Vec<Member>, Vec<String>) {
+        let members = self.members().await;
+        let Some(leader) = members.iter().find(|m| m.is_leader()) else {
+            return (members, Vec::new());
+        };
+        // The leader first: a replica read afterwards must have reached this position.
+        let Some(written) = self.wal_position(&leader.name).await else {
+            return (members, Vec::new());
+        };
+        let mut following = Vec::new();
+        for name in replicas {
+            let listed = members.iter().any(|m| m.name == *name && m.follows(leader));
+            let replayed = match listed {
+                true => self.wal_position(name).await,
+                false => None,
+            };
+            if replayed.is_some_and(|replayed| replayed >= written) {
+                following.push(name.to_string());
+            }
+        }
+        (members, following)
+    }
+
+    /// A node's WAL position read live from it; `None` when it does not answer.
+    async fn wal_position(&self, name: &str) -> Option<u64> {
+        let node = self.node(name).ok()?;
+        self.rest
+            .wal_position(name, node.api())
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Waits until `replicas` follow the primary; one that does not within `patience` (its
     /// WAL diverged, e.g. after every node crashed) is reinitialised from the primary, as an
     /// operator would, and waited for again. Returns the nodes it reinitialised.
@@ -324,14 +423,10 @@ impl ReplicatedDatabase {
         if self.wait_for_replicas(replicas, patience).await.is_ok() {
             return Ok(Vec::new());
         }
-        let members = self.members().await;
-        let leader = members.iter().find(|m| m.is_leader()).cloned();
+        let (_, following) = self.followers(replicas).await;
         let mut reinitialised = Vec::new();
         for name in replicas {
-            let follows = leader
-                .as_ref()
-                .is_some_and(|l| members.iter().any(|m| m.name == *name && m.follows(l)));
-            if !follows {
+            if !following.iter().any(|f| f == name) {
                 tracing::warn!(
                     node = name,
                     "a replica does not follow the primary; reinitialising it"
@@ -344,12 +439,19 @@ impl ReplicatedDatabase {
         Ok(reinitialised)
     }
 
-    /// A write through HAProxy: what a client of the database needs.
+    /// A write through any HAProxy: what a client of the database needs.
     pub async fn writable(&self) -> bool {
-        self.client()
-            .psql("postgres", "postgres", "", &["-c", "SELECT txid_current()"])
-            .await
-            .is_ok()
+        for access in &self.spec.access {
+            let written = self
+                .client_at(access.address)
+                .psql("postgres", "postgres", "", &["-c", "SELECT txid_current()"])
+                .await
+                .is_ok();
+            if written {
+                return true;
+            }
+        }
+        false
     }
 
     /// Hands the primary role to `candidate` (a planned switchover) and waits until it holds it.
@@ -412,16 +514,9 @@ impl ReplicatedDatabase {
                 ));
             }
         }
-        found.push((
-            self.haproxy.name.clone(),
-            self.haproxy.pid(),
-            self.dir.join("haproxy.cfg"),
-        ));
-        found.push((
-            self.etcd.name.clone(),
-            self.etcd.pid(),
-            self.dir.join("etcd"),
-        ));
+        for helper in self.helpers() {
+            found.push((helper.name.clone(), helper.pid(), helper.marker.clone()));
+        }
         found.retain(|(_, pid, _)| *pid != 0);
         found
     }
@@ -435,7 +530,7 @@ impl ReplicatedDatabase {
                 false => node.stop_process().await,
             }
         }
-        for helper in [&self.haproxy, &self.etcd] {
+        for helper in self.helpers().collect::<Vec<_>>().into_iter().rev() {
             match kill {
                 true => helper.kill_process().await,
                 false => helper.stop_process().await,

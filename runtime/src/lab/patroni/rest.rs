@@ -46,6 +46,23 @@ impl Member {
     }
 }
 
+/// A node's own status (`GET /patroni`): its WAL position, read live from its PostgreSQL.
+#[derive(Debug, Deserialize)]
+struct NodeStatus {
+    #[serde(default)]
+    xlog: Option<Xlog>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Xlog {
+    /// The primary's current write position.
+    #[serde(default)]
+    location: Option<u64>,
+    /// How far a replica has replayed.
+    #[serde(default)]
+    replayed_location: Option<u64>,
+}
+
 #[derive(Debug, Deserialize)]
 struct ClusterView {
     #[serde(default)]
@@ -88,24 +105,45 @@ impl Rest {
         matches!(self.http.get(url).send().await, Ok(r) if r.status().is_success())
     }
 
-    /// The members as the node at `api` sees them.
-    pub(crate) async fn members(
+    /// `GET path` on the node at `api`, as JSON.
+    async fn get<T: serde::de::DeserializeOwned>(
         &self,
         node: &str,
         api: SocketAddr,
-    ) -> Result<Vec<Member>, PatroniError> {
+        path: &str,
+    ) -> Result<T, PatroniError> {
         let error = |reason: String| PatroniError::Rest {
             node: node.to_string(),
             reason,
         };
         let response = self
             .http
-            .get(format!("http://{api}/cluster"))
+            .get(format!("http://{api}{path}"))
             .send()
             .await
             .map_err(|e| error(e.to_string()))?;
-        let view: ClusterView = response.json().await.map_err(|e| error(e.to_string()))?;
+        response.json().await.map_err(|e| error(e.to_string()))
+    }
+
+    /// The members as the node at `api` sees them.
+    pub(crate) async fn members(
+        &self,
+        node: &str,
+        api: SocketAddr,
+    ) -> Result<Vec<Member>, PatroniError> {
+        let view: ClusterView = self.get(node, api, "/cluster").await?;
         Ok(view.members)
+    }
+
+    /// The node's WAL position now: a primary's write position, a replica's replay position.
+    /// (The lag `/cluster` lists comes from etcd, up to `loop_wait` old.)
+    pub(crate) async fn wal_position(
+        &self,
+        node: &str,
+        api: SocketAddr,
+    ) -> Result<Option<u64>, PatroniError> {
+        let status: NodeStatus = self.get(node, api, "/patroni").await?;
+        Ok(status.xlog.and_then(|x| x.location.or(x.replayed_location)))
     }
 
     /// `POST /reinitialize` on a replica: Patroni wipes its data and clones the primary again
@@ -233,6 +271,23 @@ mod tests {
         assert!(!members[2].follows(leader), "an old timeline");
         assert!(!members[3].follows(leader), "still starting");
         assert!(!leader.follows(leader));
+    }
+
+    /// As Patroni 3.0.2 answers `GET /patroni` on a primary and on a replica (measured).
+    #[test]
+    fn a_nodes_wal_position_is_the_primarys_write_or_the_replicas_replay() {
+        let position = |json: &str| {
+            serde_json::from_str::<NodeStatus>(json)
+                .unwrap()
+                .xlog
+                .and_then(|x| x.location.or(x.replayed_location))
+        };
+        let primary = r#"{"state": "running", "role": "master", "xlog": {"location": 55579848}, "timeline": 1}"#;
+        let replica = r#"{"state": "running", "role": "replica", "xlog": {"received_location": 55579536, "replayed_location": 55579500, "paused": false}}"#;
+        let stopped = r#"{"state": "stopped", "role": "replica"}"#;
+        assert_eq!(position(primary), Some(55_579_848));
+        assert_eq!(position(replica), Some(55_579_500));
+        assert_eq!(position(stopped), None);
     }
 
     #[test]
