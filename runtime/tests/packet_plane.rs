@@ -405,7 +405,9 @@ async fn bandwidth_limits_a_transfer_both_from_a_server_and_from_a_client() {
     for (from, kind) in [(server("a"), "server"), (user("alice"), "client")] {
         let sink = sink_in(&net, "b", BYTES).await;
         let mut stream = match &from {
-            Endpoint::Server(role) => connect_from(&net, role, sink, SECOND).expect("connect"),
+            Endpoint::Server(role) | Endpoint::Database(role) => {
+                connect_from(&net, role, sink, SECOND).expect("connect")
+            }
             Endpoint::User(name) => connect_as(&net, name, sink).await,
         };
         let limit = Impairment {
