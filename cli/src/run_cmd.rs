@@ -12,8 +12,8 @@ use jspec_runtime::exec::RunOptions;
 use jspec_runtime::fault::model::{Plane, TcpTimeouts};
 use jspec_runtime::plan::{Selection, plan};
 use jspec_runtime::report::{
-    ConsoleReporter, Fanout, FaultTraceReporter, JsonlReporter, JunitReporter, TestrailReporter,
-    Verbosity,
+    ConsoleReporter, Fanout, FaultTraceReporter, HtmlReporter, JsonlReporter, JunitReporter,
+    TestrailReporter, Verbosity,
 };
 use jspec_runtime::runner::{FolderError, RunControl, RunEnd, RunFolder, RunOutcome, Runner};
 use jspec_runtime::xmpp::{Limits, Mutation};
@@ -221,7 +221,8 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     })
 }
 
-/// The console, events.jsonl, faults.jsonl, junit.xml and testrail-results.json reporters.
+/// The console, events.jsonl, faults.jsonl, junit.xml, testrail-results.json and report.html
+/// reporters.
 fn reporters(out_dir: &Path, style: Style, verbosity: Verbosity) -> Result<Fanout, String> {
     let mut reporters = Fanout::new().with(
         "console",
@@ -235,6 +236,7 @@ fn reporters(out_dir: &Path, style: Style, verbosity: Verbosity) -> Result<Fanou
     reporters.push("faults.jsonl", trace);
     reporters.push("junit.xml", JunitReporter::new(out_dir));
     reporters.push("testrail-results.json", TestrailReporter::new(out_dir));
+    reporters.push("report.html", HtmlReporter::new(out_dir));
     Ok(reporters)
 }
 

@@ -109,7 +109,7 @@ pub(crate) fn case_ref(program: &Program, planned: &PlannedCase<'_>) -> CaseRef 
     }
 }
 
-pub(super) fn transcript_folder(case: &CaseRef) -> String {
+pub(crate) fn transcript_folder(case: &CaseRef) -> String {
     let label = case.label();
     label
         .chars()

@@ -24,6 +24,8 @@ mod security;
 mod session;
 mod transcript;
 
+pub(crate) use case_result::transcript_folder;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;

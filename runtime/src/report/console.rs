@@ -243,6 +243,12 @@ impl ConsoleReporter {
         }
         if let Some(out_dir) = &self.out_dir {
             lines.push(format!("run folder: {out_dir}"));
+            lines.push(format!(
+                "report: {}",
+                std::path::Path::new(out_dir)
+                    .join(super::REPORT_FILE)
+                    .display()
+            ));
         }
         lines
     }

@@ -5,6 +5,7 @@
 //! - [`TestrailReporter`]: `testrail-results.json` (TestRail's results body), after each case.
 //! - [`FaultTraceReporter`]: the fault trace, streamed to `faults.jsonl`.
 //! - [`ConsoleReporter`]: live progress and the summary for the tester.
+//! - [`HtmlReporter`]: `report.html`, the run for people, rewritten as the run goes.
 //! - [`Fanout`]: forwards each event to several reporters; one that fails is dropped.
 //!
 //! Reporters never decide pass or fail: they show the results the executor decided.
@@ -14,6 +15,7 @@ mod console;
 mod elapsed;
 mod failure;
 mod fault_trace;
+mod html;
 mod jsonl;
 mod junit;
 mod testrail;
@@ -26,6 +28,7 @@ pub use console::{ConsoleReporter, Verbosity};
 pub use elapsed::{format_elapsed, format_elapsed_tenths, testrail_elapsed};
 pub use failure::{case_comment, case_name, failure_details, failure_text, first_failure};
 pub use fault_trace::{FAULTS_FILE, FaultTraceReporter};
+pub use html::{HtmlReporter, REPORT_FILE};
 pub use jsonl::{EVENTS_FILE, JsonlReporter, rfc3339_millis};
 pub use junit::{JUNIT_FILE, JunitReporter, render_junit, write_junit};
 pub use testrail::{
