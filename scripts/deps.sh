@@ -20,7 +20,9 @@ packages=(prosody gcc pkg-config nftables iptables iproute2
   # member, HAProxy routing to the primary; the lab runs its own, never the system services.
   patroni etcd-server etcd-client haproxy
   # scripts/trcli-check.sh installs TestRail's CLI (PyPI trcli) into a venv.
-  python3 python3-venv)
+  python3 python3-venv
+  # The test that renders report.html in a headless browser (cli/tests/report_html.rs).
+  chromium)
 # The packages enable krb5-kdc, krb5-admin-server, ejabberd, postgresql, etcd, haproxy and
 # patroni at boot; the lab runs its own KDC, nodes and databases, never the system's (a system
 # ejabberd on every address would take the lab's XMPP ports), so they are disabled, and stopped

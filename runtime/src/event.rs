@@ -229,11 +229,15 @@ pub enum RunEvent {
         line: usize,
         text: String,
     },
-    /// A stanza sent or received by an actor (also in the actor's transcript).
+    /// A stanza sent or received by an actor (also in the actor's transcript). Emitted when the
+    /// case ends, from its sessions' transcripts, in time order.
     Stanza {
         case: CaseRef,
         actor: String,
         direction: Direction,
+        /// Since the case started.
+        #[serde(rename = "at_ms", with = "millis")]
+        at: Duration,
         xml: String,
     },
     /// A fault applied or healed: the run's fault trace (also written to faults.jsonl).

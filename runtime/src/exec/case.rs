@@ -349,6 +349,7 @@ impl CaseRun<'_, '_> {
             tracing::error!(case = case_ref.title, %reason, "the lab's certificates and settings could not be restored");
         }
         let history = lock(&ctx.history).clone();
+        emit_stanzas(&ctx, &history);
         write_transcripts(
             &self
                 .options
@@ -412,4 +413,35 @@ async fn restore_security(ctx: &CaseContext<'_>) -> Result<(), String> {
         ctx.trace_fault("restore", &restored.join("; "), "after the case");
     }
     Ok(())
+}
+
+/// Every stanza the case's sessions sent and received, in time order, as events (report.html
+/// draws them on the case's timeline).
+fn emit_stanzas(ctx: &CaseContext<'_>, history: &[(String, Arc<crate::xmpp::Session>)]) {
+    use crate::xmpp::{Direction as Way, Entry};
+    let mut stanzas: Vec<(Duration, &str, crate::event::Direction, String)> = Vec::new();
+    for (actor, session) in history {
+        for record in session.transcript() {
+            let direction = match record.direction {
+                Way::Sent => crate::event::Direction::Sent,
+                Way::Received => crate::event::Direction::Received,
+                Way::Event => continue,
+            };
+            let Entry::Stanza(element) = &record.entry else {
+                continue;
+            };
+            let at = record.at.saturating_duration_since(ctx.started);
+            stanzas.push((at, actor, direction, String::from(element)));
+        }
+    }
+    stanzas.sort_by_key(|(at, ..)| *at);
+    for (at, actor, direction, xml) in stanzas {
+        ctx.emit(RunEvent::Stanza {
+            case: ctx.case.clone(),
+            actor: actor.to_string(),
+            direction,
+            at,
+            xml,
+        });
+    }
 }

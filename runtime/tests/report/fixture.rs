@@ -150,6 +150,7 @@ pub(crate) fn events(out_dir: &Path) -> Vec<RunEvent> {
                 case: case.clone(),
                 actor: "alice".into(),
                 direction: Direction::Sent,
+                at: std::time::Duration::from_millis(10 * index as u64),
                 xml: "<message to='ops@a.test'><body>hi</body></message>".into(),
             });
             events.push(RunEvent::StepFinished {

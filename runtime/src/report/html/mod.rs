@@ -120,6 +120,7 @@ mod tests {
                 case: case(),
                 actor: "alice".into(),
                 direction: Direction::Sent,
+                at: Duration::from_millis(15),
                 xml: "<message type='chat'><body>during</body></message>".into(),
             },
             fault(20, "heal", "a | b"),

@@ -143,6 +143,7 @@ impl RunView {
                 case,
                 actor,
                 direction,
+                at,
                 xml,
             } => {
                 if let Some(view) = self.case_mut(case) {
@@ -150,7 +151,7 @@ impl RunView {
                         view.stanzas_dropped += 1;
                     } else {
                         view.stanzas.push(StanzaMark {
-                            at: view.started.elapsed(),
+                            at: *at,
                             actor: actor.clone(),
                             sent: *direction == Direction::Sent,
                             label: stanza_label(xml),

@@ -17,8 +17,9 @@ h1{font-size:22px;margin:20px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-b
 .muted{color:#627d98}table{border-collapse:collapse;margin:6px 0}td,th{padding:3px 10px;border-bottom:1px solid #e4e7eb;text-align:left}
 th{background:#f0f4f8}td.n{text-align:right}
 .badge{display:inline-block;min-width:58px;text-align:center;border-radius:4px;padding:0 6px;font-size:12px;font-weight:600;color:#fff}
-.passed{background:#2f855a}.failed{background:#c53030}.blocked{background:#b7791f}.retest,.skipped{background:#718096}.error{background:#6b46c1}.running{background:#3182ce}
-details.case{border:1px solid #d9e2ec;border-radius:6px;margin:8px 0;padding:4px 10px}
+.badge.passed{background:#2f855a}.badge.failed{background:#c53030}.badge.blocked{background:#b7791f}.badge.retest,.badge.skipped{background:#718096}.badge.error{background:#6b46c1}.badge.running{background:#3182ce}
+details.case{border:1px solid #d9e2ec;border-left-width:5px;border-radius:6px;margin:8px 0;padding:4px 10px}
+details.case.passed{border-left-color:#2f855a}details.case.failed{border-left-color:#c53030}details.case.blocked{border-left-color:#b7791f}details.case.error{border-left-color:#6b46c1}
 details.case>summary{cursor:pointer;padding:4px 0}details.case[open]>summary{border-bottom:1px solid #e4e7eb;margin-bottom:6px}
 ol.steps{padding-left:20px}ol.steps li{margin:3px 0}
 .failure{border-left:4px solid #c53030;background:#fff5f5;padding:6px 10px;margin:6px 0}
@@ -60,8 +61,10 @@ pub(crate) fn render(run: &RunView) -> String {
         );
     }
     out.push_str("</p>");
+    // A small run shows every case; a large one only what did not pass.
+    let open_all = run.cases.len() <= 3;
     for case in &run.cases {
-        case_section(&mut out, case);
+        case_section(&mut out, case, open_all);
     }
     let _ = write!(
         out,
@@ -178,9 +181,9 @@ fn status_word(status: Status) -> &'static str {
     }
 }
 
-fn case_section(out: &mut String, case: &CaseView) {
+fn case_section(out: &mut String, case: &CaseView, open_all: bool) {
     let status = status_of(case);
-    let open = if matches!(status, "failed" | "error") {
+    let open = if open_all || matches!(status, "failed" | "error") {
         " open"
     } else {
         ""
