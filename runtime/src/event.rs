@@ -222,6 +222,9 @@ pub enum RunEvent {
         index: usize,
         kind: BlockKind,
         title: String,
+        /// Since the case started.
+        #[serde(rename = "at_ms", with = "millis")]
+        at: Duration,
     },
     /// A statement began (its source text and line).
     Action {

@@ -203,6 +203,8 @@ impl CaseRun<'_, '_> {
             cancel.clone(),
             self.events.clone(),
         );
+        // One clock for the case: its steps, faults and stanzas are timed from its start.
+        ctx.started = started;
         ctx.faults = self.lab.faults.clone();
         ctx.lab = self.lab.lab.clone();
         ctx.seed = self.options.seed;
@@ -270,6 +272,7 @@ impl CaseRun<'_, '_> {
                 index,
                 kind,
                 title: title.clone(),
+                at: started.elapsed(),
             });
             let step_started = Instant::now();
             let mut frame = Frame::case(self.planned.file);

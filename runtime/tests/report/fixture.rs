@@ -140,6 +140,7 @@ pub(crate) fn events(out_dir: &Path) -> Vec<RunEvent> {
                 index,
                 kind: step.kind,
                 title: step.title.clone(),
+                at: std::time::Duration::from_millis(10 * index as u64),
             });
             events.push(RunEvent::Action {
                 case: case.clone(),

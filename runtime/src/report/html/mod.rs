@@ -114,6 +114,7 @@ mod tests {
                 index: 1,
                 kind: BlockKind::Step,
                 title: "Cut a from b".into(),
+                at: Duration::from_millis(5),
             },
             fault(10, "partition", "a | b"),
             RunEvent::Stanza {

@@ -1,7 +1,7 @@
 //! What report.html shows, gathered from the event stream: the run, and per case its steps,
 //! faults, stanzas and deliveries on one clock (time since the case started).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::event::{CaseRef, CaseResult, Direction, LabServer, RunEvent, Summary};
 use crate::exec::delivery::DeliveryReport;
@@ -29,7 +29,6 @@ pub(crate) struct RunView {
 #[derive(Debug)]
 pub(crate) struct CaseView {
     pub(crate) case: CaseRef,
-    started: Instant,
     /// Each step's start (since the case started) and title.
     pub(crate) steps: Vec<(Duration, String)>,
     pub(crate) faults: Vec<FaultMark>,
@@ -63,7 +62,6 @@ impl CaseView {
     fn new(case: CaseRef) -> CaseView {
         CaseView {
             case,
-            started: Instant::now(),
             steps: Vec::new(),
             faults: Vec::new(),
             stanzas: Vec::new(),
@@ -117,10 +115,11 @@ impl RunView {
                 self.lab_ready = Some(*elapsed);
             }
             RunEvent::CaseStarted { case } => self.cases.push(CaseView::new(case.clone())),
-            RunEvent::StepStarted { case, title, .. } => {
+            RunEvent::StepStarted {
+                case, title, at, ..
+            } => {
                 if let Some(view) = self.case_mut(case) {
-                    let at = view.started.elapsed();
-                    view.steps.push((at, title.clone()));
+                    view.steps.push((*at, title.clone()));
                 }
             }
             RunEvent::Fault {
