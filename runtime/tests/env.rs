@@ -45,6 +45,7 @@ fn shipped_environment_files_load() {
     for path in [
         "envs/local.toml",
         "envs/hybrid.toml",
+        "envs/replicated.toml",
         "envs/examples/openfire-lab.toml",
         "envs/examples/mlink-lab.toml",
         "envs/examples/mssql-lab.toml",
@@ -90,6 +91,30 @@ fn the_hybrid_lab_runs_prosody_a_standalone_ejabberd_and_a_cluster() {
         !env.capabilities("e").contains("cluster"),
         "one node is no cluster"
     );
+}
+
+/// A managed database listed with nodes is replicated (Patroni) under the cluster that uses it,
+/// its first node the initial primary; the names must be a list, and unique across the file.
+#[test]
+fn a_managed_database_with_nodes_is_replicated_under_its_cluster() {
+    let text = "[servers.c]\nsoftware = \"ejabberd\"\nnodes = [\"c1\", \"c2\"]\ndatabase = \"pg\"\n\n\
+                [databases.pg]\nsoftware = \"postgresql\"\nnodes = [\"pg2\", \"pg1\"]\n";
+    let base = repo().join("envs/examples");
+    let env = Environment::from_toml("replicated.toml", text, &base, &|_: &str| None)
+        .unwrap_or_else(|e| panic!("{}", e.render(RenderOptions::plain())));
+    let spec = env.lab_spec(&["c"]).unwrap();
+    assert_eq!(spec.clusters[0].database.as_deref(), Some("pg"));
+    assert_eq!(spec.clusters[0].database_nodes, ["pg2", "pg1"], "in order");
+
+    let table = "[databases.pg]\nsoftware = \"postgresql\"\n[databases.pg.nodes.pg1]\n\
+                 address = \"pg1.lab.example:5432\"\n";
+    let out = error_of(table, "jspec::env_unknown_key");
+    assert!(out.contains("nodes = [\"pg1\", \"pg2\"]"), "{out}");
+
+    let clash = "[servers.c]\nsoftware = \"ejabberd\"\nnodes = [\"c1\", \"n2\"]\ndatabase = \"pg\"\n\
+                 [databases.pg]\nsoftware = \"postgresql\"\nnodes = [\"n1\", \"n2\"]\n";
+    let out = error_of(clash, "jspec::env_bad_value");
+    assert!(out.contains("n2"), "{out}");
 }
 
 #[test]

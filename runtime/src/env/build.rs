@@ -227,13 +227,12 @@ fn unique_node_names(
         }
     }
     for (role, database) in databases {
-        for node in database.nodes.keys() {
-            nodes.push((
-                "databases",
-                role,
-                node.clone(),
-                vec!["nodes".into(), node.clone()],
-            ));
+        for (i, node) in database.node_names.iter().enumerate() {
+            let last = match database.is_managed() {
+                true => format!("[{i}]"),
+                false => node.clone(),
+            };
+            nodes.push(("databases", role, node.clone(), vec!["nodes".into(), last]));
         }
     }
     for (table, role, node, rest) in nodes {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::build::Context;
 use super::hints::key_hint;
 use super::node::{Commands, NodeEnv};
-use super::raw::RawDatabase;
+use super::raw::{RawDatabase, RawNodes};
 use super::value::Address;
 
 /// The `software` of a database role.
@@ -45,7 +45,11 @@ pub struct DatabaseEnv {
     /// `None` for a managed database (jspec picks it) or one described by its nodes.
     pub address: Option<Address>,
     pub commands: Commands,
+    /// An external database's nodes with their commands.
     pub nodes: BTreeMap<String, NodeEnv>,
+    /// Its node names in order: a managed one's (`nodes = ["pg1", "pg2"]`, the first is the
+    /// initial primary: a replicated database under Patroni), or an external one's.
+    pub node_names: Vec<String>,
 }
 
 impl DatabaseEnv {
@@ -66,7 +70,7 @@ pub(super) fn build_database(
         for (key, set) in [
             ("address", raw.address.is_some()),
             ("commands", raw.commands.is_some()),
-            ("nodes", raw.nodes.is_some()),
+            ("nodes", matches!(raw.nodes, Some(RawNodes::Table(_)))),
         ] {
             if set {
                 let span = cx.key_span(&["databases", role, key]);
@@ -75,13 +79,19 @@ pub(super) fn build_database(
                     span,
                     format!("`databases.{role}.{key}` does not apply to a managed database"),
                     "jspec sets this for the databases it starts",
-                    "remove it, or describe a database that already runs: \
+                    "remove it (a managed database's nodes are a list of names: `nodes = \
+                     [\"pg1\", \"pg2\"]`), or describe a database that already runs: \
                      `software = \"postgresql-external\"` with its address"
                         .into(),
                 );
             }
         }
-    } else if raw.address.is_none() && raw.nodes.as_ref().is_none_or(BTreeMap::is_empty) {
+    } else if raw.address.is_none()
+        && raw.nodes.as_ref().is_none_or(|nodes| match nodes {
+            RawNodes::Table(table) => table.is_empty(),
+            RawNodes::Names(names) => names.is_empty(),
+        })
+    {
         let span = cx.value_span(&path);
         cx.report(
             Code::EnvMissingKey,
@@ -92,11 +102,40 @@ pub(super) fn build_database(
         );
     }
     let commands = cx.commands(&path, raw.commands);
-    let nodes = cx.nodes(&path, raw.nodes.unwrap_or_default());
+    let (nodes, node_names) = match raw.nodes {
+        Some(RawNodes::Names(names)) if managed => {
+            for (i, name) in names.iter().enumerate() {
+                let item = format!("[{i}]");
+                let span = cx.value_span(&["databases", role, "nodes", &item]);
+                cx.check_name(name, span, &format!("databases.{role}.nodes{item}"), "node");
+            }
+            (BTreeMap::new(), names)
+        }
+        Some(RawNodes::Names(_)) => {
+            let span = cx.key_span(&["databases", role, "nodes"]);
+            cx.report(
+                Code::EnvBadValue,
+                span,
+                format!("`databases.{role}.nodes` of an external database is a table"),
+                "jspec needs each node's commands to fault it",
+                format!(
+                    "write `[databases.{role}.nodes.NAME]` with `commands = {{ kill = \"...\" }}`"
+                ),
+            );
+            (BTreeMap::new(), Vec::new())
+        }
+        Some(RawNodes::Table(table)) if !managed => {
+            let nodes = cx.nodes(&path, table);
+            let names = nodes.keys().cloned().collect();
+            (nodes, names)
+        }
+        _ => (BTreeMap::new(), Vec::new()),
+    };
     named.then_some(DatabaseEnv {
         software: raw.software,
         address: raw.address,
         commands,
         nodes,
+        node_names,
     })
 }

@@ -127,5 +127,5 @@ pub(super) struct RawDatabase {
     pub(super) software: DatabaseSoftware,
     pub(super) address: Option<Address>,
     pub(super) commands: Option<Commands>,
-    pub(super) nodes: Option<BTreeMap<String, NodeEnv>>,
+    pub(super) nodes: Option<RawNodes>,
 }

@@ -133,7 +133,7 @@ impl Environment {
                     for role in roles {
                         let nodes = self
                             .database(&role.name.text)
-                            .map(|d| d.nodes.keys().map(String::as_str).collect());
+                            .map(|d| d.node_names.iter().map(String::as_str).collect());
                         self.check_role(file, RoleKind::Database, role, nodes, &mut out);
                     }
                 }

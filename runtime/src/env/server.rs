@@ -106,8 +106,14 @@ fn managed(
         software,
         domain: format!("{role}.test"),
         nodes,
+        database_nodes: raw
+            .database
+            .as_ref()
+            .and_then(|d| databases.get(d))
+            .filter(|d| d.is_managed())
+            .map(|d| d.node_names.clone())
+            .unwrap_or_default(),
         database: raw.database,
-        database_nodes: Vec::new(),
     }))
 }
 
