@@ -39,3 +39,8 @@ case "$status" in
      echo "the suite ran: failed cases are results about the servers (see docs/findings.md)" ;;
   *) exit "$status" ;;
 esac
+
+step "The resilience report across the runs so far: jspec report runs/"
+# Every run under runs/ (this one and any earlier ones): components, faults survived and not,
+# recovery times, trends (docs/reports.md).
+jspec report runs/ -o resilience-report.html

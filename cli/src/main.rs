@@ -6,6 +6,7 @@ mod lab_cmd;
 mod lsp;
 mod output;
 mod paths;
+mod report_cmd;
 mod run_cmd;
 mod signals;
 mod testrail_cmd;
@@ -39,7 +40,7 @@ pub(crate) mod exit {
     name = "jspec",
     version,
     about = "Readable XMPP resilience scenarios, run against real servers, reported to TestRail",
-    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n  jspec testrail cases specs/ -o cases.xml\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files), docs/testrail.md (TestRail).\nRUST_LOG=debug shows what the lab and the sessions do."
+    after_help = "Examples:\n  jspec check specs/\n  jspec run specs/ -j 4\n  jspec run specs/ --env envs/examples/openfire-lab.toml --tag s2s\n  jspec fmt --check specs/ tests/examples/\n  jspec lab up --servers a,b --user alice@a:secret\n  jspec testrail cases specs/ -o cases.xml\n  jspec report runs/ -o resilience.html\n\nDocs: docs/language.md (the language), docs/stdlib.md (the standard library), docs/running.md (runs and the lab), docs/environment.md (--env files), docs/testrail.md (TestRail).\nRUST_LOG=debug shows what the lab and the sessions do."
 )]
 struct Cli {
     /// When to colour diagnostics (NO_COLOR in the environment means never).
@@ -77,6 +78,12 @@ enum Command {
         after_help = "Exit status: 0 no case failed (blocked cases are listed; --fail-on-blocked makes them fail), 1 some case failed, 2 spec or usage errors (nothing was run), 3 the lab or other infrastructure failed, 130 interrupted (Ctrl-C; teardown ran, the lab was stopped)."
     )]
     Run(run_cmd::RunArgs),
+    /// The resilience report across runs: per component and area, the faults survived and not,
+    /// recovery times and trends (HTML, Markdown or PDF).
+    #[command(
+        after_help = "Examples:\n  jspec report                       every run under runs/ -> resilience-report.html\n  jspec report runs/ -o weekly.md    Markdown\n  jspec report runs/2026-12-06T09-00-00.000Z runs/2026-12-07T09-00-00.000Z --pdf -o report.pdf\n\nExit status: 0 written, 2 a run folder or the findings file could not be read, or Chromium could not print."
+    )]
+    Report(report_cmd::ReportArgs),
     /// Start, stop or list lab servers by hand.
     #[command(subcommand)]
     Lab(lab_cmd::LabCommand),
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
         }
         Command::Fmt { paths, check } => fmt_cmd::run(&paths, check, style),
         Command::Run(args) => run_cmd::run(args, style),
+        Command::Report(args) => report_cmd::run(args),
         Command::Lab(command) => lab_cmd::run(command),
         Command::Testrail(command) => testrail_cmd::run(command, style),
         Command::Lsp { stdio: _ } => match lsp::run() {

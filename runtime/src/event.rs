@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a case comes from, and how TestRail knows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRef {
     /// TestRail case id number (C123 -> 123), if the case has one.
     pub id: Option<u64>,
@@ -32,7 +32,7 @@ impl CaseRef {
 }
 
 /// Which block of a case a step result belongs to. Only `Step` becomes a TestRail step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
     Setup,
@@ -41,7 +41,7 @@ pub enum BlockKind {
 }
 
 /// The outcome of a case or step, with its TestRail status id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
@@ -82,7 +82,7 @@ impl Status {
 }
 
 /// Who is at fault when a statement does not pass.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The server did not behave as the case expects (the case fails).
@@ -107,7 +107,7 @@ impl FailureKind {
 }
 
 /// Why a statement failed, with the source line it failed on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub kind: FailureKind,
     /// One line: "bob received nothing from ops within 5s".
@@ -126,7 +126,7 @@ pub struct Failure {
 }
 
 /// The result of one setup, step or teardown block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepResult {
     pub kind: BlockKind,
     pub title: String,
@@ -144,7 +144,7 @@ pub struct StepResult {
 }
 
 /// The result of one case.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseResult {
     pub case: CaseRef,
     pub status: Status,
@@ -156,7 +156,7 @@ pub struct CaseResult {
 }
 
 /// Counts of a finished run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
@@ -188,7 +188,7 @@ impl Summary {
 }
 
 /// Which way a stanza went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Sent,
@@ -196,7 +196,7 @@ pub enum Direction {
 }
 
 /// Everything that happens in a run, in order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RunEvent {
     RunStarted {
@@ -226,11 +226,25 @@ pub enum RunEvent {
         #[serde(rename = "at_ms", with = "millis")]
         at: Duration,
     },
-    /// A statement began (its source text and line).
+    /// A statement of the case began (its source text and line). Statements inside procedure
+    /// calls are not events: the call is.
     Action {
         case: CaseRef,
         line: usize,
         text: String,
+        /// Since the case started (absent in runs written before jspec 0.1.0 recorded it).
+        #[serde(rename = "at_ms", with = "millis", default)]
+        at: Duration,
+    },
+    /// A statement of the case ended: whether it passed and when (so reports can tell when an
+    /// expectation was met, e.g. how long a service took to recover after a fault was healed).
+    ActionFinished {
+        case: CaseRef,
+        line: usize,
+        /// Since the case started.
+        #[serde(rename = "at_ms", with = "millis")]
+        at: Duration,
+        status: Status,
     },
     /// A stanza sent or received by an actor (also in the actor's transcript). Emitted when the
     /// case ends, from its sessions' transcripts, in time order.
@@ -278,7 +292,7 @@ pub enum RunEvent {
 }
 
 /// A lab server as the run saw it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabServer {
     pub role: String,
     pub domain: String,
@@ -301,12 +315,18 @@ pub trait Reporter: Send {
 }
 
 mod millis {
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(
         duration: &std::time::Duration,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_u64(duration.as_millis() as u64)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<std::time::Duration, D::Error> {
+        u64::deserialize(deserializer).map(std::time::Duration::from_millis)
     }
 }

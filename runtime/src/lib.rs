@@ -9,6 +9,7 @@ pub mod fault;
 pub mod lab;
 pub mod plan;
 pub mod report;
+pub mod resilience;
 pub mod runner;
 mod sync;
 pub mod xmpp;

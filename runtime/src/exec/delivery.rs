@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use jspec_lang::ast::DeliveryProperty;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::context::{CaseContext, lock};
 use super::outcome::{StmtResult, fail};
@@ -41,7 +41,7 @@ pub(crate) struct DeliveryLog {
 }
 
 /// The findings of one check.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryReport {
     pub room: String,
     /// Messages sent to the room.

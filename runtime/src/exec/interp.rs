@@ -37,7 +37,8 @@ impl CaseContext<'_> {
             if self.cancel().is_cancelled() {
                 return Err(StmtError::Interrupted);
             }
-            if frame.calls.is_empty() {
+            // Only the case's own statements are events; a procedure call is one.
+            let top_line = frame.calls.is_empty().then(|| {
                 let source = self.program.sources.get(frame.file);
                 let (line, _) = source.line_col(stmt.span.start);
                 let text = source
@@ -50,9 +51,19 @@ impl CaseContext<'_> {
                     case: self.case.clone(),
                     line,
                     text,
+                    at: self.started.elapsed(),
+                });
+                line
+            });
+            let result = self.stmt_kind(stmt, frame).await;
+            if let Some(line) = top_line {
+                self.emit(RunEvent::ActionFinished {
+                    case: self.case.clone(),
+                    line,
+                    at: self.started.elapsed(),
+                    status: statement_status(&result),
                 });
             }
-            let result = self.stmt_kind(stmt, frame).await;
             match result {
                 Err(StmtError::Failed(mut failed)) => {
                     if failed.at.is_none() {
@@ -343,5 +354,17 @@ pub(crate) fn error_condition(stanza: &Element) -> String {
     {
         Some(text) if !text.is_empty() => format!("{condition}: {text}"),
         _ => condition,
+    }
+}
+
+/// A statement's outcome as a status for the event stream.
+fn statement_status(result: &StmtResult) -> crate::event::Status {
+    use crate::event::{FailureKind, Status};
+    match result {
+        Ok(()) => Status::Passed,
+        Err(StmtError::Failed(failed)) if failed.kind == FailureKind::Harness => Status::Error,
+        Err(StmtError::Failed(_)) => Status::Failed,
+        Err(StmtError::Blocked(_)) => Status::Blocked,
+        Err(StmtError::Interrupted) => Status::Retest,
     }
 }

@@ -15,7 +15,7 @@ mod console;
 mod elapsed;
 mod failure;
 mod fault_trace;
-mod html;
+pub(crate) mod html;
 mod jsonl;
 mod junit;
 mod testrail;

@@ -146,6 +146,13 @@ pub(crate) fn events(out_dir: &Path) -> Vec<RunEvent> {
                 case: case.clone(),
                 line: 14 + index,
                 text: "send \"hi\" from alice to ops".into(),
+                at: std::time::Duration::from_millis(10 * index as u64),
+            });
+            events.push(RunEvent::ActionFinished {
+                case: case.clone(),
+                line: 14 + index,
+                at: std::time::Duration::from_millis(10 * index as u64 + 1),
+                status: Status::Passed,
             });
             events.push(RunEvent::Stanza {
                 case: case.clone(),

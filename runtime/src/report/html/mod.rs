@@ -4,7 +4,7 @@
 //! after each burst of events, so it shows the run as it goes and survives a crash.
 
 mod model;
-mod page;
+pub(crate) mod page;
 mod timeline;
 
 use std::io;
@@ -39,7 +39,10 @@ impl Reporter for HtmlReporter {
         self.run.apply(event);
         // Stanzas come by the hundred: the page is rewritten when a step, fault, case or the
         // run moves on, not for each of them.
-        if !matches!(event, RunEvent::Stanza { .. } | RunEvent::Action { .. }) {
+        if !matches!(
+            event,
+            RunEvent::Stanza { .. } | RunEvent::Action { .. } | RunEvent::ActionFinished { .. }
+        ) {
             self.dirty = true;
         }
         Ok(())

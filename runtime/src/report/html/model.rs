@@ -178,6 +178,7 @@ impl RunView {
             }
             RunEvent::LabStarting { .. }
             | RunEvent::Action { .. }
+            | RunEvent::ActionFinished { .. }
             | RunEvent::StepFinished { .. } => {}
         }
     }

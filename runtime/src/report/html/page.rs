@@ -11,7 +11,7 @@ use super::timeline;
 use crate::event::{BlockKind, Failure, Status};
 use crate::report::{case_name, format_elapsed};
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1040px;padding:0 16px 48px;color:#1f2933}
 h1{font-size:22px;margin:20px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec}
 .muted{color:#627d98}table{border-collapse:collapse;margin:6px 0}td,th{padding:3px 10px;border-bottom:1px solid #e4e7eb;text-align:left}
