@@ -14,7 +14,9 @@ pub const CAPABILITIES: &[&str] = &[
     "mam",
     "muc",
     "ocsp",
+    "pubsub",
     "smacks",
+    "stats",
     "vcard",
 ];
 
@@ -38,7 +40,7 @@ pub const USER_FIELDS: &[&str] = &["jid", "full", "domain", "local", "password"]
 /// Fields of `${room.FIELD}`.
 pub const ROOM_FIELDS: &[&str] = &["jid", "name", "domain"];
 /// Fields of `${server.FIELD}`.
-pub const SERVER_FIELDS: &[&str] = &["domain", "jid", "muc"];
+pub const SERVER_FIELDS: &[&str] = &["domain", "jid", "muc", "pubsub"];
 
 /// Joins names as "`a`, `b` or `c`" for help texts.
 pub(crate) fn one_of(names: &[&str]) -> String {

@@ -28,7 +28,8 @@ pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
 ];
 
 /// What a managed ejabberd cluster offers (ejabberd 23.01: certificate login, no GSSAPI, no
-/// CRL or OCSP checking configured by the lab).
+/// CRL or OCSP checking configured by the lab; publish-subscribe at `pubsub.<domain>` with
+/// mod_pubsub, statistics over XMPP, XEP-0039, with mod_stats).
 pub const MANAGED_EJABBERD_CAPABILITIES: &[&str] = &[
     "carbons",
     "cluster",
@@ -38,7 +39,9 @@ pub const MANAGED_EJABBERD_CAPABILITIES: &[&str] = &[
     "external",
     "mam",
     "muc",
+    "pubsub",
     "smacks",
+    "stats",
     "vcard",
 ];
 

@@ -161,6 +161,8 @@ impl CaseScope {
             return match field.unwrap_or("domain") {
                 "domain" | "jid" => Some(server.domain.clone()),
                 "muc" => Some(server.muc_domain.clone()),
+                // Where Openfire, ejabberd and M-Link put publish-subscribe by default.
+                "pubsub" => Some(format!("pubsub.{}", server.domain)),
                 _ => None,
             };
         }
