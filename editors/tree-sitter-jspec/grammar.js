@@ -93,7 +93,7 @@ module.exports = grammar({
         $.expect_connect_stmt, $.expect_archive_stmt, $.expect_link_stmt, $.expect_cluster_stmt,
         $.expect_database_stmt, $.switch_database_stmt,
         $.set_certificate_stmt, $.set_ticket_stmt, $.revoke_certificate_stmt, $.partition_stmt,
-        $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.restore_clock_stmt, $.restore_stmt,
+        $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.flood_stmt, $.restore_clock_stmt, $.restore_stmt,
         $.skew_clock_stmt, $.process_stmt,
         $.chaos_stmt, $.check_delivery_stmt, $.call_stmt,
       ),
@@ -183,11 +183,12 @@ module.exports = grammar({
     heal_stmt: ($) => seq('heal', optional($.cut)),
 
     impair_stmt: ($) => prec.right(seq('impair', 'link', $.link, repeat1($._impairment))),
+    flood_stmt: ($) => seq('flood', 'link', $.link, 'at', $.rate, 'for', $.duration),
     restore_stmt: ($) => seq('restore', optional(seq('link', $.link))),
     link: ($) => seq($.identifier, $.link_direction, $.identifier),
     link_direction: (_) => choice('<->', '->'),
     _impairment: ($) =>
-      choice($.lag, $.drop, $.throttle, $.duplicate, $.reorder, $.tamper, $.bandwidth),
+      choice($.lag, $.drop, $.throttle, $.duplicate, $.reorder, $.tamper, $.bandwidth, $.prioritise),
     lag: ($) => seq('lag', $.duration, optional($.jitter)),
     jitter: ($) => seq('jitter', $.duration),
     drop: ($) => seq('drop', $.percent),
@@ -196,6 +197,8 @@ module.exports = grammar({
     reorder: ($) => seq('reorder', $.percent),
     tamper: ($) => seq('tamper', $.percent),
     bandwidth: ($) => seq('bandwidth', $.rate),
+    prioritise: ($) => seq('priority', $.traffic_class),
+    traffic_class: (_) => 'xmpp',
 
     process_stmt: ($) =>
       seq($.process_action, optional('database'), $.identifier, optional('process')),

@@ -56,6 +56,7 @@ pub const STATEMENTS: Group = Group {
         "isolate",
         "heal",
         "impair",
+        "flood",
         "restore",
         "kill",
         "stop",
@@ -121,6 +122,7 @@ pub const CLAUSES: Group = Group {
         "reorder",
         "tamper",
         "bandwidth",
+        "at",
         "seed",
         "for",
         "one",
@@ -158,6 +160,7 @@ pub const CONSTANTS: Group = Group {
         "nothing",
         "stanzas",
         "split",
+        "xmpp",
     ],
 };
 

@@ -427,6 +427,8 @@ fn every_statement_form_has_an_example() {
         "reorder",
         "tamper",
         "bandwidth",
+        "priority xmpp",
+        "flood",
         "restore",
         "restore all",
         "kill",
@@ -654,6 +656,7 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                     ImpairmentKind::Reorder(_) => "reorder",
                     ImpairmentKind::Tamper(_) => "tamper",
                     ImpairmentKind::Bandwidth(_) => "bandwidth",
+                    ImpairmentKind::Priority(_) => "priority xmpp",
                 });
                 if matches!(
                     impairment.kind,
@@ -665,6 +668,9 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                     seen.insert("lag");
                 }
             }
+        }
+        StmtKind::Flood { .. } => {
+            seen.insert("flood");
         }
         StmtKind::Restore(link) => {
             seen.insert(if link.is_some() {

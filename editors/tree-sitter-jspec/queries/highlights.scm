@@ -11,20 +11,20 @@
 ] @keyword.type
 [
   "connect" "disconnect" "join" "leave" "send" "wait" "expect" "set" "revoke" "partition" "isolate"
-  "heal" "impair" "restore" "kill" "stop" "start" "restart" "pause" "resume" "chaos" "every"
-  "parallel" "repeat" "check" "skew" "switch"
+  "heal" "impair" "flood" "restore" "kill" "stop" "start" "restart" "pause" "resume" "chaos"
+  "every" "parallel" "repeat" "check" "skew" "switch"
 ] @keyword.control
 [
   "with" "nodes" "on" "to" "auth" "abruptly" "as" "via" "from" "receives" "delayed" "cluster"
   "clock" "strict" "in" "order" "within" "fails" "archive" "of" "has" "messages" "message" "link"
   "authenticated" "by" "over" "certificate" "ticket" "database" "primary" "is" "replicas" "process"
-  "reject" "close" "lag" "jitter" "drop" "throttle" "duplicate" "reorder" "tamper" "bandwidth"
+  "reject" "close" "lag" "jitter" "drop" "throttle" "duplicate" "reorder" "tamper" "bandwidth" "at"
   "seed" "for" "one" "times" "delivery" "no" "loss" "duplicates"
 ] @keyword.operator
 [
   "low" "medium" "high" "critical" "starttls" "direct-tls" "scram" "plain" "external" "gssapi"
   "dialback" "valid" "expired" "not-yet-valid" "revoked" "wrong-host" "self-signed" "none"
-  "nothing" "stanzas" "split"
+  "nothing" "stanzas" "split" "xmpp"
 ] @constant.builtin
 ; END GENERATED KEYWORDS
 

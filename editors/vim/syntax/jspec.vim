@@ -17,15 +17,16 @@ syntax case match
 syntax keyword jspecDeclaration suite section use procedure case priority type refs tags estimate
       \ requires preconditions servers databases user room setup step teardown
 syntax keyword jspecStatement connect disconnect join leave send wait expect set revoke partition
-      \ isolate heal impair restore kill stop start restart pause resume chaos every parallel
+      \ isolate heal impair flood restore kill stop start restart pause resume chaos every parallel
       \ repeat check skew switch
 syntax keyword jspecClause with nodes on to auth abruptly as via from receives delayed cluster
       \ clock strict in order within fails archive of has messages message link authenticated by
       \ over certificate ticket database primary is replicas process reject close lag jitter drop
-      \ throttle duplicate reorder tamper bandwidth seed for one times delivery no loss duplicates
+      \ throttle duplicate reorder tamper bandwidth at seed for one times delivery no loss
+      \ duplicates
 syntax keyword jspecConstant low medium high critical starttls direct-tls scram plain external
       \ gssapi dialback valid expired not-yet-valid revoked wrong-host self-signed none nothing
-      \ stanzas split
+      \ stanzas split xmpp
 " END GENERATED KEYWORDS
 
 syntax match jspecCaseId /\<C\d\+\>/

@@ -84,6 +84,14 @@ pub enum StmtKind {
         link: Link,
         impairments: Vec<Impairment>,
     },
+    /// `flood link a -> b at 2mbit for 30s`: bulk traffic that is not XMPP on the link, in the
+    /// background (the statement returns at once), until the time is up or the link is
+    /// restored.
+    Flood {
+        link: Link,
+        rate: Rate,
+        duration: Duration,
+    },
     /// `restore` alone restores every link.
     Restore(Option<Link>),
     /// `skew clock of c2 by 3s` (ahead) or `by -3s` (behind).
@@ -299,6 +307,23 @@ pub enum ImpairmentKind {
     Reorder(Percent),
     Tamper(Percent),
     Bandwidth(Rate),
+    /// `priority xmpp`: within the link's bandwidth, this traffic goes first (QoS).
+    Priority(TrafficClass),
+}
+
+/// A class of traffic QoS can put first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrafficClass {
+    /// XMPP's own connections: client-to-server and server-to-server, STARTTLS and Direct TLS.
+    Xmpp,
+}
+
+impl TrafficClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficClass::Xmpp => "xmpp",
+        }
+    }
 }
 
 impl ImpairmentKind {
@@ -311,6 +336,7 @@ impl ImpairmentKind {
             ImpairmentKind::Reorder(_) => "reorder",
             ImpairmentKind::Tamper(_) => "tamper",
             ImpairmentKind::Bandwidth(_) => "bandwidth",
+            ImpairmentKind::Priority(_) => "priority",
         }
     }
 }

@@ -66,19 +66,36 @@ fn stmt(kind: &StmtKind, file: SourceId, plane: FaultPlane, out: &mut Vec<Diagno
                     ImpairmentKind::Duplicate(_) | ImpairmentKind::Reorder(_) => {
                         "no effect on the proxy plane: TCP hides it from the stream"
                     }
+                    ImpairmentKind::Priority(_) => {
+                        "no effect on the proxy plane: its links carry XMPP alone"
+                    }
                     _ => continue,
                 };
+                let title = match impairment.kind {
+                    ImpairmentKind::Priority(_) => {
+                        "`priority` sorts packets into QoS classes".to_string()
+                    }
+                    _ => format!("`{}` acts on single packets", impairment.kind.keyword()),
+                };
                 out.push(
-                    Diagnostic::warning(
-                        Code::UnfaithfulFault,
-                        file,
-                        format!("`{}` acts on single packets", impairment.kind.keyword()),
-                    )
-                    .with_label(impairment.span, what)
-                    .with_help("run with `--plane packet` (root) to impair packets for real"),
+                    Diagnostic::warning(Code::UnfaithfulFault, file, title)
+                        .with_label(impairment.span, what)
+                        .with_help("run with `--plane packet` (root) to impair packets for real"),
                 );
             }
         }
+        StmtKind::Flood { link, .. } if plane == FaultPlane::Proxy => out.push(
+            Diagnostic::warning(
+                Code::UnfaithfulFault,
+                file,
+                "`flood` needs the packet plane",
+            )
+            .with_label(
+                link.span,
+                "the proxy plane carries XMPP alone: the case will be Blocked",
+            )
+            .with_help("run with `--plane packet` (root) to send bulk traffic over the link"),
+        ),
         StmtKind::Partition(cut) if plane == FaultPlane::Packet => {
             if let Some((CutStyle::Close, span)) = cut.mode {
                 out.push(

@@ -106,6 +106,17 @@ impl Walker<'_, '_> {
                 for impairment in impairments {
                     self.impairment(impairment);
                 }
+                self.priority_has_limit(impairments);
+            }
+            StmtKind::Flood {
+                link,
+                rate,
+                duration,
+            } => {
+                self.link(link);
+                let finding = values::rate(self.file, rate, "a flood's rate");
+                self.report_here(finding);
+                self.duration(duration, "flood", HOUR);
             }
             StmtKind::Restore(link) => {
                 if let Some(link) = link {
@@ -394,8 +405,32 @@ impl Walker<'_, '_> {
             ImpairmentKind::Reorder(p) => self.percent(p, "reorder"),
             ImpairmentKind::Tamper(p) => self.percent(p, "tamper"),
             ImpairmentKind::Bandwidth(rate) => {
-                let finding = values::rate(self.file, rate);
+                let finding = values::rate(self.file, rate, "bandwidth");
                 self.report_here(finding);
+            }
+            ImpairmentKind::Priority(_) => {}
+        }
+    }
+
+    /// A traffic class goes first within a bandwidth limit, so `priority` comes with one.
+    fn priority_has_limit(&mut self, impairments: &[Impairment]) {
+        let limited = impairments
+            .iter()
+            .any(|i| matches!(i.kind, ImpairmentKind::Bandwidth(_)));
+        for impairment in impairments {
+            if matches!(impairment.kind, ImpairmentKind::Priority(_))
+                && !limited
+                && self.context_free()
+            {
+                self.report(
+                    Diagnostic::error(
+                        Code::PriorityWithoutLimit,
+                        self.file,
+                        "a priority needs a bandwidth limit to share",
+                    )
+                    .with_label(impairment.span, "no `bandwidth` in this statement")
+                    .with_help("limit the link in the same statement: impair link a -> b bandwidth 256kbit priority xmpp"),
+                );
             }
         }
     }

@@ -52,7 +52,8 @@ pub(crate) fn percent(file: SourceId, p: &Percent, what: &str) -> Option<Diagnos
 }
 
 /// A rate from 1kbit to 100gbit.
-pub(crate) fn rate(file: SourceId, r: &Rate) -> Option<Diagnostic> {
+/// A rate from 1 kbit/s to 100 Gbit/s; `what` names it (`bandwidth`, `flood`).
+pub(crate) fn rate(file: SourceId, r: &Rate, what: &str) -> Option<Diagnostic> {
     if (1e3..=1e11).contains(&r.bits_per_second) {
         return None;
     }
@@ -62,9 +63,11 @@ pub(crate) fn rate(file: SourceId, r: &Rate) -> Option<Diagnostic> {
         "above 100gbit"
     };
     Some(
-        Diagnostic::error(Code::OutOfRange, file, "bandwidth is out of range")
+        Diagnostic::error(Code::OutOfRange, file, format!("{what} is out of range"))
             .with_label(r.span, label)
-            .with_help("bandwidth takes a rate from 1kbit to 100gbit, such as 64kbit or 2mbit"),
+            .with_help(format!(
+                "{what} takes a rate from 1kbit to 100gbit, such as 64kbit or 2mbit"
+            )),
     )
 }
 

@@ -60,6 +60,7 @@ codes! {
     UnknownInterpolation => "unknown_interpolation": "A `${...}` names nothing in scope, or a field the value does not have.",
     XmlNotWellFormed => "xml_not_well_formed": "Raw XML is not well-formed.",
     OutOfRange => "out_of_range": "A duration, percentage, rate or count is out of range.",
+    PriorityWithoutLimit => "priority_without_limit": "`impair link ... priority xmpp` without a `bandwidth` in the same statement: there is no limit for the traffic classes to share.",
     UnfaithfulFault => "unfaithful_fault": "A fault that the chosen fault plane can only approximate.",
     UnknownReason => "unknown_reason": "`expect connect ... fails with` names an unknown failure reason.",
     UnknownCapability => "unknown_capability": "`requires` names a capability jspec does not know.",

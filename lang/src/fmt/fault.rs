@@ -4,8 +4,8 @@ use super::printer::Printer;
 use super::stmt;
 use super::string::{count, duration, percent, rate};
 use crate::ast::{
-    Chaos, ChaosAction, ChaosRule, ChaosVerb, Cut, Impairment, ImpairmentKind, Link, Name,
-    ProcessAction, Side,
+    Chaos, ChaosAction, ChaosRule, ChaosVerb, Cut, Duration, Impairment, ImpairmentKind, Link,
+    Name, ProcessAction, Rate, Side,
 };
 use crate::span::Span;
 
@@ -62,6 +62,16 @@ pub(crate) fn impair(p: &mut Printer<'_>, l: &Link, impairments: &[Impairment]) 
     }
 }
 
+/// `flood link a -> b at 2mbit for 30s`
+pub(crate) fn flood(p: &mut Printer<'_>, l: &Link, r: &Rate, d: &Duration) {
+    p.text("flood link ");
+    link(p, l);
+    p.text(" at ");
+    rate(p, r);
+    p.text(" for ");
+    duration(p, d);
+}
+
 /// `restore link a <-> b`, or `restore` alone.
 pub(crate) fn restore(p: &mut Printer<'_>, l: Option<&Link>) {
     p.text("restore");
@@ -109,6 +119,7 @@ fn impairment(p: &mut Printer<'_>, kind: &ImpairmentKind) {
         | ImpairmentKind::Reorder(x)
         | ImpairmentKind::Tamper(x) => percent(p, x),
         ImpairmentKind::Bandwidth(r) => rate(p, r),
+        ImpairmentKind::Priority(class) => p.text(class.as_str()),
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::Isolate(_)
         | StmtKind::Heal(_)
         | StmtKind::Impair { .. }
+        | StmtKind::Flood { .. }
         | StmtKind::Restore(_)
         | StmtKind::SkewClock { .. }
         | StmtKind::RestoreClock { .. }
@@ -133,6 +134,11 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
         StmtKind::Isolate(target) => fault::isolate(p, target),
         StmtKind::Heal(cut) => fault::heal(p, cut.as_ref()),
         StmtKind::Impair { link, impairments } => fault::impair(p, link, impairments),
+        StmtKind::Flood {
+            link,
+            rate,
+            duration,
+        } => fault::flood(p, link, rate, duration),
         StmtKind::Restore(link) => fault::restore(p, link.as_ref()),
         StmtKind::SkewClock {
             target,

@@ -134,6 +134,19 @@ impl<'s> Builder<'s> {
         Ok(StmtKind::Impair { link, impairments })
     }
 
+    /// `flood_stmt = { "flood" ~ "link" ~ link ~ "at" ~ rate ~ "for" ~ duration }`
+    pub(super) fn flood_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let link = self.link(children.required(Rule::link, "flood")?)?;
+        let rate = self.rate(children.required(Rule::rate, "flood ... at")?);
+        let duration = self.duration(children.required(Rule::duration, "flood ... for")?);
+        Ok(StmtKind::Flood {
+            link,
+            rate,
+            duration,
+        })
+    }
+
     /// `restore_stmt = { "restore" ~ ("link" ~ link)? }`
     pub(super) fn restore_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let link = match Children::of(pair).optional(Rule::link) {
@@ -191,6 +204,13 @@ impl<'s> Builder<'s> {
             }
             Rule::bandwidth => {
                 ImpairmentKind::Bandwidth(self.rate(children.required(Rule::rate, "bandwidth")?))
+            }
+            Rule::prioritise => {
+                let class = children.required(Rule::traffic_class, "priority")?;
+                match class.as_str() {
+                    "xmpp" => ImpairmentKind::Priority(TrafficClass::Xmpp),
+                    _ => return Err(self.bug(&class, "a traffic class")),
+                }
             }
             _ => return Err(Bug::rule(rule, impairment_span, "an impairment")),
         };

@@ -75,6 +75,7 @@ impl<'s> Builder<'s> {
             Rule::isolate_stmt => self.isolate_stmt(pair),
             Rule::heal_stmt => self.heal_stmt(pair),
             Rule::impair_stmt => self.impair_stmt(pair),
+            Rule::flood_stmt => self.flood_stmt(pair),
             Rule::restore_stmt => self.restore_stmt(pair),
             Rule::skew_clock_stmt => self.skew_clock_stmt(pair),
             Rule::restore_clock_stmt => self.restore_clock_stmt(pair),

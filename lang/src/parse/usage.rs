@@ -57,8 +57,9 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("heal", "heal [a | b]"),
     (
         "impair",
-        "impair link A <-> B | A -> B  lag 200ms [jitter 50ms] | drop 10% | throttle 2s | duplicate 5% | reorder 10% | tamper 1% | bandwidth 64kbit",
+        "impair link A <-> B | A -> B  lag 200ms [jitter 50ms] | drop 10% | throttle 2s | duplicate 5% | reorder 10% | tamper 1% | bandwidth 64kbit [priority xmpp]",
     ),
+    ("flood", "flood link A -> B at 2mbit for 30s"),
     (
         "restore",
         "restore [link A <-> B]   or   restore clock of SERVER|NODE",

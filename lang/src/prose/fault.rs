@@ -3,7 +3,7 @@
 use super::{Prose, words};
 use crate::ast::{
     Chaos, ChaosAction, ChaosRule, ChaosVerb, Cut, CutStyle, Duration, Impairment, ImpairmentKind,
-    Link, Name, ProcessAction, Side,
+    Link, Name, ProcessAction, Rate, Side, TrafficClass,
 };
 
 impl Prose<'_> {
@@ -59,6 +59,17 @@ impl Prose<'_> {
     pub(super) fn impair(&self, link: &Link, impairments: &[Impairment]) -> String {
         let effects: Vec<String> = impairments.iter().map(|i| impairment(&i.kind)).collect();
         format!("Impair {}: {}", self.link_words(link), effects.join(", "))
+    }
+
+    /// `flood link a -> b at 2mbit for 30s`: "Flood the link from a to b with bulk traffic (not
+    /// XMPP) at 2 Mbit/s for 30 s".
+    pub(super) fn flood(&self, link: &Link, rate: &Rate, duration: &Duration) -> String {
+        format!(
+            "Flood {} with bulk traffic (not XMPP) at {} for {}",
+            self.link_words(link),
+            words::rate(rate),
+            words::duration(duration)
+        )
     }
 
     /// `restore link a <-> b`: "Restore the link between a and b"; `restore`: "Restore every
@@ -212,6 +223,9 @@ fn impairment(kind: &ImpairmentKind) -> String {
         ImpairmentKind::Reorder(p) => format!("{} of packets reordered", words::percent(p)),
         ImpairmentKind::Tamper(p) => format!("{} of packets corrupted", words::percent(p)),
         ImpairmentKind::Bandwidth(r) => format!("bandwidth limited to {}", words::rate(r)),
+        ImpairmentKind::Priority(TrafficClass::Xmpp) => {
+            "XMPP traffic goes first within it (QoS)".to_string()
+        }
     }
 }
 

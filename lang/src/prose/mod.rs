@@ -170,6 +170,11 @@ impl<'a> Prose<'a> {
             StmtKind::Isolate(target) => action(self.isolate(target)),
             StmtKind::Heal(cut) => action(self.heal(cut.as_ref())),
             StmtKind::Impair { link, impairments } => action(self.impair(link, impairments)),
+            StmtKind::Flood {
+                link,
+                rate,
+                duration,
+            } => action(self.flood(link, rate, duration)),
             StmtKind::Restore(link) => action(self.restore(link.as_ref())),
             StmtKind::SkewClock {
                 target,

@@ -3,7 +3,7 @@
 
 use jspec_lang::ast::{
     Cut, CutStyle, Impairment as AstImpairment, ImpairmentKind, Link as AstLink, Name,
-    ProcessAction, StmtKind,
+    ProcessAction, StmtKind, TrafficClass,
 };
 
 use super::context::{CaseContext, Frame};
@@ -69,6 +69,28 @@ impl CaseContext<'_> {
                         .map_err(fault_error)?;
                     self.trace_fault("impair", &format!("{flow} {now}"), origin);
                 }
+            }
+            StmtKind::Flood {
+                link,
+                rate,
+                duration,
+            } => {
+                for flow in self.flows(link, frame)? {
+                    faults
+                        .flood(&flow, rate.bits_per_second, duration.as_std())
+                        .await
+                        .map_err(fault_error)?;
+                }
+                self.trace_fault(
+                    "flood",
+                    &format!(
+                        "{} at {}bit/s for {}",
+                        link_text(link, frame),
+                        rate.bits_per_second,
+                        crate::env::format_duration(duration.as_std())
+                    ),
+                    origin,
+                );
             }
             StmtKind::Restore(Some(link)) => {
                 for flow in self.flows(link, frame)? {
@@ -363,6 +385,7 @@ pub(crate) fn impairment(written: &[AstImpairment]) -> Impairment {
             ImpairmentKind::Reorder(p) => imp.reorder = p.value,
             ImpairmentKind::Tamper(p) => imp.tamper = p.value,
             ImpairmentKind::Bandwidth(r) => imp.bandwidth = Some(r.bits_per_second),
+            ImpairmentKind::Priority(TrafficClass::Xmpp) => imp.xmpp_first = true,
         }
     }
     imp
@@ -390,6 +413,7 @@ pub(crate) fn disturbs(case: &jspec_lang::ast::Case, procedures: &Procedures<'_>
                 | StmtKind::Isolate(_)
                 | StmtKind::Heal(_)
                 | StmtKind::Impair { .. }
+                | StmtKind::Flood { .. }
                 | StmtKind::Restore(_)
                 | StmtKind::Process { .. }
                 | StmtKind::SkewClock { .. }

@@ -206,6 +206,7 @@ impl CaseContext<'_> {
                 | StmtKind::Isolate(_)
                 | StmtKind::Heal(_)
                 | StmtKind::Impair { .. }
+                | StmtKind::Flood { .. }
                 | StmtKind::Restore(_)
                 | StmtKind::Process { .. } => {
                     let origin = format!("line {}", self.line_of(stmt, frame));

@@ -366,6 +366,34 @@ impl FaultControl {
         Ok(())
     }
 
+    /// Bulk traffic over `flow` (each flow it stands for) for `duration`; the packet plane only,
+    /// as the proxy plane carries XMPP alone.
+    pub async fn flood(
+        &self,
+        flow: &Flow,
+        bits_per_second: f64,
+        duration: Duration,
+    ) -> Result<(), FaultError> {
+        for flow in self.flows(flow) {
+            self.carries(&Link::new(flow.from.clone(), flow.to.clone()))
+                .or_else(|_| self.carries(&Link::new(flow.to.clone(), flow.from.clone())))?;
+            match self.packet() {
+                Some(net) if self.plane == Plane::Packet => net
+                    .flood(&flow, bits_per_second, duration)
+                    .await
+                    .map_err(packet_error)?,
+                _ => {
+                    return Err(FaultError::Unsupported(format!(
+                        "`flood` sends bulk traffic that is not XMPP, which the {} plane does not \
+                         carry: run with `--plane packet` (root)",
+                        self.plane
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every cut healed and every impairment lifted; returns what was in force.
     pub async fn heal_network(&self) -> Vec<String> {
         let mut healed: Vec<String> = lock(&self.cuts)

@@ -126,6 +126,9 @@ pub struct Impairment {
     pub tamper: f64,
     /// Bits per second, shared by all the flow's connections.
     pub bandwidth: Option<f64>,
+    /// Within the bandwidth, XMPP's connections go first and other traffic gets what is left
+    /// (QoS). Only the packet plane carries other traffic.
+    pub xmpp_first: bool,
 }
 
 impl Impairment {
@@ -139,6 +142,7 @@ impl Impairment {
         }
         if other.bandwidth.is_some() {
             self.bandwidth = other.bandwidth;
+            self.xmpp_first = other.xmpp_first;
         }
         for (mine, theirs) in [
             (&mut self.drop, other.drop),
@@ -188,6 +192,9 @@ impl fmt::Display for Impairment {
         }
         if let Some(bits) = self.bandwidth {
             parts.push(format!("bandwidth {bits}bit/s"));
+            if self.xmpp_first {
+                parts.push("priority xmpp".to_string());
+            }
         }
         for (name, value) in [
             ("drop", self.drop),

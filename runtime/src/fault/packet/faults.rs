@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::cmd::run_in;
+use super::flood::Flood;
 use super::nft::{self, Hook};
 use super::queue::QueueEngine;
 use super::tc::{self, ShapePoint, Shaping};
@@ -17,6 +18,8 @@ pub(crate) struct Faults {
     next_id: u16,
     cuts: BTreeMap<Link, Chains>,
     flows: BTreeMap<Flow, Impaired>,
+    /// Bulk traffic under way, by flow.
+    floods: BTreeMap<Flow, Flood>,
 }
 
 impl Faults {
@@ -36,6 +39,9 @@ impl Faults {
             if let Some(queued) = impaired.queued.as_mut() {
                 queued.engine.stop();
             }
+        }
+        for flood in self.floods.values() {
+            flood.cancel();
         }
     }
 }
@@ -91,7 +97,10 @@ fn needs_engine(imp: &Impairment) -> bool {
 
 impl PacketNet {
     /// The address of an endpoint (a client's is allocated at its first use).
-    async fn endpoint_address(&self, endpoint: &Endpoint) -> Result<Ipv4Addr, PacketError> {
+    pub(super) async fn endpoint_address(
+        &self,
+        endpoint: &Endpoint,
+    ) -> Result<Ipv4Addr, PacketError> {
         match endpoint {
             Endpoint::Server(role) | Endpoint::Database(role) => Ok(self.role(role)?.address),
             Endpoint::User(user) => self.user_address(user).await,
@@ -249,9 +258,23 @@ impl PacketNet {
             }
         }
         if let Some(bits) = merged.bandwidth {
+            // A limit that changes shape (with or without QoS classes) is set up anew.
+            let reshape = impaired
+                .shaping
+                .as_ref()
+                .is_some_and(|s| s.xmpp_first || merged.xmpp_first);
+            if reshape && let Some(old) = impaired.shaping.take() {
+                tc::unshape(&old).await?;
+            }
             let existing = impaired.shaping.as_ref().map(|s| s.id);
-            let shaping =
-                tc::shape(point, existing.unwrap_or(*id), bits, existing.is_some()).await?;
+            let shaping = tc::shape(
+                point,
+                existing.unwrap_or(*id),
+                bits,
+                existing.is_some(),
+                merged.xmpp_first,
+            )
+            .await?;
             impaired.shaping = Some(shaping);
         }
         Ok(())
@@ -279,9 +302,30 @@ impl PacketNet {
         }
     }
 
-    /// Ends the impairment of a flow: its queue rule goes first, then the engine releases what
-    /// it holds, then the tc class goes. No error when the flow is not impaired.
+    /// Sends bulk traffic over the flow for `duration` (replacing a flood already on it).
+    pub async fn flood(
+        &self,
+        flow: &Flow,
+        bits_per_second: f64,
+        duration: std::time::Duration,
+    ) -> Result<(), PacketError> {
+        let previous = self.faults.lock().await.floods.remove(flow);
+        if let Some(previous) = previous {
+            previous.stop().await;
+        }
+        let flood = self.start_flood(flow, bits_per_second, duration).await?;
+        self.faults.lock().await.floods.insert(flow.clone(), flood);
+        Ok(())
+    }
+
+    /// Ends the impairment of a flow and its flood: its queue rule goes first, then the engine
+    /// releases what it holds, then the tc class goes. No error when the flow is not impaired.
     pub async fn restore(&self, flow: &Flow) -> Result<(), PacketError> {
+        let flood = self.faults.lock().await.floods.remove(flow);
+        if let Some(flood) = flood {
+            let bytes = flood.stop().await;
+            tracing::debug!(%flow, bytes, "flood stopped");
+        }
         let mut faults = self.faults.lock().await;
         let Some(impaired) = faults.flows.remove(flow) else {
             return Ok(());
@@ -301,7 +345,15 @@ impl PacketNet {
 
     /// Ends every impairment.
     pub async fn restore_all(&self) -> Result<(), PacketError> {
-        let flows: Vec<Flow> = self.faults.lock().await.flows.keys().cloned().collect();
+        let flows: Vec<Flow> = {
+            let faults = self.faults.lock().await;
+            faults
+                .flows
+                .keys()
+                .chain(faults.floods.keys())
+                .cloned()
+                .collect()
+        };
         let mut result = Ok(());
         for flow in flows {
             result = result.and(self.restore(&flow).await);

@@ -9,6 +9,7 @@
 mod cmd;
 mod engine;
 mod faults;
+mod flood;
 mod net;
 mod nft;
 mod queue;

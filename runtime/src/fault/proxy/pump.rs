@@ -260,11 +260,20 @@ impl Writer {
         at: Instant,
         cut: &mut watch::Receiver<Option<CutMode>>,
     ) -> Result<(), End> {
-        let due = self.due(at, bytes.len());
-        if due > Instant::now() {
+        // When the impairment changes while the bytes wait (a `restore` ends a throttle window),
+        // their time to leave is worked out again: held bytes do not outlive the fault.
+        let mut active = self.rules.flow.active.subscribe();
+        active.borrow_and_update();
+        let floor = self.last_due;
+        loop {
+            let due = self.due(at, bytes.len());
+            if due <= Instant::now() {
+                break;
+            }
             tokio::select! {
                 _ = self.conn.cancelled() => return Err(End::Cancelled),
-                _ = tokio::time::sleep_until(due) => {}
+                _ = tokio::time::sleep_until(due) => break,
+                Ok(()) = active.changed() => self.last_due = floor,
             }
         }
         // Bytes in flight when a cut begins are lost and retransmitted: they wait for the heal.
