@@ -130,7 +130,7 @@ enum ts_symbol_identifiers {
   anon_sym_reorder = 108,
   anon_sym_tamper = 109,
   anon_sym_bandwidth = 110,
-  sym_traffic_class = 111,
+  anon_sym_xmpp = 111,
   anon_sym_process = 112,
   anon_sym_switch = 113,
   anon_sym_skew = 114,
@@ -409,7 +409,7 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_reorder] = "reorder",
   [anon_sym_tamper] = "tamper",
   [anon_sym_bandwidth] = "bandwidth",
-  [sym_traffic_class] = "traffic_class",
+  [anon_sym_xmpp] = "xmpp",
   [anon_sym_process] = "process",
   [anon_sym_switch] = "switch",
   [anon_sym_skew] = "skew",
@@ -688,7 +688,7 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_reorder] = anon_sym_reorder,
   [anon_sym_tamper] = anon_sym_tamper,
   [anon_sym_bandwidth] = anon_sym_bandwidth,
-  [sym_traffic_class] = sym_traffic_class,
+  [anon_sym_xmpp] = anon_sym_xmpp,
   [anon_sym_process] = anon_sym_process,
   [anon_sym_switch] = anon_sym_switch,
   [anon_sym_skew] = anon_sym_skew,
@@ -1300,9 +1300,9 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [sym_traffic_class] = {
+  [anon_sym_xmpp] = {
     .visible = true,
-    .named = true,
+    .named = false,
   },
   [anon_sym_process] = {
     .visible = true,
@@ -3923,7 +3923,7 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
       if (lookahead == 'g') ADVANCE(358);
       END_STATE();
     case 284:
-      ACCEPT_TOKEN(sym_traffic_class);
+      ACCEPT_TOKEN(anon_sym_xmpp);
       END_STATE();
     case 285:
       if (lookahead == 't') ADVANCE(359);
@@ -5180,7 +5180,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_reorder] = ACTIONS(1),
     [anon_sym_tamper] = ACTIONS(1),
     [anon_sym_bandwidth] = ACTIONS(1),
-    [sym_traffic_class] = ACTIONS(1),
+    [anon_sym_xmpp] = ACTIONS(1),
     [anon_sym_process] = ACTIONS(1),
     [anon_sym_switch] = ACTIONS(1),
     [anon_sym_skew] = ACTIONS(1),
@@ -13393,7 +13393,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1280), 1,
-      sym_traffic_class,
+      anon_sym_xmpp,
   [9567] = 2,
     ACTIONS(3), 1,
       sym_comment,
