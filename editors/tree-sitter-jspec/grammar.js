@@ -90,7 +90,7 @@ module.exports = grammar({
       choice(
         $.expect_receives_stmt, $.send_stmt, $.send_raw_stmt, $.connect_stmt, $.join_stmt,
         $.wait_stmt, $.disconnect_stmt, $.leave_stmt, $.repeat_stmt, $.parallel_stmt,
-        $.expect_connect_stmt, $.expect_archive_stmt, $.expect_link_stmt, $.expect_cluster_stmt,
+        $.expect_connect_stmt, $.expect_session_stmt, $.expect_archive_stmt, $.expect_link_stmt, $.expect_cluster_stmt,
         $.expect_database_stmt, $.switch_database_stmt,
         $.set_certificate_stmt, $.set_ticket_stmt, $.revoke_certificate_stmt, $.partition_stmt,
         $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.flood_stmt, $.restore_clock_stmt, $.restore_stmt,
@@ -100,12 +100,20 @@ module.exports = grammar({
 
     // ------------------------------------------------------------------ sessions
     connect_stmt: ($) => seq('connect', field('user', $.identifier), optional($._connect_options)),
+    // At least one option; each in its place, as in the pest grammar.
     _connect_options: ($) =>
       choice(
-        seq($.to_node, optional($.tls_clause), optional($.auth_clause)),
-        seq($.tls_clause, optional($.auth_clause)),
-        $.auth_clause,
+        seq($.to_node, optional($.tls_clause), optional($.auth_clause),
+          optional($.features_clause), optional($.without_presence)),
+        seq($.tls_clause, optional($.auth_clause), optional($.features_clause),
+          optional($.without_presence)),
+        seq($.auth_clause, optional($.features_clause), optional($.without_presence)),
+        seq($.features_clause, optional($.without_presence)),
+        $.without_presence,
       ),
+    features_clause: ($) => seq('with', $.session_feature, repeat(seq(',', $.session_feature))),
+    session_feature: (_) => choice('stream-management', 'carbons'),
+    without_presence: (_) => seq('without', 'presence'),
     to_node: ($) => seq('to', $.identifier),
     tls_clause: ($) => seq('with', $.tls_mode),
     tls_mode: (_) => choice('starttls', 'direct-tls'),
@@ -141,6 +149,11 @@ module.exports = grammar({
     expect_connect_stmt: ($) =>
       seq('expect', 'connect', field('user', $.identifier), optional($._connect_options),
         'fails', 'with', field('reason', $._string), optional($.within_clause)),
+    expect_session_stmt: ($) =>
+      seq('expect', field('user', $.identifier),
+        choice('resumed', 'reconnected',
+          seq('disconnected', optional(seq('with', field('condition', $._string))))),
+        optional($.within_clause)),
     expect_archive_stmt: ($) =>
       seq('expect', 'archive', 'of', field('room', $.identifier), 'as', field('user', $.identifier),
         'has', $.integer, choice('messages', 'message'),

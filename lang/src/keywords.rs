@@ -123,6 +123,11 @@ pub const CLAUSES: Group = Group {
         "tamper",
         "bandwidth",
         "at",
+        "without",
+        "presence",
+        "resumed",
+        "reconnected",
+        "disconnected",
         "seed",
         "for",
         "one",
@@ -161,6 +166,8 @@ pub const CONSTANTS: Group = Group {
         "stanzas",
         "split",
         "xmpp",
+        "stream-management",
+        "carbons",
     ],
 };
 

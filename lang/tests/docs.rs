@@ -363,6 +363,13 @@ fn every_statement_form_has_an_example() {
         "auth plain",
         "auth external",
         "auth gssapi",
+        "connect stream-management",
+        "connect carbons",
+        "connect without presence",
+        "expect resumed",
+        "expect reconnected",
+        "expect disconnected",
+        "expect disconnected with",
         "disconnect",
         "disconnect abruptly",
         "join",
@@ -483,6 +490,15 @@ fn collect_block(block: &Block, seen: &mut BTreeSet<&'static str>) {
 fn collect_connect(options: &jspec_lang::ast::ConnectOptions, seen: &mut BTreeSet<&'static str>) {
     if options.node.is_some() {
         seen.insert("connect to");
+    }
+    if options.stream_management.is_some() {
+        seen.insert("connect stream-management");
+    }
+    if options.carbons.is_some() {
+        seen.insert("connect carbons");
+    }
+    if options.without_presence.is_some() {
+        seen.insert("connect without presence");
     }
     if let Some((tls, _)) = options.tls {
         seen.insert(match tls {
@@ -668,6 +684,14 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                     seen.insert("lag");
                 }
             }
+        }
+        StmtKind::ExpectSession { event, .. } => {
+            seen.insert(match event {
+                jspec_lang::ast::SessionEvent::Resumed => "expect resumed",
+                jspec_lang::ast::SessionEvent::Reconnected => "expect reconnected",
+                jspec_lang::ast::SessionEvent::Disconnected(None) => "expect disconnected",
+                jspec_lang::ast::SessionEvent::Disconnected(Some(_)) => "expect disconnected with",
+            });
         }
         StmtKind::Flood { .. } => {
             seen.insert("flood");

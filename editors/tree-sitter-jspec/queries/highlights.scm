@@ -19,12 +19,13 @@
   "clock" "strict" "in" "order" "within" "fails" "archive" "of" "has" "messages" "message" "link"
   "authenticated" "by" "over" "certificate" "ticket" "database" "primary" "is" "replicas" "process"
   "reject" "close" "lag" "jitter" "drop" "throttle" "duplicate" "reorder" "tamper" "bandwidth" "at"
-  "seed" "for" "one" "times" "delivery" "no" "loss" "duplicates"
+  "without" "presence" "resumed" "reconnected" "disconnected" "seed" "for" "one" "times" "delivery"
+  "no" "loss" "duplicates"
 ] @keyword.operator
 [
   "low" "medium" "high" "critical" "starttls" "direct-tls" "scram" "plain" "external" "gssapi"
   "dialback" "valid" "expired" "not-yet-valid" "revoked" "wrong-host" "self-signed" "none"
-  "nothing" "stanzas" "split" "xmpp"
+  "nothing" "stanzas" "split" "xmpp" "stream-management" "carbons"
 ] @constant.builtin
 ; END GENERATED KEYWORDS
 

@@ -22,11 +22,11 @@ syntax keyword jspecStatement connect disconnect join leave send wait expect set
 syntax keyword jspecClause with nodes on to auth abruptly as via from receives delayed cluster
       \ clock strict in order within fails archive of has messages message link authenticated by
       \ over certificate ticket database primary is replicas process reject close lag jitter drop
-      \ throttle duplicate reorder tamper bandwidth at seed for one times delivery no loss
-      \ duplicates
+      \ throttle duplicate reorder tamper bandwidth at without presence resumed reconnected
+      \ disconnected seed for one times delivery no loss duplicates
 syntax keyword jspecConstant low medium high critical starttls direct-tls scram plain external
       \ gssapi dialback valid expired not-yet-valid revoked wrong-host self-signed none nothing
-      \ stanzas split xmpp
+      \ stanzas split xmpp stream-management carbons
 " END GENERATED KEYWORDS
 
 syntax match jspecCaseId /\<C\d\+\>/

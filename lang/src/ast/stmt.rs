@@ -105,6 +105,12 @@ pub enum StmtKind {
     RestoreClock {
         target: Name,
     },
+    /// `expect alice resumed within 30s`, `... reconnected`, `... disconnected [with "cond"]`.
+    ExpectSession {
+        user: Name,
+        event: SessionEvent,
+        within: Option<Duration>,
+    },
     /// `expect cluster c has nodes c1, c2 within 60s` / `expect cluster c split within 30s`.
     ExpectCluster {
         cluster: Name,
@@ -153,6 +159,23 @@ pub struct ConnectOptions {
     pub node: Option<Name>,
     pub tls: Option<(TlsMode, Span)>,
     pub auth: Option<(AuthMechanism, Span)>,
+    /// `with stream-management`: acknowledgements, resumption and reconnection (XEP-0198).
+    pub stream_management: Option<Span>,
+    /// `with carbons`: copies of the account's other sessions' messages (XEP-0280).
+    pub carbons: Option<Span>,
+    /// `without presence`: no initial presence (the session stays unavailable).
+    pub without_presence: Option<Span>,
+}
+
+/// What a session expectation waits for: `expect alice resumed`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionEvent {
+    /// The connection came back and the session resumed (XEP-0198).
+    Resumed,
+    /// The connection came back with a new session (resumption refused or impossible).
+    Reconnected,
+    /// The stream ended (or the connection was lost); with a stream error condition, that one.
+    Disconnected(Option<Str>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

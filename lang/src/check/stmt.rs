@@ -154,6 +154,17 @@ impl Walker<'_, '_> {
             StmtKind::RestoreClock { target } => {
                 self.resolve(target, Want::Server);
             }
+            StmtKind::ExpectSession {
+                user,
+                event,
+                within,
+            } => {
+                self.resolve(user, Want::User);
+                if let SessionEvent::Disconnected(Some(condition)) = event {
+                    self.string(condition);
+                }
+                self.within(within);
+            }
             StmtKind::ExpectCluster {
                 cluster,
                 expected,

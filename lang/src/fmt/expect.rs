@@ -6,7 +6,7 @@ use super::session::connect_options;
 use super::string::{count, duration, string, strings};
 use crate::ast::{
     ClusterState, ConnectOptions, Count, DatabaseState, DeliveryProperty, Duration, ExpectReceives,
-    Expected, LinkAuth, Name, Str, Transport,
+    Expected, LinkAuth, Name, SessionEvent, Str, Transport,
 };
 use crate::span::Span;
 
@@ -92,6 +92,29 @@ pub(crate) fn connect_fails(
     connect_options(p, options);
     p.text(" fails with ");
     string(p, reason);
+    within(p, deadline);
+}
+
+/// `expect alice resumed within 30s`, `expect alice disconnected with "conflict"`.
+pub(crate) fn session(
+    p: &mut Printer<'_>,
+    user: &Name,
+    event: &SessionEvent,
+    deadline: Option<&Duration>,
+) {
+    p.text("expect ");
+    p.text(&user.text);
+    match event {
+        SessionEvent::Resumed => p.text(" resumed"),
+        SessionEvent::Reconnected => p.text(" reconnected"),
+        SessionEvent::Disconnected(condition) => {
+            p.text(" disconnected");
+            if let Some(condition) = condition {
+                p.text(" with ");
+                string(p, condition);
+            }
+        }
+    }
     within(p, deadline);
 }
 

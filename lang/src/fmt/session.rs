@@ -36,6 +36,20 @@ pub(crate) fn connect_options(p: &mut Printer<'_>, options: &ConnectOptions) {
             AuthMechanism::Gssapi => "gssapi",
         });
     }
+    let features: Vec<&str> = [
+        options.stream_management.map(|_| "stream-management"),
+        options.carbons.map(|_| "carbons"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !features.is_empty() {
+        p.text(" with ");
+        p.text(&features.join(", "));
+    }
+    if options.without_presence.is_some() {
+        p.text(" without presence");
+    }
 }
 
 /// `disconnect alice abruptly`

@@ -4,7 +4,9 @@
 use super::printer::Printer;
 use super::string::{count, duration, string};
 use super::{expect, fault, session};
-use crate::ast::{Argument, Block, Count, Duration, Expected, Name, Stmt, StmtKind, Str};
+use crate::ast::{
+    Argument, Block, Count, Duration, Expected, Name, SessionEvent, Stmt, StmtKind, Str,
+};
 
 /// A `{ ... }` block: on one line when it was written so (or is empty) and everything in it fits
 /// on one line, otherwise one statement per line.
@@ -46,6 +48,11 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
             Expected::Messages(messages) => messages.iter().all(one_line),
         },
         StmtKind::ExpectConnectFails { reason, .. } => one_line(reason),
+        StmtKind::ExpectSession {
+            event: SessionEvent::Disconnected(Some(condition)),
+            ..
+        } => one_line(condition),
+        StmtKind::ExpectSession { .. } => true,
         StmtKind::Chaos(chaos) => fault::chaos_prints_inline(p, chaos),
         StmtKind::Parallel(body) | StmtKind::Repeat { body, .. } => prints_inline(p, body),
         StmtKind::Call { args, .. } => args.iter().all(|arg| match arg {
@@ -146,6 +153,11 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
             offset_span,
         } => fault::skew_clock(p, target, *offset_millis, *offset_span),
         StmtKind::RestoreClock { target } => fault::restore_clock(p, target),
+        StmtKind::ExpectSession {
+            user,
+            event,
+            within,
+        } => expect::session(p, user, event, within.as_ref()),
         StmtKind::ExpectCluster {
             cluster,
             expected,

@@ -63,6 +63,7 @@ impl<'s> Builder<'s> {
             Rule::wait_stmt => self.wait_stmt(pair),
             Rule::expect_receives_stmt => self.expect_receives_stmt(pair),
             Rule::expect_connect_stmt => self.expect_connect_stmt(pair),
+            Rule::expect_session_stmt => self.expect_session_stmt(pair),
             Rule::expect_archive_stmt => self.expect_archive_stmt(pair),
             Rule::expect_link_stmt => self.expect_link_stmt(pair),
             Rule::expect_cluster_stmt => self.expect_cluster_stmt(pair),
@@ -112,7 +113,56 @@ impl<'s> Builder<'s> {
             Some(clause) => Some(self.auth_clause(clause)?),
             None => None,
         };
-        Ok(ConnectOptions { node, tls, auth })
+        let (mut stream_management, mut carbons) = (None, None);
+        if let Some(clause) = children.optional(Rule::features_clause) {
+            for feature in Children::of(clause).rest() {
+                match feature.as_str() {
+                    "stream-management" => stream_management = Some(span(&feature)),
+                    "carbons" => carbons = Some(span(&feature)),
+                    _ => return Err(self.bug(&feature, "a session feature")),
+                }
+            }
+        }
+        let without_presence = children.optional(Rule::without_presence).map(|p| span(&p));
+        Ok(ConnectOptions {
+            node,
+            tls,
+            auth,
+            stream_management,
+            carbons,
+            without_presence,
+        })
+    }
+
+    /// `expect_session_stmt = { "expect" ~ ident ~ session_event ~ within_clause? }`
+    fn expect_session_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let user = self.ident(children.required(Rule::ident, "expect")?);
+        let event = children.required(Rule::session_event, "expect")?;
+        let event = match Children::of(event).rest().next() {
+            Some(e) if e.as_rule() == Rule::resumed => SessionEvent::Resumed,
+            Some(e) if e.as_rule() == Rule::reconnected => SessionEvent::Reconnected,
+            Some(e) if e.as_rule() == Rule::disconnected => {
+                let condition = match Children::of(e).optional(Rule::string) {
+                    Some(s) => Some(self.string(s)?),
+                    None => None,
+                };
+                SessionEvent::Disconnected(condition)
+            }
+            _ => {
+                return Err(super::builder::Bug::rule(
+                    Rule::session_event,
+                    user.span,
+                    "a session event",
+                ));
+            }
+        };
+        let within = self.within(&mut children)?;
+        Ok(StmtKind::ExpectSession {
+            user,
+            event,
+            within,
+        })
     }
 
     /// `tls_clause = { "with" ~ ws ~ tls_mode }`

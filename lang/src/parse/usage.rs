@@ -30,7 +30,7 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     // statements
     (
         "connect",
-        "connect USER [to NODE] [with starttls | direct-tls] [auth scram | plain | external | gssapi]",
+        "connect USER [to NODE] [with starttls | direct-tls] [auth scram | plain | external | gssapi] [with stream-management, carbons] [without presence]",
     ),
     ("disconnect", "disconnect USER [abruptly]"),
     ("join", r#"join USER to ROOM [as "NICK"] [via SERVER]"#),
@@ -42,7 +42,7 @@ pub const LINE_KEYWORDS: &[(&str, &str)] = &[
     ("wait", "wait DURATION"),
     (
         "expect",
-        r#"expect USER receives [delayed] "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing | no stanzas, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s], expect cluster C has nodes c1, c2 | split [within 60s], expect database D primary is N | has replicas N1, N2 [within 30s]; `receives strict """<xml/>"""`: exactly these children, in order)"#,
+        r#"expect USER receives [delayed] "TEXT", ... [from ROOM|USER] [in order] [within 5s]   (also: receives nothing | no stanzas, expect connect USER fails with "REASON", expect archive of ROOM as USER has N messages, expect link a -> b authenticated by certificate|dialback [over direct-tls|starttls] [within 30s], expect cluster C has nodes c1, c2 | split [within 60s], expect database D primary is N | has replicas N1, N2 [within 30s], expect USER resumed | reconnected | disconnected [with "CONDITION"] [within 30s]; `receives strict """<xml/>"""`: exactly these children, in order)"#,
     ),
     (
         "set",

@@ -5,7 +5,7 @@ use super::session::{tls_mode, xml_text};
 use super::{Prose, words};
 use crate::ast::{
     ClusterState, ConnectOptions, Count, DatabaseState, DeliveryProperty, Duration, ExpectReceives,
-    Expected, LinkAuth, Name, Str, Transport,
+    Expected, LinkAuth, Name, SessionEvent, Str, Transport,
 };
 use crate::span::Span;
 
@@ -145,6 +145,29 @@ impl Prose<'_> {
             words::within(deadline),
             self.text(reason)
         )
+    }
+
+    /// `expect alice resumed within 30s`: "Alice's session resumes within 30 s".
+    pub(super) fn session_event(
+        &self,
+        user: &Name,
+        event: &SessionEvent,
+        deadline: Option<&Duration>,
+    ) -> String {
+        let what = match event {
+            SessionEvent::Resumed => "'s session resumes after losing its connection".to_string(),
+            SessionEvent::Reconnected => {
+                " reconnects with a new session (the old one cannot be resumed)".to_string()
+            }
+            SessionEvent::Disconnected(None) => " is disconnected".to_string(),
+            SessionEvent::Disconnected(Some(condition)) => {
+                format!(
+                    " is disconnected with the stream error {}",
+                    self.text(condition)
+                )
+            }
+        };
+        format!("{}{what}{}", self.user(user), words::within(deadline))
     }
 
     /// `expect archive of ops as bob has 3 messages in order`: "The archive of room ops, read by

@@ -182,6 +182,11 @@ impl<'a> Prose<'a> {
                 ..
             } => action(self.skew_clock(target, *offset_millis)),
             StmtKind::RestoreClock { target } => action(self.restore_clock(target)),
+            StmtKind::ExpectSession {
+                user,
+                event,
+                within,
+            } => expectation(self.session_event(user, event, within.as_ref())),
             StmtKind::ExpectCluster {
                 cluster,
                 expected,

@@ -35,6 +35,15 @@ impl Prose<'_> {
                 AuthMechanism::Gssapi => "GSSAPI (Kerberos)",
             });
         }
+        if options.stream_management.is_some() {
+            out.push_str(", with stream management (it resumes or reconnects by itself)");
+        }
+        if options.carbons.is_some() {
+            out.push_str(", with message carbons");
+        }
+        if options.without_presence.is_some() {
+            out.push_str(", without sending presence");
+        }
         out
     }
 

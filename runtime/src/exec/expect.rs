@@ -16,7 +16,7 @@ use super::interp::NS_CLIENT;
 use super::matcher::{Captures, Pattern};
 use super::outcome::{StmtError, StmtResult, fail, fail_expected, fail_observed};
 use super::peer::Peer;
-use crate::xmpp::{Received, Session, Verdict, Waited};
+use crate::xmpp::{Arrival, Received, Session, Verdict, Waited};
 
 /// What one expected message is.
 enum Wanted {
@@ -221,10 +221,22 @@ impl CaseContext<'_> {
         let window = crate::env::format_duration(within);
         let source = &search.source;
         let delayed = if search.delayed { "delayed " } else { "" };
-        let ended = end
-            .map(|end| format!(" ({})", self.session_end(end)))
-            .unwrap_or_default();
         let snapshot = session.inbox().snapshot();
+        // A session still getting a lost connection back could not receive it: say so.
+        let lost = snapshot.iter().rev().find(|r| {
+            matches!(
+                r.arrival,
+                Arrival::Lost(_) | Arrival::Resumed | Arrival::Reconnected(_)
+            )
+        });
+        let ended = match (end, lost) {
+            (Some(end), _) => format!(" ({})", self.session_end(end)),
+            (None, Some(lost)) if matches!(lost.arrival, Arrival::Lost(_)) => format!(
+                " ({}; the session is getting its connection back)",
+                self.session_end(lost)
+            ),
+            _ => String::new(),
+        };
         let taken = snapshot
             .iter()
             .any(|r| session.inbox().is_consumed(r.seq) && search.matches(r).is_some());
@@ -280,6 +292,21 @@ impl CaseContext<'_> {
     ) -> StmtResult {
         let window = crate::env::format_duration(within);
         let started = Instant::now();
+        // A session getting its connection back is not connected now: it cannot observe silence.
+        if let Some(lost) = reconnecting(session.inbox()) {
+            let source = &quiet.source;
+            let what = match quiet.silence {
+                Silence::Messages => "no message",
+                Silence::Stanzas => "no stanza",
+            };
+            return Err(fail_observed(
+                format!(
+                    "{user} is not connected ({lost}; the session is getting its connection back): cannot observe that {user} receives {what}{source} for {window}"
+                ),
+                format!("{what}{source} for {window}, with {user} connected throughout"),
+                format!("{user} not connected: {lost}"),
+            ));
+        }
         let counts = |s: &Element| {
             (quiet.silence == Silence::Stanzas || s.name() == "message")
                 && quiet.from.is_none_or(|p| p.sent(s))
@@ -290,6 +317,10 @@ impl CaseContext<'_> {
                 0,
                 |r| match r.stanza() {
                     Some(s) if counts(s) => Verdict::Stop,
+                    // A connection lost during the window: the user could not observe silence.
+                    None if matches!(r.arrival, Arrival::Lost(_)) && r.at >= started => {
+                        Verdict::Stop
+                    }
                     _ => Verdict::Skip,
                 },
                 started + within,
@@ -316,6 +347,19 @@ impl CaseContext<'_> {
                     format!("{user} disconnected: {}", self.session_end(&end)),
                 );
                 Err(violated(Some(&end), failure))
+            }
+            Waited::Stopped(found) if found.stanza().is_none() => {
+                let how = match &found.arrival {
+                    Arrival::Lost(how) => how.to_string(),
+                    _ => "lost".to_string(),
+                };
+                Err(fail_observed(
+                    format!(
+                        "{user}'s connection was lost during the window ({how}): cannot observe that {user} receives {what}{source} for {window}"
+                    ),
+                    format!("{what}{source} for {window}, with {user} connected throughout"),
+                    format!("{user} not connected: {how}"),
+                ))
             }
             Waited::Stopped(found) | Waited::Taken(found) => {
                 let stanza = found
@@ -344,8 +388,8 @@ impl CaseContext<'_> {
     /// "connection lost: reset, 1.2s after the case began".
     fn session_end(&self, end: &Received) -> String {
         let what = match &end.arrival {
-            crate::xmpp::Arrival::Ended(how) => how.to_string(),
-            crate::xmpp::Arrival::Stanza(_) => "ended".to_string(),
+            Arrival::Ended(how) | Arrival::Lost(how) => how.to_string(),
+            _ => "ended".to_string(),
         };
         let at = end.at.saturating_duration_since(self.started);
         format!(
@@ -396,7 +440,7 @@ fn violated(end: Option<&Received>, failure: StmtError) -> StmtError {
     let violation = end.is_some_and(|end| {
         matches!(
             end.arrival,
-            crate::xmpp::Arrival::Ended(crate::xmpp::StreamEnd::Violation(_))
+            Arrival::Ended(crate::xmpp::StreamEnd::Violation(_))
         )
     });
     match failure {
@@ -440,4 +484,19 @@ fn closest_text(snapshot: &[Received], wanted: &str, from: Option<&Peer>) -> Opt
         .filter_map(|s| Some((strsim::normalized_levenshtein(&body(s)?, wanted), s)))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, s)| String::from(s))
+}
+
+/// How the session's connection was lost, when it has not come back yet.
+fn reconnecting(inbox: &crate::xmpp::Inbox) -> Option<String> {
+    let snapshot = inbox.snapshot();
+    let last = snapshot.iter().rev().find(|r| {
+        matches!(
+            r.arrival,
+            Arrival::Lost(_) | Arrival::Resumed | Arrival::Reconnected(_)
+        )
+    })?;
+    match &last.arrival {
+        Arrival::Lost(how) => Some(how.to_string()),
+        _ => None,
+    }
 }

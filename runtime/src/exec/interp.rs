@@ -225,6 +225,15 @@ impl CaseContext<'_> {
                     let origin = format!("line {}", self.line_of(stmt, frame));
                     self.set_clock(target, None, frame, &origin).await
                 }
+                StmtKind::ExpectSession {
+                    user,
+                    event,
+                    within,
+                } => {
+                    let within = within.map_or(self.default_timeout, |d| d.as_std());
+                    self.expect_session(&frame.name(&user.text), event, within, frame)
+                        .await
+                }
                 StmtKind::ExpectCluster {
                     cluster,
                     expected,

@@ -22,6 +22,7 @@ mod room;
 pub mod scope;
 mod security;
 mod session;
+mod session_events;
 mod transcript;
 
 pub(crate) use case_result::transcript_folder;

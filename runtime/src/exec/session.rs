@@ -11,7 +11,8 @@ use minidom::Element;
 use super::context::{CaseContext, Frame};
 use super::outcome::{StmtError, StmtResult, fail, harness};
 use crate::xmpp::{
-    AuthMechanism, ConnectConfig, ConnectError, Jid, Received, Session, TlsMode, Verdict, Waited,
+    AuthMechanism, ConnectConfig, ConnectError, Jid, Received, Session, TlsMode,
+    UseStreamManagement, Verdict, Waited,
 };
 
 impl CaseContext<'_> {
@@ -44,25 +45,11 @@ impl CaseContext<'_> {
         match attempt {
             Ok(session) => {
                 let session = Arc::new(session);
-                let cursor = session.inbox().cursor();
-                session
-                    .send_initial_presence()
-                    .await
-                    .map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
-                // Online once the server echoes the presence back: until then, messages to the
-                // user would be stored offline and arrive later, delayed. The echo is the
-                // statement's own: consumed, no expectation sees it.
-                let own = Jid::from(session.jid().clone());
-                let echo = |s: &Element| {
-                    s.name() == "presence"
-                        && s.attr("type").is_none()
-                        && s.attr("from").and_then(|f| f.parse::<Jid>().ok()).as_ref() == Some(&own)
-                };
-                if self.take(&session, cursor, echo).await?.is_none() {
-                    return Err(fail(format!(
-                        "{user} connected, but the server did not confirm the presence within {}",
-                        crate::env::format_duration(self.default_timeout)
-                    )));
+                if options.carbons.is_some() {
+                    self.enable_carbons(user, &session).await?;
+                }
+                if options.without_presence.is_none() {
+                    self.announce(user, &session).await?;
                 }
                 if let Some(old) = self.take_session(user) {
                     old.abort().await;
@@ -72,6 +59,55 @@ impl CaseContext<'_> {
             }
             Err(error) if timeout.is_some() => Ok(Err(error)),
             Err(error) => Err(fail(format!("{user} could not connect: {error}"))),
+        }
+    }
+
+    /// Sends the initial presence and waits for its echo: online only then (until then,
+    /// messages to the user would be stored offline and arrive later, delayed). The echo is the
+    /// statement's own: consumed, no expectation sees it.
+    async fn announce(&self, user: &str, session: &Session) -> StmtResult {
+        let cursor = session.inbox().cursor();
+        session
+            .send_initial_presence()
+            .await
+            .map_err(|e| fail(format!("{user} could not send presence: {e}")))?;
+        let own = Jid::from(session.jid().clone());
+        let echo = |s: &Element| {
+            s.name() == "presence"
+                && s.attr("type").is_none()
+                && s.attr("from").and_then(|f| f.parse::<Jid>().ok()).as_ref() == Some(&own)
+        };
+        match self.take(session, cursor, echo).await? {
+            Some(_) => Ok(()),
+            None => Err(fail(format!(
+                "{user} connected, but the server did not confirm the presence within {}",
+                crate::env::format_duration(self.default_timeout)
+            ))),
+        }
+    }
+
+    /// Turns message carbons on (XEP-0280), as a client with several devices does; the server
+    /// must confirm.
+    async fn enable_carbons(&self, user: &str, session: &Session) -> StmtResult {
+        const ID: &str = "jspec-carbons";
+        let cursor = session.inbox().cursor();
+        session
+            .send_raw(&format!(
+                "<iq type='set' id='{ID}'><enable xmlns='urn:xmpp:carbons:2'/></iq>"
+            ))
+            .await
+            .map_err(|e| fail(format!("{user} could not ask for carbons: {e}")))?;
+        let answer = |s: &Element| s.name() == "iq" && s.attr("id") == Some(ID);
+        match self.take(session, cursor, answer).await? {
+            Some(found) if found.stanza().and_then(|s| s.attr("type")) == Some("result") => Ok(()),
+            Some(found) => Err(fail(format!(
+                "{user}'s server refused message carbons (XEP-0280): {}",
+                found.stanza().map(String::from).unwrap_or_default()
+            ))),
+            None => Err(fail(format!(
+                "{user}'s server did not answer the request for message carbons within {}",
+                crate::env::format_duration(self.default_timeout)
+            ))),
         }
     }
 
@@ -154,6 +190,16 @@ impl CaseContext<'_> {
             }
         }
         config.resource = "jspec".to_string();
+        // A session reconnects by itself when its connection is lost, with stream management
+        // when the server offers it, as real clients do; `with stream-management` requires it.
+        // A probe (`expect connect ... fails`) is a bare connection.
+        if timeout.is_none() {
+            config.reconnect = Some(crate::xmpp::Reconnect::default());
+            config.stream_management = match options.stream_management {
+                Some(_) => UseStreamManagement::Required,
+                None => UseStreamManagement::IfOffered,
+            };
+        }
         config.timeout = timeout.unwrap_or(self.default_timeout);
         config.mutation = self.mutation;
         config.limits = self.limits;

@@ -109,6 +109,54 @@ pub struct ConnectConfig {
     /// Deliver the first live message wrongly, as a faulty server would (jspec's mutation
     /// test); `None` in real runs.
     pub mutation: Option<super::Mutation>,
+    /// Reconnection as a real client does it: when the connection is lost the session comes
+    /// back by itself, resumed with stream management (or a new session that sends its presence
+    /// and rejoins its rooms), and sends again what the server had not acknowledged. `None`: a
+    /// lost connection ends the session.
+    pub reconnect: Option<Reconnect>,
+    /// Whether to use stream management (XEP-0198, with resumption).
+    pub stream_management: UseStreamManagement,
+}
+
+/// When a session turns stream management on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UseStreamManagement {
+    #[default]
+    Never,
+    /// When the server offers it, as clients do.
+    IfOffered,
+    /// The connect fails if the server does not offer it.
+    Required,
+}
+
+/// How a session with stream management gets its connection back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reconnect {
+    /// Attempts before the session gives up and ends.
+    pub attempts: u32,
+    /// Wait before the first attempt; doubled after each failure, up to `max_delay`.
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for Reconnect {
+    /// Ten attempts over about a minute (0.5 s, 1 s, 2 s, 4 s, then every 8 s), as clients do.
+    fn default() -> Self {
+        Reconnect {
+            attempts: 10,
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+impl Reconnect {
+    /// The wait before attempt `n` (from 0).
+    pub fn delay(&self, n: u32) -> Duration {
+        self.first_delay
+            .saturating_mul(1u32.checked_shl(n.min(16)).unwrap_or(u32::MAX))
+            .min(self.max_delay)
+    }
 }
 
 impl ConnectConfig {
@@ -141,6 +189,8 @@ impl ConnectConfig {
             kerberos: KerberosConfig::default(),
             limits: Limits::default(),
             mutation: None,
+            reconnect: None,
+            stream_management: UseStreamManagement::Never,
         }
     }
 }
@@ -164,6 +214,21 @@ impl fmt::Debug for ConnectConfig {
             .field("keepalive", &self.keepalive)
             .field("kerberos", &self.kerberos)
             .field("limits", &self.limits)
+            .field("reconnect", &self.reconnect)
+            .field("stream_management", &self.stream_management)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnection_backs_off_to_a_ceiling() {
+        let policy = Reconnect::default();
+        let delays: Vec<u64> = (0..6).map(|n| policy.delay(n).as_millis() as u64).collect();
+        assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 8000]);
+        assert_eq!(policy.delay(u32::MAX), policy.max_delay, "no overflow");
     }
 }

@@ -15,14 +15,16 @@ use tokio_xmpp::xmlstream::{
 };
 use xmpp_parsers::bind::{BindQuery, BindResponse};
 use xmpp_parsers::iq::Iq;
+use xmpp_parsers::sm::{Enabled, Resumed};
 use xmpp_parsers::starttls::Request;
 use xmpp_parsers::stream_features::StreamFeatures;
 
-use super::config::{ConnectConfig, TlsMode};
+use super::config::{ConnectConfig, TlsMode, UseStreamManagement};
 use super::error::{ConnectError, FailureReason};
 use super::limits::{XmlLimits, limit_exceeded};
 use super::ocsp;
 use super::sasl::{self, Binding};
+use super::sm::{self, NS_SM};
 use super::tls;
 use super::wire::{self, Bound, NS_CLIENT, NS_TLS, Stream};
 
@@ -45,12 +47,89 @@ pub(crate) struct Established {
     pub(crate) bind: (Element, Element),
     /// From the start of the TCP connect to the bind result.
     pub(crate) elapsed: Duration,
+    /// Stream management, when the config asks for it (XEP-0198 `<enabled/>`).
+    pub(crate) enabled: Option<Enabled>,
 }
 
+/// A connection authenticated, up to the post-authentication features.
+struct Authenticated {
+    stream: Stream,
+    features: StreamFeatures,
+    mechanism: String,
+    tls_version: String,
+    started: Instant,
+}
+
+/// A lost connection got back: the session resumed (XEP-0198), or a new one.
+pub(crate) enum Reestablished {
+    // Boxed: a stream is large, and both variants carry one.
+    Resumed {
+        stream: Box<Stream>,
+        /// How many of our stanzas the server had handled.
+        h: u32,
+        elapsed: Duration,
+    },
+    /// Resumption refused or impossible: a new session, with why.
+    New(Box<Established>, String),
+}
+
+/// TCP, TLS, SASL, bind, and stream management when asked for.
 pub(crate) async fn establish(
     config: &ConnectConfig,
     bound: &Bound,
 ) -> Result<Established, ConnectError> {
+    let authenticated = authenticate(config, bound).await?;
+    new_session(authenticated, config, bound).await
+}
+
+/// Connects again after a lost connection: resumes with `resume` (a `<resume/>` request) when
+/// the server offers stream management, else (or when refused) binds a new session.
+pub(crate) async fn reestablish(
+    config: &ConnectConfig,
+    bound: &Bound,
+    resume: Option<Element>,
+) -> Result<Reestablished, ConnectError> {
+    let mut authenticated = authenticate(config, bound).await?;
+    let why = match (resume, &authenticated.features.stream_management) {
+        (None, _) => "the session could not be resumed (no resumption id)".to_string(),
+        (Some(_), None) => "the server no longer offers stream management".to_string(),
+        (Some(request), Some(_)) => {
+            let stage = "resuming the session";
+            wire::send(&mut authenticated.stream, &request, stage, bound).await?;
+            loop {
+                let answer = wire::next_element(&mut authenticated.stream, stage, bound).await?;
+                if answer.is("resumed", NS_SM) {
+                    let resumed = Resumed::try_from(answer).map_err(|e| {
+                        ConnectError::new(
+                            FailureReason::StreamError,
+                            format!("malformed <resumed/>: {e}"),
+                        )
+                    })?;
+                    return Ok(Reestablished::Resumed {
+                        stream: Box::new(authenticated.stream),
+                        h: resumed.h,
+                        elapsed: authenticated.started.elapsed(),
+                    });
+                }
+                if answer.is("failed", NS_SM) {
+                    let condition = answer
+                        .children()
+                        .next()
+                        .map_or("no reason".to_string(), |c| c.name().to_string());
+                    break format!("the server refused to resume the session ({condition})");
+                }
+            }
+        }
+    };
+    let established = new_session(authenticated, config, bound).await?;
+    Ok(Reestablished::New(Box::new(established), why))
+}
+
+/// Everything up to the post-authentication stream features.
+async fn authenticate(
+    config: &ConnectConfig,
+    bound: &Bound,
+) -> Result<Authenticated, ConnectError> {
     let started = Instant::now();
     let setup = tls::setup(config)?;
     let tcp = tcp_connect(config, bound).await?;
@@ -104,8 +183,30 @@ pub(crate) async fn establish(
         )
         .await?
         .map_err(|e| wire::lost("restarting the stream", &e))?;
-    let (features, mut stream) =
+    let (features, stream) =
         recv_features(pending, "waiting for post-auth features", bound).await?;
+    Ok(Authenticated {
+        stream,
+        features,
+        mechanism,
+        tls_version,
+        started,
+    })
+}
+
+/// Binds a resource on an authenticated stream, and enables stream management when asked.
+async fn new_session(
+    authenticated: Authenticated,
+    config: &ConnectConfig,
+    bound: &Bound,
+) -> Result<Established, ConnectError> {
+    let Authenticated {
+        mut stream,
+        features,
+        mechanism,
+        tls_version,
+        started,
+    } = authenticated;
     if !features.can_bind() {
         return Err(ConnectError::new(
             FailureReason::StreamError,
@@ -113,6 +214,16 @@ pub(crate) async fn establish(
         ));
     }
     let (jid, bind) = bind(&mut stream, config, bound).await?;
+    let offered = features.stream_management.is_some();
+    let enabled = match config.stream_management {
+        UseStreamManagement::Required => {
+            Some(enable_stream_management(&mut stream, &features, bound).await?)
+        }
+        UseStreamManagement::IfOffered if offered => {
+            Some(enable_stream_management(&mut stream, &features, bound).await?)
+        }
+        UseStreamManagement::IfOffered | UseStreamManagement::Never => None,
+    };
     let elapsed = started.elapsed();
     tracing::debug!(%jid, %mechanism, %tls_version, ?elapsed, "session bound");
     Ok(Established {
@@ -122,7 +233,38 @@ pub(crate) async fn establish(
         tls_version,
         bind,
         elapsed,
+        enabled,
     })
+}
+
+/// `<enable resume='true'/>`, answered by `<enabled/>`; a server without XEP-0198 fails the
+/// connect (the case asked for stream management).
+async fn enable_stream_management(
+    stream: &mut Stream,
+    features: &StreamFeatures,
+    bound: &Bound,
+) -> Result<Enabled, ConnectError> {
+    let refused = |why: String| ConnectError::new(FailureReason::StreamError, why);
+    if features.stream_management.is_none() {
+        return Err(refused(
+            "the server offers no stream management (XEP-0198) after binding".into(),
+        ));
+    }
+    let stage = "enabling stream management";
+    wire::send(stream, &sm::enable(), stage, bound).await?;
+    loop {
+        let answer = wire::next_element(stream, stage, bound).await?;
+        if answer.is("enabled", NS_SM) {
+            return Enabled::try_from(answer)
+                .map_err(|e| refused(format!("malformed <enabled/>: {e}")));
+        }
+        if answer.is("failed", NS_SM) {
+            return Err(refused(format!(
+                "the server refused stream management: {}",
+                String::from(&answer)
+            )));
+        }
+    }
 }
 
 async fn tcp_connect(config: &ConnectConfig, bound: &Bound) -> Result<TcpStream, ConnectError> {

@@ -50,6 +50,12 @@ impl fmt::Display for StreamEnd {
 pub enum Arrival {
     Stanza(Element),
     Ended(StreamEnd),
+    /// The connection was lost and the session is getting it back (stream management): how.
+    Lost(StreamEnd),
+    /// The connection is back and the session resumed (XEP-0198): nothing was lost.
+    Resumed,
+    /// The connection is back with a new session (resumption refused or impossible): why.
+    Reconnected(String),
 }
 
 /// An inbox entry with its position and receive time.
@@ -66,7 +72,7 @@ impl Received {
     pub fn stanza(&self) -> Option<&Element> {
         match &self.arrival {
             Arrival::Stanza(el) => Some(el),
-            Arrival::Ended(_) => None,
+            _ => None,
         }
     }
 
@@ -157,6 +163,19 @@ impl Inbox {
     /// Files a stanza the client answered itself (a ping): recorded, but already consumed.
     pub(crate) fn push_handled(&self, el: Element) {
         self.push(Arrival::Stanza(el), true);
+    }
+
+    /// Records a lost connection the session is getting back; not an end.
+    pub(crate) fn push_lost(&self, how: StreamEnd) {
+        self.push(Arrival::Lost(how), false);
+    }
+
+    /// Records the connection back: resumed, or a new session and why.
+    pub(crate) fn push_back(&self, resumed: Result<(), String>) {
+        match resumed {
+            Ok(()) => self.push(Arrival::Resumed, false),
+            Err(why) => self.push(Arrival::Reconnected(why), false),
+        }
     }
 
     /// Records the end of the stream; only the first end counts.

@@ -21,6 +21,8 @@ use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 use super::error::SendError;
 use super::inbox::{Inbox, StreamEnd};
 use super::limits::limit_exceeded;
+use super::reconnect::{Memory, Reconnecting, reconnect, recoverable};
+use super::sm::{self, NS_SM, is_stanza};
 use super::transcript::{Direction, Transcript};
 use super::wire::{NS_CLIENT, NS_PING, NS_STREAM, NS_STREAM_ERRORS, Stream, describe_stream_error};
 
@@ -48,28 +50,44 @@ pub(crate) struct Shared {
 }
 
 /// Runs until the stream ends; `finished` fires after the connection is dropped, so a caller
-/// awaiting it knows the TCP socket is closed.
+/// awaiting it knows the TCP socket is closed. With `reconnecting`, a lost connection is got
+/// back (reconnect.rs) and the session goes on; the inbox records the loss and the return.
 pub(crate) async fn run(
-    stream: Stream,
-    commands: mpsc::Receiver<Command>,
+    mut stream: Stream,
+    mut commands: mpsc::Receiver<Command>,
     abort: CancellationToken,
     shared: Shared,
     finished: CancellationToken,
+    mut memory: Memory,
+    reconnecting: Option<Reconnecting>,
 ) {
     // Fires even if the loop panics.
     let _finished = finished.drop_guard();
-    let end = serve(stream, commands, abort, &shared).await;
+    let end = loop {
+        let end = serve(&mut stream, &mut commands, &abort, &shared, &mut memory).await;
+        let Some(how) = reconnecting.as_ref().filter(|_| recoverable(&end)) else {
+            break end;
+        };
+        tracing::debug!(%end, "connection lost; reconnecting");
+        shared.transcript.event(format!("{end}; reconnecting"));
+        shared.inbox.push_lost(end);
+        match reconnect(how, &mut memory, &mut commands, &abort, &shared).await {
+            Ok(back) => stream = back,
+            Err(end) => break end,
+        }
+    };
     tracing::debug!(%end, "session ended");
     shared.transcript.event(end.to_string());
     shared.inbox.push_end(end);
 }
 
-/// The loop proper; the stream is dropped (TCP closed) when this returns.
+/// The loop proper, until the stream ends.
 async fn serve(
-    mut stream: Stream,
-    mut commands: mpsc::Receiver<Command>,
-    abort: CancellationToken,
+    stream: &mut Stream,
+    commands: &mut mpsc::Receiver<Command>,
+    abort: &CancellationToken,
     shared: &Shared,
+    memory: &mut Memory,
 ) -> StreamEnd {
     let mut keepalives = 0u64;
     loop {
@@ -80,14 +98,18 @@ async fn serve(
                 // The session was dropped without close: behave like a crash.
                 None => return StreamEnd::Aborted,
                 Some(Command::Send { el, done }) => {
-                    if let Err(end) = write(&mut stream, &el, &abort, shared, "write").await {
-                        let _ = done.send(Err(SendError::Closed(end.to_string())));
+                    if let Err(end) = send_stanza(stream, &el, abort, shared, memory, "write").await {
+                        // With stream management the stanza is sent again after reconnecting.
+                        let _ = match memory.sm {
+                            Some(_) => done.send(Ok(())),
+                            None => done.send(Err(SendError::Closed(end.to_string()))),
+                        };
                         return end;
                     }
                     let _ = done.send(Ok(()));
                 }
                 Some(Command::Close { grace }) => {
-                    return close(&mut stream, grace, &abort, shared).await;
+                    return close(stream, grace, abort, shared).await;
                 }
             },
             item = stream.next() => match item {
@@ -99,14 +121,15 @@ async fn serve(
                     return StreamEnd::ServerError(text);
                 }
                 Some(Ok(el)) => {
-                    if let Err(end) = received(&mut stream, el, &abort, shared).await {
+                    if let Err(end) = received(stream, el, abort, shared, memory).await {
                         return end;
                     }
                 }
                 Some(Err(ReadError::SoftTimeout)) => {
                     keepalives += 1;
                     let ping = keepalive(&shared.domain, keepalives);
-                    if let Err(end) = write(&mut stream, &ping, &abort, shared, "keepalive").await {
+                    memory.sent(&ping);
+                    if let Err(end) = write(stream, &ping, abort, shared, "keepalive").await {
                         return end;
                     }
                 }
@@ -119,7 +142,7 @@ async fn serve(
                     return StreamEnd::ClosedByServer;
                 }
                 Some(Err(ReadError::HardError(e))) => {
-                    if let Some(end) = violation(&mut stream, &e, true, shared).await {
+                    if let Some(end) = violation(stream, &e, true, shared).await {
                         return end;
                     }
                     return StreamEnd::Broken(e.to_string());
@@ -137,8 +160,16 @@ async fn received(
     el: Element,
     abort: &CancellationToken,
     shared: &Shared,
+    memory: &mut Memory,
 ) -> Result<(), StreamEnd> {
+    // Stream management's acknowledgements are plumbing: they stay out of the transcript.
+    if el.ns() == NS_SM {
+        return acknowledgement(stream, &el, abort, shared, memory).await;
+    }
     shared.transcript.stanza(Direction::Received, &el);
+    if let Some(sm) = memory.sm.as_mut().filter(|_| is_stanza(&el)) {
+        sm.received();
+    }
     let own_keepalive =
         el.is("iq", NS_CLIENT) && el.attr("id").is_some_and(|id| id.starts_with(KEEPALIVE_ID));
     if own_keepalive {
@@ -161,7 +192,68 @@ async fn received(
         Some(Answer::Acknowledge(reply)) => (reply, "roster push reply"),
         Some(Answer::Unsupported(reply)) => (reply, "service-unavailable reply"),
     };
+    // Stream management counts every stanza, our answers too.
+    memory.sent(&reply);
     write(stream, &reply, abort, shared, what).await
+}
+
+/// Stream management's nonzas: the server asks how much we handled, or says how much it did.
+async fn acknowledgement(
+    stream: &mut Stream,
+    el: &Element,
+    abort: &CancellationToken,
+    shared: &Shared,
+    memory: &mut Memory,
+) -> Result<(), StreamEnd> {
+    let Some(sm) = memory.sm.as_mut() else {
+        return Ok(());
+    };
+    match el.name() {
+        "r" => {
+            let answer = sm.answer();
+            send_nonza(stream, &answer, abort, shared).await
+        }
+        "a" => {
+            if let Some(h) = el.attr("h").and_then(|h| h.parse().ok()) {
+                sm.acknowledged(h);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Sends a stanza of the case, notes it (stream management, presence, rooms) and, with stream
+/// management, asks the server to acknowledge it.
+pub(crate) async fn send_stanza(
+    stream: &mut Stream,
+    el: &Element,
+    abort: &CancellationToken,
+    shared: &Shared,
+    memory: &mut Memory,
+    what: &str,
+) -> Result<(), StreamEnd> {
+    // Noted before the write: a stanza lost with the connection is still unacknowledged.
+    memory.sent(el);
+    write(stream, el, abort, shared, what).await?;
+    if memory.sm.is_some() {
+        send_nonza(stream, &sm::request(), abort, shared).await?;
+    }
+    Ok(())
+}
+
+/// Sends a nonza (stream management's `<r/>` and `<a/>`), kept out of the transcript.
+pub(crate) async fn send_nonza(
+    stream: &mut Stream,
+    el: &Element,
+    abort: &CancellationToken,
+    _shared: &Shared,
+) -> Result<(), StreamEnd> {
+    tokio::select! {
+        biased;
+        _ = abort.cancelled() => Err(StreamEnd::Aborted),
+        r = stream.send(el) => r.map_err(|e| StreamEnd::Broken(format!("acknowledgement failed: {e}"))),
+    }
 }
 
 /// How the client answers a request by itself.

@@ -15,13 +15,18 @@ mod io_task;
 mod limits;
 mod mutation;
 pub(crate) mod ocsp;
+mod reconnect;
 mod sasl;
 mod session;
+mod sm;
 mod tls;
 mod transcript;
 mod wire;
 
-pub use config::{AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, TlsMode};
+pub use config::{
+    AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, Reconnect, TlsMode,
+    UseStreamManagement,
+};
 pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
 pub use inbox::{Arrival, Inbox, Received, StreamEnd, Verdict, Waited, is_delayed};
 pub use limits::Limits;

@@ -13,6 +13,8 @@ use super::connect::{self, Established};
 use super::error::{ConnectError, SendError};
 use super::inbox::{Inbox, StreamEnd};
 use super::io_task::{self, Command, Shared};
+use super::reconnect::{Memory, Reconnecting};
+use super::sm::StreamManagement;
 use super::transcript::{Direction, Transcript, TranscriptRecord};
 use super::wire::{Bound, NS_CLIENT};
 
@@ -41,6 +43,8 @@ pub struct Session {
     finished: CancellationToken,
     inbox: Arc<Inbox>,
     transcript: Arc<Transcript>,
+    /// Stream management is on: a lost connection can be resumed.
+    stream_managed: bool,
 }
 
 impl Session {
@@ -73,12 +77,32 @@ impl Session {
                 .mutation
                 .map(|m| std::sync::Mutex::new(super::mutation::Mutator::new(m))),
         };
+        let stream_managed = established.enabled.is_some();
+        let memory = Memory::new(established.enabled.as_ref().map(StreamManagement::enabled));
+        if let Some(enabled) = &established.enabled {
+            transcript.event(format!(
+                "stream management enabled{}",
+                if enabled.resume {
+                    ", resumable"
+                } else {
+                    ", not resumable"
+                }
+            ));
+        }
+        // Reconnecting needs a fresh deadline per attempt, and the same credentials.
+        let reconnecting = config.reconnect.map(|policy| Reconnecting {
+            config: config.clone(),
+            policy,
+            cancel: cancel.clone(),
+        });
         tokio::spawn(io_task::run(
             established.stream,
             receiver,
             abort.clone(),
             shared,
             finished.clone(),
+            memory,
+            reconnecting,
         ));
         Self {
             jid: established.jid,
@@ -94,7 +118,14 @@ impl Session {
             finished,
             inbox,
             transcript,
+            stream_managed,
         }
+    }
+
+    /// Whether stream management is on (the server enabled it): a lost connection can be
+    /// resumed.
+    pub fn stream_managed(&self) -> bool {
+        self.stream_managed
     }
 
     /// The full JID the server bound.
