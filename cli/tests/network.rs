@@ -1,5 +1,6 @@
 //! Bad input from the network: a server that sends garbage, one that never answers, and one
-//! whose connection is cut mid-stream. Each gives a clear failure of that case within its
+//! whose connection is cut mid-stream (the session reconnects, as a client does, and is cut
+//! again). Each gives a clear failure of that case within its
 //! deadline: never a hang, never a panic. The servers here are stand-ins reached through an
 //! environment file; the mid-stream cut goes through a forwarding proxy to a real Prosody.
 
@@ -179,6 +180,11 @@ fn a_connection_cut_mid_stream_fails_the_expectation_with_the_reason() {
         text.contains("connection lost"),
         "the failure names the cut: {text}"
     );
-    // The expectation gives up when the stream ends, not at its 8 s deadline.
-    assert!(took < Duration::from_secs(7), "took {took:?}");
+    // The session reconnects (through the same proxy, cut again): the message could still come,
+    // so the expectation waits for its 8 s deadline, and no longer.
+    assert!(
+        text.contains("losses during the wait") || text.contains("getting its connection back"),
+        "the failure says the session was reconnecting: {text}"
+    );
+    assert!(took < Duration::from_secs(12), "took {took:?}");
 }

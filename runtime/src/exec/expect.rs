@@ -222,20 +222,33 @@ impl CaseContext<'_> {
         let source = &search.source;
         let delayed = if search.delayed { "delayed " } else { "" };
         let snapshot = session.inbox().snapshot();
-        // A session still getting a lost connection back could not receive it: say so.
-        let lost = snapshot.iter().rev().find(|r| {
-            matches!(
-                r.arrival,
-                Arrival::Lost(_) | Arrival::Resumed | Arrival::Reconnected(_)
-            )
-        });
-        let ended = match (end, lost) {
+        // A connection lost during the wait may be why: say so, and whether it came back.
+        let since = Instant::now().checked_sub(within);
+        let losses: Vec<&Received> = snapshot
+            .iter()
+            .filter(|r| matches!(r.arrival, Arrival::Lost(_)))
+            .filter(|r| since.is_none_or(|since| r.at >= since))
+            .collect();
+        let back = |lost: &Received| {
+            snapshot.iter().any(|r| {
+                r.seq > lost.seq && matches!(r.arrival, Arrival::Resumed | Arrival::Reconnected(_))
+            })
+        };
+        let ended = match (end, losses.last()) {
             (Some(end), _) => format!(" ({})", self.session_end(end)),
-            (None, Some(lost)) if matches!(lost.arrival, Arrival::Lost(_)) => format!(
-                " ({}; the session is getting its connection back)",
-                self.session_end(lost)
+            (None, Some(last)) => format!(
+                " ({}{}; {})",
+                self.session_end(last),
+                match losses.len() {
+                    1 => String::new(),
+                    n => format!(", the last of {n} losses during the wait"),
+                },
+                match back(last) {
+                    true => "the session got it back",
+                    false => "the session is getting its connection back",
+                }
             ),
-            _ => String::new(),
+            (None, None) => String::new(),
         };
         let taken = snapshot
             .iter()

@@ -291,6 +291,25 @@ mod tests {
     }
 
     #[test]
+    fn a_case_is_followed_by_its_id_when_its_file_moves() {
+        let temp = tempfile::tempdir().expect("temp");
+        write_run(&temp.path().join("a"), "2026-01-01T00:00:00.000Z", "passed");
+        write_run(&temp.path().join("b"), "2026-01-02T00:00:00.000Z", "passed");
+        let moved = temp.path().join("b").join(EVENTS_FILE);
+        let text = std::fs::read_to_string(&moved).expect("read");
+        std::fs::write(&moved, text.replace("f.jspec", "moved/f.jspec")).expect("write");
+        let report = build_report(&[temp.path().to_path_buf()], None).expect("report");
+        assert_eq!(report.cases.len(), 2, "one history per case id");
+        let case = report
+            .cases
+            .iter()
+            .find(|c| c.id == Some(1))
+            .expect("case 1");
+        assert_eq!(case.file, "moved/f.jspec", "the latest file");
+        assert_eq!(case.pass_rate(), (2, 2));
+    }
+
+    #[test]
     fn a_folder_without_runs_is_an_error_that_names_it() {
         let temp = tempfile::tempdir().expect("temp");
         let error = build_report(&[temp.path().to_path_buf()], None).expect_err("no runs");

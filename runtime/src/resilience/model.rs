@@ -144,10 +144,15 @@ impl Report {
             .map(|(i, run)| run_info(i, run))
             .collect();
         let mut cases: Vec<CaseHistory> = Vec::new();
-        let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
         for (run_index, run) in runs.iter().enumerate() {
             for record in &run.cases {
-                let key = (record.case().file.clone(), record.case().title.clone());
+                // A case is its TestRail id across runs, even if its file moved or its title
+                // was reworded; without an id, its file and title.
+                let key = match record.case().id {
+                    Some(id) => format!("C{id}"),
+                    None => format!("{}\n{}", record.case().file, record.case().title),
+                };
                 let slot = *index.entry(key).or_insert_with(|| {
                     cases.push(empty_history(record, runs.len()));
                     cases.len() - 1
@@ -159,6 +164,9 @@ impl Report {
                     slowest_recovery: slowest(&found),
                 });
                 history.components.extend(components_of(record, &run.lab));
+                history.name = case_name(record.case());
+                history.file = record.case().file.clone();
+                history.area = area_of(record.case().section.as_deref());
                 history.recoveries = found;
                 history.deliveries = record.deliveries.iter().map(|d| d.summary()).collect();
                 history.comment = case_comment(&record.result);
