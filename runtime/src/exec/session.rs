@@ -38,6 +38,13 @@ impl CaseContext<'_> {
             config.route = Some(route);
             config.bind = bind;
         }
+        // A new login replaces the user's session: the old one goes first, or its own
+        // reconnection could bind the resource after this one and replace it.
+        if timeout.is_none()
+            && let Some(old) = self.take_session(user)
+        {
+            old.abort().await;
+        }
         let attempt = Session::connect(config, self.cancel().child_token()).await;
         if self.cancel().is_cancelled() {
             return Err(StmtError::Interrupted);
