@@ -314,7 +314,7 @@ impl CaseContext<'_> {
             };
             return Err(fail_observed(
                 format!(
-                    "{user} is not connected ({lost}; the session is getting its connection back): cannot observe that {user} receives {what}{source} for {window}"
+                    "{user}'s connection was lost ({lost}): cannot observe that {user} receives {what}{source} for {window}"
                 ),
                 format!("{what}{source} for {window}, with {user} connected throughout"),
                 format!("{user} not connected: {lost}"),
@@ -368,7 +368,7 @@ impl CaseContext<'_> {
                 };
                 Err(fail_observed(
                     format!(
-                        "{user}'s connection was lost during the window ({how}): cannot observe that {user} receives {what}{source} for {window}"
+                        "{user}'s connection was lost ({how}): cannot observe that {user} receives {what}{source} for {window}"
                     ),
                     format!("{what}{source} for {window}, with {user} connected throughout"),
                     format!("{user} not connected: {how}"),
