@@ -306,7 +306,7 @@ impl CaseContext<'_> {
         let window = crate::env::format_duration(within);
         let started = Instant::now();
         // A session getting its connection back is not connected now: it cannot observe silence.
-        if let Some(lost) = reconnecting(session.inbox()) {
+        if let Some(lost) = super::session_events::reconnecting(session.inbox()) {
             let source = &quiet.source;
             let what = match quiet.silence {
                 Silence::Messages => "no message",
@@ -497,19 +497,4 @@ fn closest_text(snapshot: &[Received], wanted: &str, from: Option<&Peer>) -> Opt
         .filter_map(|s| Some((strsim::normalized_levenshtein(&body(s)?, wanted), s)))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, s)| String::from(s))
-}
-
-/// How the session's connection was lost, when it has not come back yet.
-fn reconnecting(inbox: &crate::xmpp::Inbox) -> Option<String> {
-    let snapshot = inbox.snapshot();
-    let last = snapshot.iter().rev().find(|r| {
-        matches!(
-            r.arrival,
-            Arrival::Lost(_) | Arrival::Resumed | Arrival::Reconnected(_)
-        )
-    })?;
-    match &last.arrival {
-        Arrival::Lost(how) => Some(how.to_string()),
-        _ => None,
-    }
 }

@@ -127,3 +127,18 @@ impl CaseContext<'_> {
         }
     }
 }
+
+/// How the session's connection was lost, when it has not come back yet.
+pub(crate) fn reconnecting(inbox: &crate::xmpp::Inbox) -> Option<String> {
+    let snapshot = inbox.snapshot();
+    let last = snapshot.iter().rev().find(|r| {
+        matches!(
+            r.arrival,
+            Arrival::Lost(_) | Arrival::Resumed | Arrival::Reconnected(_)
+        )
+    })?;
+    match &last.arrival {
+        Arrival::Lost(how) => Some(how.to_string()),
+        _ => None,
+    }
+}
