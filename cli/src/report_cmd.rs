@@ -110,11 +110,12 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
         }
     }
     let unexplained = report.unexplained().count();
+    let plural = |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
     eprintln!(
-        "report: {} ({} runs, {} cases{})",
+        "report: {} ({}, {}{})",
         args.output.display(),
-        report.runs.len(),
-        report.cases.len(),
+        plural(report.runs.len(), "run"),
+        plural(report.cases.len(), "case"),
         match unexplained {
             0 => String::new(),
             n => format!(", {n} unexplained failure{}", if n == 1 { "" } else { "s" }),
