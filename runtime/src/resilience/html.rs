@@ -311,16 +311,6 @@ fn trends(out: &mut String, report: &Report) {
 fn runs(out: &mut String, report: &Report) {
     out.push_str(r#"<h2 id="runs">Runs</h2><table><tr><th>Run</th><th>Started</th><th>Folder</th><th>Lab</th><th>Passed</th><th>Failed</th><th>Blocked</th><th>Time</th><th>Notes</th></tr>"#);
     for run in &report.runs {
-        let lab: Vec<String> = run
-            .lab
-            .iter()
-            .map(|s| format!("{} ({})", s.role, s.software))
-            .collect();
-        let mut notes = vec![format!("jspec {}, seed {}", run.version, run.seed)];
-        notes.extend(run.incomplete.clone());
-        if run.skipped_lines > 0 {
-            notes.push(format!("{} event lines not understood", run.skipped_lines));
-        }
         let _ = write!(
             out,
             r#"<tr><td>{}</td><td>{}</td><td><code>{}</code> (<a href="{}/report.html">report</a>)</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
@@ -328,12 +318,12 @@ fn runs(out: &mut String, report: &Report) {
             escape(&run.started_at),
             escape(&run.dir),
             escape(&run.dir),
-            escape(&lab.join(", ")),
+            escape(&run.lab_text()),
             run.counts.passed,
             run.counts.failed + run.counts.errors,
             run.counts.blocked,
             format_elapsed(run.counts.elapsed),
-            escape(&notes.join("; "))
+            escape(&run.notes())
         );
     }
     out.push_str("</table>");

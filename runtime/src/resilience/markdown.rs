@@ -201,28 +201,18 @@ fn runs(out: &mut String, report: &Report) {
         "## Runs\n\n| Run | Started | Folder | Lab | Passed | Failed | Blocked | Time | Notes |\n|---|---|---|---|---:|---:|---:|---|---|"
     );
     for run in &report.runs {
-        let lab: Vec<String> = run
-            .lab
-            .iter()
-            .map(|s| format!("{} ({})", s.role, s.software))
-            .collect();
-        let mut notes = vec![format!("jspec {}, seed {}", run.version, run.seed)];
-        notes.extend(run.incomplete.clone());
-        if run.skipped_lines > 0 {
-            notes.push(format!("{} event lines not understood", run.skipped_lines));
-        }
         let _ = writeln!(
             out,
             "| {} | {} | `{}` | {} | {} | {} | {} | {} | {} |",
             run.label,
             run.started_at,
             cell(&run.dir),
-            cell(&lab.join(", ")),
+            cell(&run.lab_text()),
             run.counts.passed,
             run.counts.failed + run.counts.errors,
             run.counts.blocked,
             format_elapsed(run.counts.elapsed),
-            cell(&notes.join("; "))
+            cell(&run.notes())
         );
     }
     out.push('\n');

@@ -38,6 +38,28 @@ pub struct RunInfo {
     pub skipped_lines: usize,
 }
 
+impl RunInfo {
+    /// `a (prosody), c (ejabberd cluster (c1, c2))`.
+    pub fn lab_text(&self) -> String {
+        let servers: Vec<String> = self
+            .lab
+            .iter()
+            .map(|s| format!("{} ({})", s.role, s.software))
+            .collect();
+        servers.join(", ")
+    }
+
+    /// jspec version and seed, and whether the run is incomplete or partly unreadable.
+    pub fn notes(&self) -> String {
+        let mut notes = vec![format!("jspec {}, seed {}", self.version, self.seed)];
+        notes.extend(self.incomplete.clone());
+        if self.skipped_lines > 0 {
+            notes.push(format!("{} event lines not understood", self.skipped_lines));
+        }
+        notes.join("; ")
+    }
+}
+
 /// One case across the runs.
 #[derive(Debug)]
 pub struct CaseHistory {
