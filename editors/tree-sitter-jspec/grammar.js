@@ -75,7 +75,9 @@ module.exports = grammar({
     // `servers c with nodes c1, c2, d`: the node list takes every name, as in pest.
     role: ($) =>
       prec.right(seq(field('name', $.identifier), optional(seq('with', 'nodes', $.name_list)))),
-    user_decl: ($) => seq('user', field('name', $.identifier), 'on', field('server', $.identifier)),
+    user_decl: ($) =>
+      seq('user', field('name', $.identifier), 'on', field('server', $.identifier), optional($.as_admin)),
+    as_admin: (_) => seq('as', 'admin'),
     room_decl: ($) => seq('room', field('name', $.identifier), 'on', field('server', $.identifier)),
 
     setup_block: ($) => seq('setup', field('body', $.stmt_block)),
@@ -99,7 +101,7 @@ module.exports = grammar({
       ),
 
     // ------------------------------------------------------------------ sessions
-    connect_stmt: ($) => seq('connect', field('user', $.identifier), optional($._connect_options)),
+    connect_stmt: ($) => seq('connect', field('user', $._session), optional($._connect_options)),
     // At least one option; each in its place, as in the pest grammar.
     _connect_options: ($) =>
       choice(
@@ -119,30 +121,30 @@ module.exports = grammar({
     tls_mode: (_) => choice('starttls', 'direct-tls'),
     auth_clause: ($) => seq('auth', $.auth_mechanism),
     auth_mechanism: (_) => choice('scram', 'plain', 'external', 'gssapi'),
-    disconnect_stmt: ($) => seq('disconnect', field('user', $.identifier), optional('abruptly')),
+    disconnect_stmt: ($) => seq('disconnect', field('user', $._session), optional('abruptly')),
 
     join_stmt: ($) =>
-      seq('join', field('user', $.identifier), 'to', field('room', $.identifier),
+      seq('join', field('user', $._session), 'to', field('room', $.identifier),
         optional($.nick_clause), optional($.via_clause)),
     nick_clause: ($) => seq('as', $._string),
     via_clause: ($) => seq('via', $.identifier),
     leave_stmt: ($) =>
-      seq('leave', field('user', $.identifier), 'from', field('room', $.identifier)),
+      seq('leave', field('user', $._session), 'from', field('room', $.identifier)),
 
     send_stmt: ($) =>
-      seq('send', field('body', $._string), 'from', field('sender', $.identifier),
-        'to', field('recipient', $.identifier)),
+      seq('send', field('body', $._string), 'from', field('sender', $._session),
+        'to', field('recipient', $._session)),
     send_raw_stmt: ($) =>
-      seq('send', 'from', field('sender', $.identifier), field('stanza', $._string)),
+      seq('send', 'from', field('sender', $._session), field('stanza', $._string)),
     wait_stmt: ($) => seq('wait', $.duration),
 
     // ------------------------------------------------------------------ expectations
     expect_receives_stmt: ($) =>
-      seq('expect', field('user', $.identifier), 'receives',
+      seq('expect', field('user', $._session), 'receives',
         choice('nothing', seq('no', 'stanzas'),
-          seq(optional('delayed'), optional('strict'), $.string_list)),
+          seq(optional('next'), optional('delayed'), optional('strict'), $.string_list)),
         optional($.from_clause), optional($.in_order), optional($.within_clause)),
-    from_clause: ($) => seq('from', $.identifier),
+    from_clause: ($) => seq('from', $._session),
     in_order: (_) => seq('in', 'order'),
     within_clause: ($) => seq('within', $.duration),
 
@@ -150,7 +152,7 @@ module.exports = grammar({
       seq('expect', 'connect', field('user', $.identifier), optional($._connect_options),
         'fails', 'with', field('reason', $._string), optional($.within_clause)),
     expect_session_stmt: ($) =>
-      seq('expect', field('user', $.identifier),
+      seq('expect', field('user', $._session),
         choice('resumed', 'reconnected',
           seq('disconnected', optional(seq('with', field('condition', $._string))))),
         optional($.within_clause)),
@@ -198,7 +200,7 @@ module.exports = grammar({
     impair_stmt: ($) => prec.right(seq('impair', 'link', $.link, repeat1($._impairment))),
     flood_stmt: ($) => seq('flood', 'link', $.link, 'at', $.rate, 'for', $.duration),
     restore_stmt: ($) => seq('restore', optional(seq('link', $.link))),
-    link: ($) => seq($.identifier, $.link_direction, $.identifier),
+    link: ($) => seq($._session, $.link_direction, $._session),
     link_direction: (_) => choice('<->', '->'),
     _impairment: ($) =>
       choice($.lag, $.drop, $.throttle, $.duplicate, $.reorder, $.tamper, $.bandwidth, $.prioritise),
@@ -275,11 +277,15 @@ module.exports = grammar({
       )),
 
     interpolation: ($) =>
-      seq(inString('${'), field('name', $.identifier),
+      seq(inString('${'), field('name', $._session),
         optional(seq('.', field('field', $.identifier))), '}'),
 
     // ------------------------------------------------------------------ tokens
     comment: (_) => token(seq('#', /[^\n]*/)),
+    // A user's session: `juliet`, or `juliet/phone` (a further session, resource `phone`).
+    _session: ($) => choice($.identifier, $.session_name),
+    session_name: ($) =>
+      seq($.identifier, token.immediate('/'), alias(token.immediate(/[A-Za-z0-9_]+(-[A-Za-z0-9_]+)*/), $.resource)),
     identifier: (_) => /[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*/,
     case_id: (_) => token(prec(1, /C[0-9]+/)),
     integer: (_) => /[0-9]+/,

@@ -134,6 +134,7 @@ fn cluster_specs(
             nameserver: None,
             netns: None,
             faketime: None,
+            admins: Vec::new(),
         })
         .collect()
 }
@@ -585,6 +586,7 @@ async fn epmd_missing_scenario() {
         nameserver: None,
         netns: None,
         faketime: None,
+        admins: Vec::new(),
     };
     let error = EjabberdNode::start(spec, &dir.path().join("x1"), "cert", "key")
         .await

@@ -115,6 +115,7 @@ impl KerberosLab {
             netns: None,
             dns: None,
             kerberos: gssapi.then_some(kerberos),
+            extensions: Default::default(),
         };
         let cert = ca
             .issue(

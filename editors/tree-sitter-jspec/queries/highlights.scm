@@ -15,12 +15,12 @@
   "every" "parallel" "repeat" "check" "skew" "switch"
 ] @keyword.control
 [
-  "with" "nodes" "on" "to" "auth" "abruptly" "as" "via" "from" "receives" "delayed" "cluster"
-  "clock" "strict" "in" "order" "within" "fails" "archive" "of" "has" "messages" "message" "link"
-  "authenticated" "by" "over" "certificate" "ticket" "database" "primary" "is" "replicas" "process"
-  "reject" "close" "lag" "jitter" "drop" "throttle" "duplicate" "reorder" "tamper" "bandwidth" "at"
-  "without" "presence" "resumed" "reconnected" "disconnected" "seed" "for" "one" "times" "delivery"
-  "no" "loss" "duplicates"
+  "with" "nodes" "on" "to" "auth" "abruptly" "as" "admin" "via" "from" "receives" "next" "delayed"
+  "cluster" "clock" "strict" "in" "order" "within" "fails" "archive" "of" "has" "messages"
+  "message" "link" "authenticated" "by" "over" "certificate" "ticket" "database" "primary" "is"
+  "replicas" "process" "reject" "close" "lag" "jitter" "drop" "throttle" "duplicate" "reorder"
+  "tamper" "bandwidth" "at" "without" "presence" "resumed" "reconnected" "disconnected" "seed"
+  "for" "one" "times" "delivery" "no" "loss" "duplicates"
 ] @keyword.operator
 [
   "low" "medium" "high" "critical" "starttls" "direct-tls" "scram" "plain" "external" "gssapi"

@@ -19,11 +19,11 @@ syntax keyword jspecDeclaration suite section use procedure case priority type r
 syntax keyword jspecStatement connect disconnect join leave send wait expect set revoke partition
       \ isolate heal impair flood restore kill stop start restart pause resume chaos every parallel
       \ repeat check skew switch
-syntax keyword jspecClause with nodes on to auth abruptly as via from receives delayed cluster
-      \ clock strict in order within fails archive of has messages message link authenticated by
-      \ over certificate ticket database primary is replicas process reject close lag jitter drop
-      \ throttle duplicate reorder tamper bandwidth at without presence resumed reconnected
-      \ disconnected seed for one times delivery no loss duplicates
+syntax keyword jspecClause with nodes on to auth abruptly as admin via from receives next delayed
+      \ cluster clock strict in order within fails archive of has messages message link
+      \ authenticated by over certificate ticket database primary is replicas process reject close
+      \ lag jitter drop throttle duplicate reorder tamper bandwidth at without presence resumed
+      \ reconnected disconnected seed for one times delivery no loss duplicates
 syntax keyword jspecConstant low medium high critical starttls direct-tls scram plain external
       \ gssapi dialback valid expired not-yet-valid revoked wrong-host self-signed none nothing
       \ stanzas split xmpp stream-management carbons

@@ -102,10 +102,21 @@ pub enum CaseEntryKind {
     Preconditions(Str),
     Servers(Vec<Role>),
     Databases(Vec<Role>),
-    User { name: Name, server: Name },
-    Room { name: Name, server: Name },
+    /// `user boss on a as admin`: `admin` is the span of `as admin`.
+    User {
+        name: Name,
+        server: Name,
+        admin: Option<Span>,
+    },
+    Room {
+        name: Name,
+        server: Name,
+    },
     Setup(Block),
-    Step { title: Str, body: Block },
+    Step {
+        title: Str,
+        body: Block,
+    },
     Teardown(Block),
 }
 

@@ -9,6 +9,15 @@ pub struct Name {
     pub span: Span,
 }
 
+/// The user and the resource of a session name: `juliet/phone` is juliet's session with
+/// resource `phone`; plain `juliet` is her default session.
+pub fn session_parts(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('/') {
+        Some((user, resource)) => (user, Some(resource)),
+        None => (name, None),
+    }
+}
+
 /// A string literal, `"..."` or `"""..."""`, with its value split into text and interpolations.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Str {

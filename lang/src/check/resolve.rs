@@ -3,7 +3,7 @@
 
 use super::scope::{Entity, Scope};
 use super::walk::{Bound, Walker};
-use crate::ast::Name;
+use crate::ast::{Name, session_parts};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 
 /// What kind of entity a position in a statement needs.
@@ -104,7 +104,11 @@ impl Walker<'_, '_> {
     }
 
     /// Resolves a name that must be of the wanted kind; reports and returns `None` otherwise.
+    /// A session name (`juliet/phone`) resolves to its user where a user is wanted.
     pub(crate) fn resolve(&mut self, name: &Name, want: Want) -> Option<Resolved> {
+        if let (user, Some(resource)) = session_parts(&name.text) {
+            return self.resolve_session(name, user, resource, want);
+        }
         let text = self.substitute(name)?;
         let scope: &Scope = self.scope?;
         match scope.get(&text) {
@@ -157,6 +161,45 @@ impl Walker<'_, '_> {
                 None
             }
         }
+    }
+}
+
+impl Walker<'_, '_> {
+    /// `juliet/phone`: a further session of a user, where users are wanted.
+    fn resolve_session(
+        &mut self,
+        name: &Name,
+        user: &str,
+        resource: &str,
+        want: Want,
+    ) -> Option<Resolved> {
+        if !matches!(want, Want::User | Want::UserOrRoom | Want::Endpoint) {
+            let diagnostic = Diagnostic::error(
+                want.code(),
+                self.file,
+                format!(
+                    "`{}` is a session of a user, not a {}",
+                    name.text,
+                    want.noun()
+                ),
+            )
+            .with_label(name.span, format!("a {} is needed here", want.noun()))
+            .with_help(format!("write the name alone: `{user}`"));
+            self.report(diagnostic);
+            return None;
+        }
+        let base = Name {
+            text: user.to_string(),
+            span: crate::span::Span {
+                start: name.span.start,
+                end: name.span.start + user.len() as u32,
+            },
+        };
+        let resolved = self.resolve(&base, Want::User)?;
+        Some(Resolved {
+            text: format!("{}/{resource}", resolved.text),
+            entity: resolved.entity,
+        })
     }
 }
 

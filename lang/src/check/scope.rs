@@ -141,7 +141,7 @@ pub(crate) fn build(file: SourceId, case: &Case, out: &mut Vec<Diagnostic>) -> S
     let mut pending = Vec::new();
     for entry in &case.entries {
         match &entry.kind {
-            CaseEntryKind::User { name, server } => {
+            CaseEntryKind::User { name, server, .. } => {
                 pending.push((
                     name,
                     Entity::User {

@@ -272,6 +272,19 @@ impl Walker<'_, '_> {
 
     fn expect_receives(&mut self, expect: &ExpectReceives) {
         self.resolve(&expect.user, Want::User);
+        if let (Some(next), Expected::Messages(messages)) = (expect.next, &expect.expected)
+            && (messages.len() > 1 || expect.in_order)
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::NextTakesOne,
+                    self.file,
+                    "`next` expects one stanza: the next one the user receives",
+                )
+                .with_label(next, "one stanza, not several")
+                .with_help("write one `expect ... receives next` per stanza, in the order they must arrive"),
+            );
+        }
         if let Expected::Messages(messages) = &expect.expected {
             for message in messages {
                 self.string(message);

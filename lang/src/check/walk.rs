@@ -8,7 +8,7 @@ use super::expand::{Budget, Call, Expansions, Found};
 use super::names::{ROOM_FIELDS, SERVER_FIELDS, USER_FIELDS};
 use super::procedures::Procedures;
 use super::scope::{Entity, Scope};
-use crate::ast::{Block, Interp, Name, Str, StrPart};
+use crate::ast::{Block, Interp, Name, Str, StrPart, session_parts};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::load::Program;
 use crate::span::SourceId;
@@ -140,7 +140,7 @@ impl<'a, 'p> Walker<'a, 'p> {
     }
 
     fn interpolation(&mut self, interp: &Interp) {
-        let name = &interp.name.text;
+        let (name, resource) = session_parts(&interp.name.text);
         let field = interp.field.as_ref();
         let entity = match self.param(name) {
             Some(Bound::Str) => {
@@ -157,7 +157,7 @@ impl<'a, 'p> Walker<'a, 'p> {
                 return;
             }
             Some(Bound::Name(bound)) => bound.text.clone(),
-            None => name.clone(),
+            None => name.to_string(),
         };
         let Some(scope) = self.scope else { return };
         if (name == "i" && self.repeat_depth > 0 && field.is_none()) || self.captures.contains(name)
@@ -166,6 +166,23 @@ impl<'a, 'p> Walker<'a, 'p> {
         }
         let fields = match scope.get(&entity) {
             Some(Entity::User { .. }) => USER_FIELDS,
+            Some(_) if resource.is_some() => {
+                let diagnostic = Diagnostic::error(
+                    Code::UnknownInterpolation,
+                    self.file,
+                    format!("`{}` is not a user: it has no sessions", entity),
+                )
+                .with_label(
+                    interp.name.span,
+                    "only users have sessions (`${juliet/phone.full}`)",
+                )
+                .with_help(match field {
+                    Some(field) => format!("write `${{{name}.{}}}`", field.text),
+                    None => format!("write `${{{name}}}`"),
+                });
+                self.report(diagnostic);
+                return;
+            }
             Some(Entity::Room { .. }) => ROOM_FIELDS,
             Some(Entity::Server | Entity::Node { .. }) => SERVER_FIELDS,
             Some(Entity::Database | Entity::DatabaseNode { .. }) | None => {

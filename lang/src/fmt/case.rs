@@ -37,7 +37,19 @@ fn entry_kind(p: &mut Printer<'_>, kind: &CaseEntryKind) {
         CaseEntryKind::Tags(names) | CaseEntryKind::Requires(names) => p.names(names),
         CaseEntryKind::Estimate(d) => duration(p, d),
         CaseEntryKind::Servers(list) | CaseEntryKind::Databases(list) => roles(p, list),
-        CaseEntryKind::User { name, server } | CaseEntryKind::Room { name, server } => {
+        CaseEntryKind::User {
+            name,
+            server,
+            admin,
+        } => {
+            p.text(&name.text);
+            p.text(" on ");
+            p.text(&server.text);
+            if admin.is_some() {
+                p.text(" as admin");
+            }
+        }
+        CaseEntryKind::Room { name, server } => {
             p.text(&name.text);
             p.text(" on ");
             p.text(&server.text);

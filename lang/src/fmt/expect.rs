@@ -15,6 +15,9 @@ pub(crate) fn receives(p: &mut Printer<'_>, expect: &ExpectReceives) {
     p.text("expect ");
     p.text(&expect.user.text);
     p.text(" receives ");
+    if expect.next.is_some() {
+        p.text("next ");
+    }
     if expect.delayed {
         p.text("delayed ");
     }

@@ -67,8 +67,17 @@ impl<'s> Builder<'s> {
             Rule::servers_decl => CaseEntryKind::Servers(self.roles(pair)?),
             Rule::databases_decl => CaseEntryKind::Databases(self.roles(pair)?),
             Rule::user_decl => {
+                let admin = pair
+                    .clone()
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::as_admin)
+                    .map(|p| span(&p));
                 let (name, server) = self.name_on_server(pair, "user")?;
-                CaseEntryKind::User { name, server }
+                CaseEntryKind::User {
+                    name,
+                    server,
+                    admin,
+                }
             }
             Rule::room_decl => {
                 let (name, server) = self.name_on_server(pair, "room")?;

@@ -156,13 +156,13 @@ impl<'s> Builder<'s> {
         Ok(StmtKind::Restore(link))
     }
 
-    /// `link = { ident ~ link_direction ~ ident }`
+    /// `link = { session ~ link_direction ~ session }`
     fn link(&mut self, pair: Pair<'s, Rule>) -> Built<Link> {
         let link_span = span(&pair);
         let mut children = Children::of(pair);
-        let from = self.ident(children.required(Rule::ident, "a link")?);
+        let from = self.ident(children.required(Rule::session, "a link")?);
         let both_ways = children.required(Rule::link_direction, "a link")?.as_str() == "<->";
-        let to = self.ident(children.required(Rule::ident, "a link")?);
+        let to = self.ident(children.required(Rule::session, "a link")?);
         Ok(Link {
             from,
             to,

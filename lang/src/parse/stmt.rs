@@ -90,10 +90,10 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// `connect_stmt = { "connect" ~ ws ~ ident ~ connect_options }`
+    /// `connect_stmt = { "connect" ~ ws ~ session ~ connect_options }`
     fn connect_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let user = self.ident(children.required(Rule::ident, "connect")?);
+        let user = self.ident(children.required(Rule::session, "connect")?);
         let options = self.connect_options(children.required(Rule::connect_options, "connect")?)?;
         Ok(StmtKind::Connect { user, options })
     }
@@ -137,7 +137,7 @@ impl<'s> Builder<'s> {
     /// `expect_session_stmt = { "expect" ~ ident ~ session_event ~ within_clause? }`
     fn expect_session_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let user = self.ident(children.required(Rule::ident, "expect")?);
+        let user = self.ident(children.required(Rule::session, "expect")?);
         let event = children.required(Rule::session_event, "expect")?;
         let event = match Children::of(event).rest().next() {
             Some(e) if e.as_rule() == Rule::resumed => SessionEvent::Resumed,
@@ -192,7 +192,7 @@ impl<'s> Builder<'s> {
     /// `disconnect_stmt = { "disconnect" ~ ws ~ ident ~ (ws ~ abruptly)? }`
     fn disconnect_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let user = self.ident(children.required(Rule::ident, "disconnect")?);
+        let user = self.ident(children.required(Rule::session, "disconnect")?);
         let abrupt = children.optional(Rule::abruptly).is_some();
         Ok(StmtKind::Disconnect { user, abrupt })
     }
@@ -200,7 +200,7 @@ impl<'s> Builder<'s> {
     /// `join_stmt = { "join" ~ ident ~ "to" ~ ident ~ nick_clause? ~ via_clause? }`
     fn join_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let user = self.ident(children.required(Rule::ident, "join")?);
+        let user = self.ident(children.required(Rule::session, "join")?);
         let room = self.ident(children.required(Rule::ident, "join")?);
         let nick = match children.optional(Rule::nick_clause) {
             Some(clause) => Some(self.string(Children::of(clause).required(Rule::string, "as")?)?),
@@ -221,7 +221,7 @@ impl<'s> Builder<'s> {
     /// `leave_stmt = { "leave" ~ ident ~ "from" ~ ident }`
     fn leave_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let user = self.ident(children.required(Rule::ident, "leave")?);
+        let user = self.ident(children.required(Rule::session, "leave")?);
         let room = self.ident(children.required(Rule::ident, "leave")?);
         Ok(StmtKind::Leave { user, room })
     }
@@ -230,15 +230,15 @@ impl<'s> Builder<'s> {
     fn send_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
         let body = self.string(children.required(Rule::string, "send")?)?;
-        let from = self.ident(children.required(Rule::ident, "send")?);
-        let to = self.ident(children.required(Rule::ident, "send")?);
+        let from = self.ident(children.required(Rule::session, "send")?);
+        let to = self.ident(children.required(Rule::session, "send")?);
         Ok(StmtKind::Send { body, from, to })
     }
 
     /// `send_raw_stmt = { "send" ~ "from" ~ ident ~ string }`
     fn send_raw_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let from = self.ident(children.required(Rule::ident, "send")?);
+        let from = self.ident(children.required(Rule::session, "send")?);
         let xml = self.string(children.required(Rule::string, "send")?)?;
         Ok(StmtKind::SendRaw { from, xml })
     }
@@ -253,9 +253,10 @@ impl<'s> Builder<'s> {
     /// delayed? strict? string_list) ~ ... }`
     fn expect_receives_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
         let mut children = Children::of(pair);
-        let user = self.ident(children.required(Rule::ident, "expect")?);
+        let user = self.ident(children.required(Rule::session, "expect")?);
         let nothing = children.optional(Rule::nothing);
         let no_stanzas = children.optional(Rule::no_stanzas);
+        let next = children.optional(Rule::next).map(|pair| span(&pair));
         let delayed = children.optional(Rule::delayed).is_some();
         let strict = children.optional(Rule::strict).is_some();
         let expected = match (nothing, no_stanzas) {
@@ -266,13 +267,14 @@ impl<'s> Builder<'s> {
             ),
         };
         let from = match children.optional(Rule::from_clause) {
-            Some(clause) => Some(self.ident(Children::of(clause).required(Rule::ident, "from")?)),
+            Some(clause) => Some(self.ident(Children::of(clause).required(Rule::session, "from")?)),
             None => None,
         };
         let in_order = children.optional(Rule::in_order).is_some();
         let within = self.within(&mut children)?;
         Ok(StmtKind::ExpectReceives(ExpectReceives {
             user,
+            next,
             delayed,
             strict,
             expected,

@@ -86,7 +86,7 @@ impl<'s> Builder<'s> {
     fn interp(&mut self, pair: Pair<'s, Rule>) -> Built<Interp> {
         let interp_span = span(&pair);
         let mut children = Children::of(pair);
-        let name = self.ident(children.required(Rule::ident, "an interpolation")?);
+        let name = self.ident(children.required(Rule::session, "an interpolation")?);
         let field = children.optional(Rule::ident).map(|f| self.ident(f));
         Ok(Interp {
             name,

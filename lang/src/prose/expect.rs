@@ -14,6 +14,9 @@ impl Prose<'_> {
     /// within 5 s"; an XML pattern reads "a stanza matching <presence .../>".
     pub(super) fn receives(&self, expect: &ExpectReceives) -> String {
         let mut out = format!("{} receives", self.user(&expect.user));
+        if expect.next.is_some() {
+            out.push_str(" next (nothing else before it)");
+        }
         if expect.delayed {
             out.push_str(" (delayed, from history or offline storage)");
         }

@@ -11,7 +11,7 @@ use crate::lab::LabSpec;
 /// What a managed Prosody of the local lab really offers (its modules, Direct TLS ports,
 /// dialback, CRL checking through LuaSec, certificate login through mod_auth_ccert, Kerberos
 /// through mod_auth_cyrus and the lab KDC; the lab configures a server for a case that
-/// requires one of the last five). Not `fmuc`, `ocsp` (no server here consumes OCSP) or
+/// requires one of the last five), and a publish-subscribe component at `pubsub.<domain>`. Not `fmuc`, `ocsp` (no server here consumes OCSP) or
 /// `cluster`.
 pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
     "carbons",
@@ -23,6 +23,7 @@ pub const MANAGED_PROSODY_CAPABILITIES: &[&str] = &[
     "gssapi",
     "mam",
     "muc",
+    "pubsub",
     "smacks",
     "vcard",
 ];
@@ -90,6 +91,7 @@ impl Environment {
                     nodes: local.nodes.clone(),
                     database: local.database.clone(),
                     database_nodes: local.database_nodes.clone(),
+                    extensions: Default::default(),
                 });
                 (local.role.clone(), server)
             })
@@ -113,7 +115,11 @@ impl Environment {
                 continue;
             };
             match server.software {
-                Software::Prosody => spec.servers.push(binding.role.to_string()),
+                Software::Prosody => {
+                    spec.servers.push(binding.role.to_string());
+                    spec.extensions
+                        .insert(binding.role.to_string(), server.extensions.clone());
+                }
                 // A standalone ejabberd is a cluster of one node named like its role.
                 Software::Ejabberd => {
                     let nodes = match server.nodes.is_empty() {
@@ -125,6 +131,7 @@ impl Environment {
                         nodes,
                         database: server.database.clone(),
                         database_nodes: server.database_nodes.clone(),
+                        admins: Vec::new(),
                     });
                 }
                 other => {

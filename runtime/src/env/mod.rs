@@ -12,6 +12,7 @@ mod accounts;
 mod build;
 mod database;
 mod error;
+mod extensions;
 mod hints;
 mod load;
 mod local;

@@ -132,6 +132,9 @@ pub struct ManagedServer {
     /// That database's nodes, in order (the first is its initial primary): a replicated
     /// database (Patroni). Empty: one PostgreSQL.
     pub database_nodes: Vec<String>,
+    /// What a managed Prosody loads beyond the lab's modules (`modules = [...]`) and the
+    /// options it sets (`[servers.ROLE.options]`).
+    pub extensions: crate::lab::ProsodyExtensions,
 }
 
 /// A server that exists already: jspec connects to it and runs the configured commands for

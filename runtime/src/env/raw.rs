@@ -42,6 +42,10 @@ pub(super) struct RawServer {
     pub(super) commands: Option<Commands>,
     pub(super) nodes: Option<RawNodes>,
     pub(super) database: Option<String>,
+    /// Further Prosody modules for a managed Prosody.
+    pub(super) modules: Option<Vec<String>>,
+    /// Further Prosody options for a managed Prosody, as Lua values.
+    pub(super) options: Option<toml::Table>,
 }
 
 impl RawServer {
@@ -59,6 +63,8 @@ impl RawServer {
             ("commands", self.commands.is_some()),
             ("nodes", self.nodes.is_some()),
             ("database", self.database.is_some()),
+            ("modules", self.modules.is_some()),
+            ("options", self.options.is_some()),
         ]
         .into_iter()
         .filter_map(|(key, set)| set.then_some(key))

@@ -137,7 +137,7 @@ impl Environment {
                         self.check_role(file, RoleKind::Database, role, nodes, &mut out);
                     }
                 }
-                CaseEntryKind::User { name, server } => {
+                CaseEntryKind::User { name, server, .. } => {
                     if let Some(diagnostic) = self.check_account(file, name, &server.text) {
                         out.push(diagnostic);
                     }

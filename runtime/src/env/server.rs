@@ -39,6 +39,7 @@ fn managed(
     let software = raw.software;
     let allowed: &[&str] = match software {
         Software::Ejabberd => &["nodes", "database"],
+        Software::Prosody => &["modules", "options"],
         _ => &[],
     };
     for key in raw.keys_set() {
@@ -102,7 +103,9 @@ fn managed(
             help,
         );
     }
+    let extensions = super::extensions::prosody_extensions(cx, role, raw.modules, raw.options);
     Some(ServerEnv::Managed(ManagedServer {
+        extensions,
         software,
         domain: format!("{role}.test"),
         nodes,

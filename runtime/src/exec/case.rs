@@ -167,7 +167,7 @@ impl CaseRun<'_, '_> {
         faulty: bool,
         secure: bool,
     ) -> CaseResult {
-        let tag = format!("{}{}", self.options.run_tag, self.index);
+        let tag = super::scope::case_tag(&self.options.run_tag, self.index);
         let scope = CaseScope::new(
             case,
             &self.lab.servers,

@@ -109,6 +109,12 @@ pub(crate) fn case_ref(program: &Program, planned: &PlannedCase<'_>) -> CaseRef 
     }
 }
 
+/// The file name (without `.log`) of an actor's transcript: a session name's `/` would be a
+/// folder, so `juliet/phone` writes `juliet@phone.log`.
+pub(crate) fn transcript_stem(actor: &str) -> String {
+    actor.replace('/', "@")
+}
+
 pub(crate) fn transcript_folder(case: &CaseRef) -> String {
     let label = case.label();
     label

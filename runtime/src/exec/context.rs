@@ -50,8 +50,12 @@ impl Frame {
         }
     }
 
-    /// The name a written name stands for here.
+    /// The name a written name stands for here; in a session name (`who/phone`) the user part
+    /// is substituted.
     pub(crate) fn name(&self, written: &str) -> String {
+        if let (user, Some(resource)) = jspec_lang::ast::session_parts(written) {
+            return format!("{}/{resource}", self.name(user));
+        }
         match self.params.get(written) {
             Some(Bound::Name(name)) => name.clone(),
             Some(Bound::Text(text)) => text.clone(),
@@ -234,6 +238,15 @@ impl<'p> CaseContext<'p> {
                     };
                     match value {
                         Some(value) => escape.push(&value, &mut out),
+                        None if field == Some("full")
+                            && self.scope.user(&frame.name(name)).is_some() =>
+                        {
+                            let session = frame.name(name);
+                            return Err(format!(
+                                "`${{{}}}` has no value here: {session} is not connected (a full JID exists once `connect {session}` has bound its resource)",
+                                interp_text(name, field)
+                            ));
+                        }
                         None => {
                             return Err(format!(
                                 "`${{{}}}` has no value here",

@@ -33,13 +33,20 @@ struct Search<'a> {
     /// ` from alice` as the failure says it (a procedure's parameter resolved), or nothing.
     source: String,
     delayed: bool,
+    /// `next`: the first stanza not taken yet must be this one.
+    next: bool,
 }
 
 impl Search<'_> {
     /// Whether `stanza` is the one wanted, with the captures of a pattern.
     fn matches(&self, received: &Received) -> Option<Captures> {
         let stanza = received.stanza()?;
-        if received.is_delayed() != self.delayed || self.from.is_some_and(|p| !p.said(stanza)) {
+        // `next` takes the stanza as it comes, live or delayed, unless `delayed` is written.
+        let delivery = match self.next {
+            true => !self.delayed || received.is_delayed(),
+            false => received.is_delayed() == self.delayed,
+        };
+        if !delivery || self.from.is_some_and(|p| !p.said(stanza)) {
             return None;
         }
         match &self.wanted {
@@ -137,6 +144,7 @@ impl CaseContext<'_> {
                 from: from.as_ref(),
                 source: source.clone(),
                 delayed: expect.delayed,
+                next: expect.next.is_some(),
             };
             let mut captured = None;
             let waited = session
@@ -150,6 +158,8 @@ impl CaseContext<'_> {
                         captured = search.matches(r);
                         match captured {
                             Some(_) => Verdict::Take,
+                            // With `next`, another stanza first is a failure.
+                            None if search.next && r.stanza().is_some() => Verdict::Stop,
                             None => Verdict::Skip,
                         }
                     },
@@ -165,7 +175,10 @@ impl CaseContext<'_> {
                     }
                 }
                 Waited::Cancelled => return Err(StmtError::Interrupted),
-                Waited::Stopped(error) => return Err(self.refused(&user, &search, &error)),
+                Waited::Stopped(error) if search.refused(&error) => {
+                    return Err(self.refused(&user, &search, &error));
+                }
+                Waited::Stopped(other) => return Err(self.not_next(&user, &search, &other)),
                 Waited::Ended(end) => {
                     return Err(self.missed(&user, &session, &search, within, Some(&end)));
                 }
@@ -206,6 +219,24 @@ impl CaseContext<'_> {
             format!("{user}'s request was answered with an error: {condition}"),
             expected,
             stanza,
+        )
+    }
+
+    /// The failure of a `next` expectation: another stanza came first.
+    fn not_next(&self, user: &str, search: &Search<'_>, other: &Received) -> StmtError {
+        let source = &search.source;
+        let expected = match &search.wanted {
+            Wanted::Pattern(_, written) => written.clone(),
+            Wanted::Text(text) => format!("a message{source} with body \"{text}\""),
+        };
+        let delayed = match search.delayed && !other.is_delayed() {
+            true => " (a live one, where a delayed one was expected)",
+            false => "",
+        };
+        fail_expected(
+            format!("the next stanza {user} received is not the expected one{source}{delayed}"),
+            expected,
+            other.stanza().map(String::from),
         )
     }
 

@@ -230,7 +230,7 @@ impl CaseContext<'_> {
             Ok(Endpoint::Server(name))
         } else if self.is_database(&name) {
             Ok(Endpoint::Database(name))
-        } else if self.scope.users.contains_key(&name) {
+        } else if self.scope.user(&name).is_some() {
             Ok(Endpoint::User(name))
         } else {
             Err(StmtError::Blocked(format!(

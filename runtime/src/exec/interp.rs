@@ -285,8 +285,10 @@ impl CaseContext<'_> {
 
     async fn send_message(&self, from: &str, to: &str, body: &str) -> StmtResult {
         let session = self.connected(from)?;
-        let (target, kind) = match (self.scope.rooms.get(to), self.scope.users.get(to)) {
+        let (target, kind) = match (self.scope.rooms.get(to), self.scope.user(to)) {
             (Some(room), _) => (room.jid.clone(), "groupchat"),
+            // To a further session (`juliet/phone`): its full JID.
+            (None, Some(_)) if to.contains('/') => (self.full_jid(to)?, "chat"),
             (None, Some(user)) => (user.jid(), "chat"),
             (None, None) => return Err(fail(format!("no user or room `{to}` in this case"))),
         };

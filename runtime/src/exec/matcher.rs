@@ -4,8 +4,11 @@
 //!
 //! Beyond scansion: `{empty}` requires an empty value, `attr="{absent}"` requires the attribute
 //! to be missing, `<el jspec:absent="true"/>` requires no such child, `{{` is a literal `{`
-//! (interpolated values are escaped that way, so a value never acts as a wildcard), and
-//! `strict` means the written children are all the children, in the written order.
+//! (interpolated values are escaped that way, so a value never acts as a wildcard),
+//! `strict` means the written children are all the children, in the written order, and
+//! `jspec:strict="true"` on an element matches it and what is inside it as scansion's strict
+//! mode does: no attribute and no child that is not written, children in the written order
+//! (`jspec:strict="false"` turns that off again further in).
 
 use std::collections::BTreeMap;
 
@@ -63,7 +66,11 @@ impl Pattern {
     /// Whether `received` matches, with the captured values.
     pub fn matches(&self, received: &Element) -> Option<Captures> {
         let mut captures = Captures::new();
-        element(&self.root, received, self.strict, &mut captures).then_some(captures)
+        let strict = Strictness {
+            children: self.strict,
+            attributes: false,
+        };
+        element(&self.root, received, strict, &mut captures).then_some(captures)
     }
 
     /// How much of the pattern `received` satisfies, to pick the closest stanza for a failure.
@@ -93,20 +100,57 @@ fn is_absent(el: &Element) -> bool {
         .is_some_and(|v| v != "false")
 }
 
+/// The pattern directives the matcher knows.
+const DIRECTIVES: &[&str] = &["absent", "strict"];
+
+/// How strictly an element is matched: `strict` (the whole pattern's keyword) checks children
+/// only; `jspec:strict="true"` also forbids attributes that are not written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Strictness {
+    children: bool,
+    attributes: bool,
+}
+
+impl Strictness {
+    /// The strictness of `el`: its own `jspec:strict`, or what it inherits.
+    fn of(el: &Element, inherited: Strictness) -> Strictness {
+        match el.attr_ns(PATTERN_NS, "strict") {
+            Some("false") => Strictness {
+                children: false,
+                attributes: false,
+            },
+            Some(_) => Strictness {
+                children: true,
+                attributes: true,
+            },
+            None => inherited,
+        }
+    }
+}
+
 /// Rejects `jspec:` attributes the matcher does not know (a typo would silently match).
 fn check_directives(el: &Element) -> Result<(), String> {
     for ((ns, name), _) in el.attrs().iter() {
-        if ns.as_str() == PATTERN_NS && name.as_str() != "absent" {
+        if ns.as_str() == PATTERN_NS && !DIRECTIVES.contains(&name.as_str()) {
             return Err(format!(
-                "`jspec:{name}` is not a pattern directive (the only one is `jspec:absent`)"
+                "`jspec:{name}` is not a pattern directive (they are `jspec:absent` and `jspec:strict`)"
             ));
         }
     }
     el.children().try_for_each(check_directives)
 }
 
-fn element(pattern: &Element, received: &Element, strict: bool, captures: &mut Captures) -> bool {
+fn element(
+    pattern: &Element,
+    received: &Element,
+    inherited: Strictness,
+    captures: &mut Captures,
+) -> bool {
     if pattern.name() != received.name() || pattern.ns() != received.ns() {
+        return false;
+    }
+    let strict = Strictness::of(pattern, inherited);
+    if strict.attributes && !same_attribute_names(pattern, received) {
         return false;
     }
     for ((ns, name), expected) in pattern.attrs().iter() {
@@ -139,7 +183,7 @@ fn element(pattern: &Element, received: &Element, strict: bool, captures: &mut C
     }) {
         return false;
     }
-    if strict {
+    if strict.children {
         // Exactly the written children, in the written order.
         return wanted.len() == available.len()
             && in_sequence(&wanted, &available, strict, captures);
@@ -152,7 +196,7 @@ fn element(pattern: &Element, received: &Element, strict: bool, captures: &mut C
 fn in_sequence(
     wanted: &[&Element],
     available: &[&Element],
-    strict: bool,
+    strict: Strictness,
     captures: &mut Captures,
 ) -> bool {
     let mut trial = captures.clone();
@@ -171,7 +215,7 @@ fn children(
     wanted: &[&Element],
     available: &[&Element],
     used: &mut [bool],
-    strict: bool,
+    strict: Strictness,
     captures: &mut Captures,
 ) -> bool {
     let Some((first, rest)) = wanted.split_first() else {
@@ -192,6 +236,15 @@ fn children(
         }
     }
     false
+}
+
+/// Whether the received element has no attribute the pattern does not write (`xmlns`
+/// declarations aside: namespaces are compared as names).
+fn same_attribute_names(pattern: &Element, received: &Element) -> bool {
+    let declaration = |ns: &str, name: &str| name == "xmlns" || ns == XMLNS_NS;
+    received.attrs().iter().all(|((ns, name), _)| {
+        declaration(ns.as_str(), name.as_str()) || pattern.attr_ns(ns, name).is_some()
+    })
 }
 
 /// A piece of an expected value.

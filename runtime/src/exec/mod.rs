@@ -25,7 +25,7 @@ mod session;
 mod session_events;
 mod transcript;
 
-pub(crate) use case_result::transcript_folder;
+pub(crate) use case_result::{transcript_folder, transcript_stem};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! received stanza comes from it is decided on parsed JIDs (the `jid` crate), so resources and
 //! the letter case of domains are handled as XMPP says, not by splitting strings.
 
-use jid::{BareJid, Jid};
+use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
 use super::context::CaseContext;
@@ -14,18 +14,29 @@ pub(crate) enum Peer {
     /// A room: its own JID, or one of its occupants (`room@service/nick`).
     Room(BareJid),
     User(BareJid),
+    /// One session of a user (`juliet/phone`): that full JID only.
+    Session(FullJid),
 }
 
 impl Peer {
-    pub(crate) fn jid(&self) -> &BareJid {
+    /// The bare JID of the room or user.
+    pub(crate) fn jid(&self) -> BareJid {
         match self {
-            Peer::Room(jid) | Peer::User(jid) => jid,
+            Peer::Room(jid) | Peer::User(jid) => jid.clone(),
+            Peer::Session(full) => full.to_bare(),
         }
     }
 
-    /// Whether `stanza` comes from this peer's bare JID, whatever its resource and type.
+    /// Whether `stanza` comes from this peer: its bare JID, whatever the resource (a session:
+    /// exactly its full JID), whatever the type.
     pub(crate) fn sent(&self, stanza: &Element) -> bool {
-        sender(stanza).is_some_and(|from| &from == self.jid())
+        match self {
+            Peer::Room(jid) | Peer::User(jid) => sender(stanza).is_some_and(|from| &from == jid),
+            Peer::Session(full) => stanza
+                .attr("from")
+                .and_then(|f| f.parse::<Jid>().ok())
+                .is_some_and(|from| from == *full),
+        }
     }
 
     /// Whether `stanza` is something this peer sent, in the sense of an expectation that it
@@ -46,6 +57,13 @@ pub(crate) fn sender(stanza: &Element) -> Option<BareJid> {
 impl CaseContext<'_> {
     /// The peer a user or room of the case stands for.
     pub(crate) fn peer(&self, name: &str) -> Result<Peer, StmtError> {
+        if name.contains('/') {
+            let full: FullJid = self
+                .full_jid(name)?
+                .parse()
+                .map_err(|e| fail(format!("`{name}` has no valid JID: {e}")))?;
+            return Ok(Peer::Session(full));
+        }
         let (jid, room) = match (self.scope.rooms.get(name), self.scope.users.get(name)) {
             (Some(room), _) => (room.jid.clone(), true),
             (None, Some(user)) => (user.jid(), false),

@@ -62,6 +62,11 @@ pub struct CaseScope {
 }
 
 impl CaseScope {
+    /// The user of a session name: `juliet` for `juliet` and for `juliet/phone`.
+    pub fn user(&self, session: &str) -> Option<&UserInfo> {
+        self.users.get(jspec_lang::ast::session_parts(session).0)
+    }
+
     /// Resolves a case's declarations against the lab's servers. `tag` makes names unique (a
     /// short run id plus the case's index). Servers the lab lacks are left out; the caller
     /// reports the case as blocked before running it.
@@ -82,14 +87,14 @@ impl CaseScope {
                         }
                     }
                 }
-                CaseEntryKind::User { name, server } => {
+                CaseEntryKind::User { name, server, .. } => {
                     if let Some(info) = servers.get(&server.text) {
                         // An account the environment provides (external servers), or a fresh one.
                         let provided = accounts.get(&(server.text.clone(), name.text.clone()));
                         let (localpart, password) = match provided {
                             Some((jid, password)) => (local_part(jid), password.clone()),
                             None => {
-                                let localpart = format!("{}-{tag}", name.text.to_lowercase());
+                                let localpart = lab_localpart(&name.text, tag);
                                 let password = password(seed, &localpart);
                                 (localpart, password)
                             }
@@ -132,17 +137,19 @@ impl CaseScope {
         scope
     }
 
-    /// The value of `${name}` / `${name.field}` for users, rooms and servers.
+    /// The value of `${name}` / `${name.field}` for users (and their sessions: `juliet/phone`),
+    /// rooms and servers. A full JID exists only while the session is connected: `full_jid`
+    /// gives it.
     pub fn field(
         &self,
         name: &str,
         field: Option<&str>,
         full_jid: impl Fn(&str) -> Option<String>,
     ) -> Option<String> {
-        if let Some(user) = self.users.get(name) {
+        if let Some(user) = self.user(name) {
             return match field.unwrap_or("jid") {
                 "jid" => Some(user.jid()),
-                "full" => full_jid(name).or_else(|| Some(user.jid())),
+                "full" => full_jid(name),
                 "domain" => Some(user.domain.clone()),
                 "local" => Some(user.localpart.clone()),
                 "password" => Some(user.password.clone()),
@@ -168,6 +175,16 @@ impl CaseScope {
         }
         None
     }
+}
+
+/// What makes a case's names unique in a run: the run's tag and the case's place in the plan.
+pub fn case_tag(run_tag: &str, index: usize) -> String {
+    format!("{run_tag}{index}")
+}
+
+/// The local part of the lab account of user `name` in the case tagged `tag`.
+pub fn lab_localpart(name: &str, tag: &str) -> String {
+    format!("{}-{tag}", name.to_lowercase())
 }
 
 /// A password for a lab account: different for every account and run.

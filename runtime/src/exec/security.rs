@@ -119,8 +119,7 @@ impl CaseContext<'_> {
         let lab = self.lab_for(what, name)?;
         let user = self
             .scope
-            .users
-            .get(name)
+            .user(name)
             .filter(|user| lab.server(&user.server).is_some())
             .ok_or_else(|| needs_kdc(name))?;
         lab.set_ticket(&user.localpart, &user.password, state)
@@ -136,8 +135,7 @@ impl CaseContext<'_> {
     ) -> Result<crate::xmpp::KerberosConfig, StmtError> {
         let user = self
             .scope
-            .users
-            .get(name)
+            .user(name)
             .ok_or_else(|| fail(format!("no user `{name}` in this case")))?;
         match self
             .lab

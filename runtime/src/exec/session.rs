@@ -69,6 +69,17 @@ impl CaseContext<'_> {
         }
     }
 
+    /// The full JID of a connected session (`juliet`, `juliet/phone`).
+    pub(crate) fn full_jid(&self, session: &str) -> Result<String, StmtError> {
+        self.session(session)
+            .map(|s| s.jid().to_string())
+            .ok_or_else(|| {
+                fail(format!(
+                    "{session} is not connected: its full JID exists once `connect {session}` has bound its resource"
+                ))
+            })
+    }
+
     /// Sends the initial presence and waits for its echo: online only then (until then,
     /// messages to the user would be stored offline and arrive later, delayed). The echo is the
     /// statement's own: consumed, no expectation sees it.
@@ -126,8 +137,7 @@ impl CaseContext<'_> {
     ) -> Result<ConnectConfig, StmtError> {
         let info = self
             .scope
-            .users
-            .get(user)
+            .user(user)
             .ok_or_else(|| fail(format!("no user `{user}` in this case")))?;
         let server = self
             .scope
@@ -196,7 +206,11 @@ impl CaseContext<'_> {
                 });
             }
         }
-        config.resource = "jspec".to_string();
+        // `juliet/phone` binds resource `phone`; the default session, `jspec`.
+        config.resource = jspec_lang::ast::session_parts(user)
+            .1
+            .unwrap_or("jspec")
+            .to_string();
         // A session reconnects by itself when its connection is lost, with stream management
         // when the server offers it, as real clients do; `with stream-management` requires it.
         // A probe (`expect connect ... fails`) is a bare connection.
@@ -243,8 +257,7 @@ impl CaseContext<'_> {
     pub(crate) fn server_endpoint(&self, user: &str, options: &ConnectOptions) -> String {
         let role = self
             .scope
-            .users
-            .get(user)
+            .user(user)
             .map(|u| u.server.clone())
             .unwrap_or_default();
         if let Some(node) = &options.node {

@@ -20,10 +20,11 @@ pub(crate) fn write_transcripts(dir: &Path, sessions: &[(String, Arc<Session>)])
     for (actor, session) in sessions {
         let n = seen.entry(actor.as_str()).or_default();
         *n += 1;
+        let stem = super::case_result::transcript_stem(actor);
         let name = if *n == 1 {
-            format!("{actor}.log")
+            format!("{stem}.log")
         } else {
-            format!("{actor}.{n}.log")
+            format!("{stem}.{n}.log")
         };
         let mut text = format!("# transcript of {actor} as {}\n", session.jid());
         for record in session.transcript() {

@@ -39,6 +39,8 @@ pub struct ClusterRequest {
     pub database: Option<String>,
     /// The database's nodes (`databases pg with nodes pg1, pg2`): replicated; none: one server.
     pub database_nodes: Vec<String>,
+    /// Bare JIDs of the cluster's administrators (`user boss on c as admin`).
+    pub admins: Vec<String>,
 }
 
 impl ClusterRequest {
@@ -177,6 +179,7 @@ impl LabCluster {
                 nameserver: place.dns,
                 netns: netns.clone(),
                 faketime,
+                admins: request.admins.clone(),
             });
         }
         let cluster_dir = dir.join(&request.role);

@@ -20,7 +20,7 @@ pub mod registry;
 mod security;
 pub mod server;
 
-pub use prosody::ServerSettings;
+pub use prosody::{ProsodyExtensions, ServerSettings};
 pub use prosody::{S2sAuth, S2sLink};
 pub use server::ServerProcess;
 
@@ -131,6 +131,8 @@ pub struct LabSpec {
     pub proxy: Option<Arc<ProxyPlane>>,
     /// The packet plane: each server in its own network namespace on a lab bridge.
     pub packet: bool,
+    /// What the run adds to each managed Prosody, by role.
+    pub extensions: BTreeMap<String, ProsodyExtensions>,
 }
 
 /// Where the lab's server programs are.
@@ -290,6 +292,7 @@ impl Lab {
                 dns: Some(dns.addr()),
                 programs: spec.programs.clone(),
                 kerberos: None,
+                extensions: spec.extensions.get(role).cloned().unwrap_or_default(),
                 netns: packet
                     .as_ref()
                     .and_then(|net| net.netns(role))

@@ -154,6 +154,7 @@ impl Runner<'_, '_> {
             Ok(spec) => spec,
             Err(error) => return self.failed(events, format!("{error}"), started),
         };
+        add_admins(&mut spec, self.planned, &options.run_tag);
         spec.proxy = proxy.clone();
         spec.packet = options.plane == Plane::Packet;
         let lab = if spec.servers.is_empty() && spec.clusters.is_empty() {
@@ -298,5 +299,32 @@ async fn stop_lab(lab: Option<Arc<Lab>>, force: bool) {
         Ok(lab) if force => lab.kill().await,
         Ok(lab) => lab.stop().await,
         Err(_) => tracing::warn!("the lab is still in use; its servers stop when jspec exits"),
+    }
+}
+
+/// The administrators the cases declare (`user boss on a as admin`), as the managed Prosody of
+/// their role must list them from its start: its MUC and pubsub services read `admins` only
+/// from the configuration. The accounts are the ones the cases will create.
+fn add_admins(spec: &mut crate::lab::LabSpec, planned: &[PlannedCase<'_>], run_tag: &str) {
+    use crate::exec::scope::{case_tag, lab_localpart};
+    use jspec_lang::ast::CaseEntryKind;
+    for (index, case) in planned.iter().enumerate() {
+        let tag = case_tag(run_tag, index);
+        for entry in &case.case.entries {
+            let CaseEntryKind::User {
+                name,
+                server,
+                admin: Some(_),
+            } = &entry.kind
+            else {
+                continue;
+            };
+            let jid = format!("{}@{}.test", lab_localpart(&name.text, &tag), server.text);
+            if let Some(extensions) = spec.extensions.get_mut(&server.text) {
+                extensions.admins.push(jid);
+            } else if let Some(cluster) = spec.clusters.iter_mut().find(|c| c.role == server.text) {
+                cluster.admins.push(jid);
+            }
+        }
     }
 }

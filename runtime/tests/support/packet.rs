@@ -238,6 +238,7 @@ pub(crate) async fn prosody_in(
         programs: Default::default(),
         netns: Some(netns(net, role).to_string()),
         kerberos: None,
+        extensions: Default::default(),
     };
     let names = vec![spec.domain.clone(), spec.muc_domain()];
     let cert = ca.issue(&names, CertificateKind::Valid).expect("cert");

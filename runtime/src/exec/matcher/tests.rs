@@ -246,3 +246,32 @@ fn the_result_of_a_request_is_known() {
     assert_eq!(id(r#"<iq type="error" id="v1"/>"#), None);
     assert_eq!(id(r#"<message id="v1"/>"#), None);
 }
+
+#[test]
+fn jspec_strict_forbids_attributes_and_children_not_written_from_there_in() {
+    let pattern = r#"<iq type="result"><query xmlns="q" jspec:strict="true"><item a="1"/><item a="2"/></query></iq>"#;
+    // The stanza itself stays loose: extra attributes there are fine.
+    let ok = r#"<iq type="result" id="x" from="s"><query xmlns="q"><item a="1"/><item a="2"/></query></iq>"#;
+    assert!(check(pattern, ok).is_some());
+    let extra_attribute =
+        r#"<iq type="result"><query xmlns="q" ver="1"><item a="1"/><item a="2"/></query></iq>"#;
+    assert!(
+        check(pattern, extra_attribute).is_none(),
+        "ver is not written"
+    );
+    let nested_attribute =
+        r#"<iq type="result"><query xmlns="q"><item a="1" b="x"/><item a="2"/></query></iq>"#;
+    assert!(
+        check(pattern, nested_attribute).is_none(),
+        "strict goes inward"
+    );
+    let extra_child = r#"<iq type="result"><query xmlns="q"><item a="1"/><item a="2"/><item a="3"/></query></iq>"#;
+    assert!(check(pattern, extra_child).is_none());
+    let reordered = r#"<iq type="result"><query xmlns="q"><item a="2"/><item a="1"/></query></iq>"#;
+    assert!(check(pattern, reordered).is_none());
+    // `jspec:strict="false"` further in lets that part be loose again.
+    let loose_inside = r#"<iq type="result"><query xmlns="q" jspec:strict="true"><item a="1" jspec:strict="false"/></query></iq>"#;
+    let with_extra =
+        r#"<iq type="result"><query xmlns="q"><item a="1" b="x"><more/></item></query></iq>"#;
+    assert!(check(loose_inside, with_extra).is_some());
+}

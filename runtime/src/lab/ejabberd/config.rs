@@ -74,6 +74,8 @@ listen:
 acl:
   local:
     user_regexp: ""
+  admin:
+    user: [{admins}]
 
 access_rules:
   local:
@@ -82,6 +84,8 @@ access_rules:
     allow: all
   s2s:
     allow: all
+  configure:
+    allow: admin
 
 modules:
   mod_adhoc: {{}}
@@ -97,6 +101,7 @@ modules:
     db_type: sql
     hosts: [{muc_domain}]
     access_create: all
+    access_admin: configure
     default_room_options:
       persistent: true
       mam: true
@@ -122,6 +127,12 @@ modules:
         sql_database = yaml(&db.name),
         sql_username = yaml(&db.user),
         sql_password = yaml(&db.password),
+        admins = spec
+            .admins
+            .iter()
+            .map(|a| yaml(a))
+            .collect::<Vec<_>>()
+            .join(", "),
     )
 }
 
@@ -228,6 +239,7 @@ mod tests {
             )],
             netns: None,
             faketime: None,
+            admins: vec!["boss-ab1@c.test".into()],
         }
     }
 

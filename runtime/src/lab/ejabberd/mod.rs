@@ -68,6 +68,8 @@ pub struct EjabberdSpec {
     /// A libfaketime timestamp file (FAKETIME_TIMESTAMP_FILE) whose offset the beam's clock
     /// follows; `None` runs on the real clock.
     pub faketime: Option<PathBuf>,
+    /// Bare JIDs of the administrators (the `admin` ACL; MUC administrators too).
+    pub admins: Vec<String>,
 }
 
 impl EjabberdSpec {

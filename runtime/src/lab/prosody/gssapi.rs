@@ -131,7 +131,37 @@ mod tests {
             netns: None,
             dns: None,
             kerberos,
+            extensions: Default::default(),
         }
+    }
+
+    #[test]
+    fn stock_modules_pubsub_and_the_run_s_extensions_are_configured() {
+        let mut spec = spec(None);
+        spec.extensions = super::super::ProsodyExtensions {
+            modules: vec!["server_contact_info".into()],
+            options: vec![(
+                "contact_info".into(),
+                r#"{ ["abuse"] = { "mailto:abuse@a.test" } }"#.into(),
+            )],
+            admins: vec!["boss-ab1@a.test".into()],
+        };
+        let config = super::super::render_config(&spec, Path::new("/lab/a"));
+        for stock in [
+            "\"version\"",
+            "\"uptime\"",
+            "\"blocklist\"",
+            "\"lastactivity\"",
+        ] {
+            assert!(config.contains(stock), "{stock} missing:\n{config}");
+        }
+        assert!(config.contains(r#""admin_shell"; "server_contact_info";"#));
+        assert!(config.contains(r#"admins = { "boss-ab1@a.test" }"#));
+        assert!(config.contains(r#"contact_info = { ["abuse"] = { "mailto:abuse@a.test" } }"#));
+        // Global options go before the first host, or Prosody would scope them to it.
+        let option = config.find("contact_info =").expect("option");
+        assert!(option < config.find("VirtualHost").expect("host"));
+        assert!(config.contains(r#"Component "pubsub.a.test" "pubsub""#));
     }
 
     #[test]

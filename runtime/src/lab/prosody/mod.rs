@@ -13,7 +13,7 @@ pub use super::process::ServerState;
 use super::process::{ManagedProcess, ProcessError, ProcessSlot, STOP_GRACE};
 use super::server::ServerProcess;
 pub(crate) use config::in_namespace;
-pub use config::{ServerSettings, render_config};
+pub use config::{ProsodyExtensions, ServerSettings, render_config};
 pub use gssapi::ProsodyKerberos;
 pub use tls::{S2sAuth, S2sLink};
 
@@ -87,11 +87,18 @@ pub struct ProsodySpec {
     pub netns: Option<String>,
     /// Kerberos single sign-on (SASL GSSAPI only) instead of the internal accounts.
     pub kerberos: Option<ProsodyKerberos>,
+    /// Modules, options and administrators the run adds.
+    pub extensions: ProsodyExtensions,
 }
 
 impl ProsodySpec {
     pub fn muc_domain(&self) -> String {
         format!("conference.{}", self.domain)
+    }
+
+    /// Its publish-subscribe service (XEP-0060), a component like Prosody's example config has.
+    pub fn pubsub_domain(&self) -> String {
+        format!("pubsub.{}", self.domain)
     }
 
     pub fn c2s_addr(&self) -> SocketAddr {

@@ -269,7 +269,7 @@ fn case_section(out: &mut String, case: &CaseView, open_all: bool) {
                 format!(
                     r#"<a href="transcripts/{}/{}.log">{}</a>"#,
                     escape(&folder),
-                    escape(actor),
+                    escape(&crate::exec::transcript_stem(actor)),
                     escape(actor)
                 )
             })
