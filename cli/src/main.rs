@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod fmt_cmd;
+mod import_cmd;
 mod lab_cmd;
 mod lsp;
 mod output;
@@ -84,6 +85,9 @@ enum Command {
         after_help = "Examples:\n  jspec report                       every run under runs/ -> resilience-report.html\n  jspec report runs/ -o weekly.md    Markdown\n  jspec report runs/2026-12-06T09-00-00.000Z runs/2026-12-07T09-00-00.000Z --pdf -o report.pdf\n\nExit status: 0 written, 2 a run folder or the findings file could not be read, or Chromium could not print."
     )]
     Report(report_cmd::ReportArgs),
+    /// Convert other tools' test scripts into .jspec cases (Prosody's scansion scripts).
+    #[command(subcommand)]
+    Import(import_cmd::ImportCommand),
     /// Start, stop or list lab servers by hand.
     #[command(subcommand)]
     Lab(lab_cmd::LabCommand),
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(args, style),
         Command::Report(args) => report_cmd::run(args),
         Command::Lab(command) => lab_cmd::run(command),
+        Command::Import(command) => import_cmd::run(command),
         Command::Testrail(command) => testrail_cmd::run(command, style),
         Command::Lsp { stdio: _ } => match lsp::run() {
             Ok(()) => exit::OK,

@@ -9,6 +9,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostic;
 pub mod fmt;
+pub mod import;
 pub mod keywords;
 pub mod load;
 pub mod parse;

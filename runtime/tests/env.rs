@@ -46,6 +46,7 @@ fn shipped_environment_files_load() {
         "envs/local.toml",
         "envs/hybrid.toml",
         "envs/replicated.toml",
+        "envs/scansion.toml",
         "envs/examples/openfire-lab.toml",
         "envs/examples/mlink-lab.toml",
         "envs/examples/mssql-lab.toml",
@@ -115,6 +116,78 @@ fn a_managed_database_with_nodes_is_replicated_under_its_cluster() {
                  [databases.pg]\nsoftware = \"postgresql\"\nnodes = [\"n1\", \"n2\"]\n";
     let out = error_of(clash, "jspec::env_bad_value");
     assert!(out.contains("n2"), "{out}");
+}
+
+#[test]
+fn a_managed_prosody_takes_modules_options_and_a_stopped_clock() {
+    let env = load_example("envs/scansion.toml");
+    let spec = env.lab_spec(&["a"]).unwrap();
+    let extensions = &spec.extensions["a"];
+    assert!(
+        extensions
+            .modules
+            .iter()
+            .any(|m| m == "server_contact_info")
+    );
+    assert_eq!(
+        extensions.modules_disabled,
+        ["bookmarks", "smacks", "csi_simple"]
+    );
+    assert_eq!(
+        extensions.clock.map(|c| c.unix_timestamp()),
+        Some(1_219_439_344)
+    );
+    let option = |key: &str| {
+        extensions
+            .options
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no option {key}"))
+    };
+    assert_eq!(option("hide_os_type"), "true");
+    assert!(
+        option("contact_info")
+            .contains(r#"["abuse"] = { "mailto:abuse@a.test"; "xmpp:abuse@a.test" }"#)
+    );
+    assert!(
+        option("external_services")
+            .starts_with(r#"{ { ["transport"] = "udp"; ["type"] = "stun" }"#)
+    );
+
+    let prosody = "[servers.a]\nsoftware = \"prosody\"\n";
+    let out = error_of(
+        &format!("{prosody}clock = \"yesterday\"\n"),
+        "jspec::env_bad_value",
+    );
+    assert!(
+        out.contains("`yesterday` is not a date and time") && out.contains("2008-08-22T21:09:04Z"),
+        "{out}"
+    );
+    let out = error_of(
+        &format!("{prosody}modules = [\"x; os.exit()\"]\n"),
+        "jspec::env_bad_value",
+    );
+    assert!(out.contains("is not a Prosody module name"), "{out}");
+    let out = error_of(
+        &format!("{prosody}[servers.a.options]\nmodules_enabled = [\"x\"]\n"),
+        "jspec::env_bad_value",
+    );
+    assert!(
+        out.contains("list the modules in `servers.a.modules`"),
+        "{out}"
+    );
+    let out = error_of(
+        &format!("{prosody}[servers.a.options]\nwhen = 1979-05-27\n"),
+        "jspec::env_bad_value",
+    );
+    assert!(out.contains("Lua has no form for"), "{out}");
+    let ejabberd = "[servers.c]\nsoftware = \"ejabberd\"\nmodules = [\"x\"]\n";
+    let out = error_of(ejabberd, "jspec::env_unknown_key");
+    assert!(
+        out.contains("`servers.c.modules` does not apply to a managed ejabberd server"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -414,6 +487,7 @@ fn the_local_lab_offers_what_prosody_offers() {
             "gssapi",
             "mam",
             "muc",
+            "pubsub",
             "smacks",
             "vcard"
         ]

@@ -195,9 +195,9 @@ pub enum AuthMechanism {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectReceives {
     pub user: Name,
-    /// `next`: the user's next stanza (the oldest no statement took) must be the expected
-    /// one; any other stanza fails the expectation, as in Prosody's scansion. Live or delayed
-    /// does not filter it unless `delayed` is written.
+    /// `next`: the expected stanza, after the one the user's previous `next` expectation took
+    /// (in order, as Prosody's scansion scripts read; stanzas in between that nobody expects are
+    /// passed over). Live or delayed does not filter it unless `delayed` is written.
     pub next: Option<Span>,
     /// `delayed`: only stanzas delivered late (XEP-0203 `<delay/>`: room history replayed on
     /// join, offline messages) match; without it only live ones do.

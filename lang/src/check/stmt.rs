@@ -279,7 +279,7 @@ impl Walker<'_, '_> {
                 Diagnostic::error(
                     Code::NextTakesOne,
                     self.file,
-                    "`next` expects one stanza: the next one the user receives",
+                    "`next` expects one stanza, after the one the previous `next` took",
                 )
                 .with_label(next, "one stanza, not several")
                 .with_help("write one `expect ... receives next` per stanza, in the order they must arrive"),

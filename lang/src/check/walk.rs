@@ -164,6 +164,10 @@ impl<'a, 'p> Walker<'a, 'p> {
         {
             return;
         }
+        // `${case.tag}`: what makes the case's names unique in a run.
+        if name == "case" && field.is_some_and(|f| f.text == "tag") && scope.get("case").is_none() {
+            return;
+        }
         let fields = match scope.get(&entity) {
             Some(Entity::User { .. }) => USER_FIELDS,
             Some(_) if resource.is_some() => {

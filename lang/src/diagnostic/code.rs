@@ -61,7 +61,7 @@ codes! {
     XmlNotWellFormed => "xml_not_well_formed": "Raw XML is not well-formed.",
     OutOfRange => "out_of_range": "A duration, percentage, rate or count is out of range.",
     PriorityWithoutLimit => "priority_without_limit": "`impair link ... priority xmpp` without a `bandwidth` in the same statement: there is no limit for the traffic classes to share.",
-    NextTakesOne => "next_takes_one": "`expect ... receives next` with several messages, or with `in order`: the next stanza is one stanza.",
+    NextTakesOne => "next_takes_one": "`expect ... receives next` with several messages, or with `in order`: each `next` expects one stanza, after the previous one's.",
     UnfaithfulFault => "unfaithful_fault": "A fault that the chosen fault plane can only approximate.",
     UnknownReason => "unknown_reason": "`expect connect ... fails with` names an unknown failure reason.",
     UnknownCapability => "unknown_capability": "`requires` names a capability jspec does not know.",

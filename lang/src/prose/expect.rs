@@ -15,7 +15,7 @@ impl Prose<'_> {
     pub(super) fn receives(&self, expect: &ExpectReceives) -> String {
         let mut out = format!("{} receives", self.user(&expect.user));
         if expect.next.is_some() {
-            out.push_str(" next (nothing else before it)");
+            out.push_str(" next, after what the previous such expectation took,");
         }
         if expect.delayed {
             out.push_str(" (delayed, from history or offline storage)");

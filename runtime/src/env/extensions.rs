@@ -1,38 +1,48 @@
-//! What an environment file adds to a managed Prosody: modules beyond the lab's own
-//! (`modules = ["server_contact_info"]`) and options (`[servers.a.options]`), written as TOML
-//! and rendered as Lua for `prosody.cfg.lua`.
+//! What an environment file changes in a managed Prosody: modules beyond the lab's own
+//! (`modules = ["server_contact_info"]`), lab modules it turns off (`modules_disabled =
+//! ["bookmarks"]`) and options (`[servers.a.options]`), written as TOML and rendered as Lua
+//! for `prosody.cfg.lua`.
 
 use jspec_lang::diagnostic::Code;
 
 use super::build::Context;
 use crate::lab::ProsodyExtensions;
 
-/// Checks the `modules` and `options` of a managed Prosody; what is wrong is reported and
-/// left out.
+/// Checks the `modules`, `modules_disabled` and `options` of a managed Prosody; what is wrong
+/// is reported and left out.
 pub(super) fn prosody_extensions(
     cx: &mut Context<'_>,
     role: &str,
     modules: Option<Vec<String>>,
+    modules_disabled: Option<Vec<String>>,
     options: Option<toml::Table>,
 ) -> ProsodyExtensions {
-    let mut extensions = ProsodyExtensions::default();
-    for (i, module) in modules.unwrap_or_default().into_iter().enumerate() {
-        if is_module_name(&module) {
-            extensions.modules.push(module);
-            continue;
-        }
-        let item = format!("[{i}]");
-        let span = cx.value_span(&["servers", role, "modules", &item]);
-        cx.report(
-            Code::EnvBadValue,
-            span,
-            format!("`servers.{role}.modules{item}`: `{module}` is not a Prosody module name"),
-            "a module's name, without `mod_`",
-            "write the name as in `modules_enabled`: e.g. \"server_contact_info\"".into(),
-        );
-    }
+    let mut extensions = ProsodyExtensions {
+        modules: module_names(cx, role, "modules", modules),
+        modules_disabled: module_names(cx, role, "modules_disabled", modules_disabled),
+        ..ProsodyExtensions::default()
+    };
     for (key, value) in options.unwrap_or_default() {
         let path = ["servers", role, "options", key.as_str()];
+        if matches!(
+            key.as_str(),
+            "modules_enabled" | "modules_disabled" | "admins"
+        ) {
+            let span = cx.key_span(&path);
+            let help = match key.as_str() {
+                "admins" => "declare administrators in the cases: `user boss on a as admin`".into(),
+                "modules_enabled" => format!("list the modules in `servers.{role}.modules`"),
+                _ => format!("list the modules in `servers.{role}.modules_disabled`"),
+            };
+            cx.report(
+                Code::EnvBadValue,
+                span,
+                format!("`servers.{role}.options.{key}` would replace what the lab needs"),
+                "jspec writes this option itself",
+                help,
+            );
+            continue;
+        }
         if !is_lua_name(&key) {
             let span = cx.key_span(&path);
             cx.report(
@@ -61,6 +71,55 @@ pub(super) fn prosody_extensions(
         }
     }
     extensions
+}
+
+/// The module names of `servers.ROLE.KEY`, each checked.
+fn module_names(
+    cx: &mut Context<'_>,
+    role: &str,
+    key: &str,
+    names: Option<Vec<String>>,
+) -> Vec<String> {
+    let mut valid = Vec::new();
+    for (i, module) in names.unwrap_or_default().into_iter().enumerate() {
+        if is_module_name(&module) {
+            valid.push(module);
+            continue;
+        }
+        let item = format!("[{i}]");
+        let span = cx.value_span(&["servers", role, key, &item]);
+        cx.report(
+            Code::EnvBadValue,
+            span,
+            format!("`servers.{role}.{key}{item}`: `{module}` is not a Prosody module name"),
+            "a module's name, without `mod_`",
+            "write the name as in `modules_enabled`: e.g. \"server_contact_info\"".into(),
+        );
+    }
+    valid
+}
+
+/// `clock = "2008-08-22T21:09:04Z"`: the time a managed Prosody's clock stands still at.
+pub(super) fn frozen_clock(
+    cx: &mut Context<'_>,
+    role: &str,
+    text: &str,
+) -> Option<time::OffsetDateTime> {
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339);
+    match parsed {
+        Ok(at) => Some(at),
+        Err(error) => {
+            let span = cx.value_span(&["servers", role, "clock"]);
+            cx.report(
+                Code::EnvBadValue,
+                span,
+                format!("`servers.{role}.clock`: `{text}` is not a date and time ({error})"),
+                "an RFC 3339 time is needed",
+                "write it as \"2008-08-22T21:09:04Z\"".into(),
+            );
+            None
+        }
+    }
 }
 
 fn is_module_name(name: &str) -> bool {

@@ -118,7 +118,7 @@ impl Environment {
                 Software::Prosody => {
                     spec.servers.push(binding.role.to_string());
                     spec.extensions
-                        .insert(binding.role.to_string(), server.extensions.clone());
+                        .insert(binding.role.to_string(), (*server.extensions).clone());
                 }
                 // A standalone ejabberd is a cluster of one node named like its role.
                 Software::Ejabberd => {

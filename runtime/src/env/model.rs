@@ -134,7 +134,7 @@ pub struct ManagedServer {
     pub database_nodes: Vec<String>,
     /// What a managed Prosody loads beyond the lab's modules (`modules = [...]`) and the
     /// options it sets (`[servers.ROLE.options]`).
-    pub extensions: crate::lab::ProsodyExtensions,
+    pub extensions: Box<crate::lab::ProsodyExtensions>,
 }
 
 /// A server that exists already: jspec connects to it and runs the configured commands for

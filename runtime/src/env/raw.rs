@@ -44,6 +44,10 @@ pub(super) struct RawServer {
     pub(super) database: Option<String>,
     /// Further Prosody modules for a managed Prosody.
     pub(super) modules: Option<Vec<String>>,
+    /// Lab modules a managed Prosody does without.
+    pub(super) modules_disabled: Option<Vec<String>>,
+    /// The time a managed Prosody's clock stands still at (RFC 3339).
+    pub(super) clock: Option<String>,
     /// Further Prosody options for a managed Prosody, as Lua values.
     pub(super) options: Option<toml::Table>,
 }
@@ -64,6 +68,8 @@ impl RawServer {
             ("nodes", self.nodes.is_some()),
             ("database", self.database.is_some()),
             ("modules", self.modules.is_some()),
+            ("modules_disabled", self.modules_disabled.is_some()),
+            ("clock", self.clock.is_some()),
             ("options", self.options.is_some()),
         ]
         .into_iter()

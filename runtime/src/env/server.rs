@@ -39,7 +39,7 @@ fn managed(
     let software = raw.software;
     let allowed: &[&str] = match software {
         Software::Ejabberd => &["nodes", "database"],
-        Software::Prosody => &["modules", "options"],
+        Software::Prosody => &["modules", "modules_disabled", "options", "clock"],
         _ => &[],
     };
     for key in raw.keys_set() {
@@ -103,9 +103,18 @@ fn managed(
             help,
         );
     }
-    let extensions = super::extensions::prosody_extensions(cx, role, raw.modules, raw.options);
+    let mut extensions = super::extensions::prosody_extensions(
+        cx,
+        role,
+        raw.modules,
+        raw.modules_disabled,
+        raw.options,
+    );
+    extensions.clock = raw
+        .clock
+        .and_then(|clock| super::extensions::frozen_clock(cx, role, &clock));
     Some(ServerEnv::Managed(ManagedServer {
-        extensions,
+        extensions: Box::new(extensions),
         software,
         domain: format!("{role}.test"),
         nodes,

@@ -77,6 +77,8 @@ pub(crate) struct CaseContext<'p> {
     pub(crate) events: mpsc::UnboundedSender<RunEvent>,
     sessions: Mutex<BTreeMap<String, Arc<Session>>>,
     captures: Mutex<BTreeMap<String, String>>,
+    /// Per session, where the next `expect ... receives next` searches from.
+    order: Mutex<HashMap<String, u64>>,
     /// Every session this case opened, also the closed ones, for the transcripts.
     pub(crate) history: Mutex<Vec<(String, Arc<Session>)>>,
     next_id: Mutex<u64>,
@@ -117,6 +119,7 @@ impl<'p> CaseContext<'p> {
             cancel: Mutex::new(cancel),
             events,
             sessions: Mutex::default(),
+            order: Mutex::default(),
             captures: Mutex::default(),
             history: Mutex::default(),
             next_id: Mutex::new(0),
@@ -160,7 +163,33 @@ impl<'p> CaseContext<'p> {
         lock(&self.sessions).get(user).cloned()
     }
 
+    /// Where `user`'s next `expect ... receives next` searches from: after what the previous
+    /// one took.
+    pub(crate) fn order_cursor(&self, user: &str) -> u64 {
+        lock(&self.order).get(user).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn set_order_cursor(&self, user: &str, cursor: u64) {
+        lock(&self.order).insert(user.to_string(), cursor);
+    }
+
+    /// The full JID a session has, or had last (after `disconnect`); `None` before it ever
+    /// connected.
+    pub(crate) fn bound_jid(&self, user: &str) -> Option<String> {
+        self.session(user)
+            .or_else(|| {
+                lock(&self.history)
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == user)
+                    .map(|(_, s)| s.clone())
+            })
+            .map(|s| s.jid().to_string())
+    }
+
     pub(crate) fn set_session(&self, user: &str, session: Arc<Session>) {
+        // A new session has a new inbox: `next` starts from its beginning.
+        lock(&self.order).remove(user);
         lock(&self.history).push((user.to_string(), session.clone()));
         lock(&self.sessions).insert(user.to_string(), session);
     }
@@ -225,15 +254,15 @@ impl<'p> CaseContext<'p> {
                         _ if name == "i" && field.is_none() && !frame.rounds.is_empty() => {
                             frame.rounds.last().map(u64::to_string)
                         }
+                        _ if name == "case" && field == Some("tag") => Some(self.scope.tag.clone()),
                         _ => lock(&self.captures)
                             .get(name)
                             .filter(|_| field.is_none())
                             .cloned()
                             .or_else(|| {
                                 let target = frame.name(name);
-                                self.scope.field(&target, field, |user| {
-                                    self.session(user).map(|s| s.jid().to_string())
-                                })
+                                self.scope
+                                    .field(&target, field, |user| self.bound_jid(user))
                             }),
                     };
                     match value {
@@ -243,7 +272,7 @@ impl<'p> CaseContext<'p> {
                         {
                             let session = frame.name(name);
                             return Err(format!(
-                                "`${{{}}}` has no value here: {session} is not connected (a full JID exists once `connect {session}` has bound its resource)",
+                                "`${{{}}}` has no value here: {session} has not connected yet (a full JID exists once `connect {session}` has bound its resource)",
                                 interp_text(name, field)
                             ));
                         }

@@ -33,8 +33,11 @@ struct Search<'a> {
     /// ` from alice` as the failure says it (a procedure's parameter resolved), or nothing.
     source: String,
     delayed: bool,
-    /// `next`: the first stanza not taken yet must be this one.
+    /// `next`: in order, after what the user's previous `next` expectation took; live or
+    /// delayed as it comes.
     next: bool,
+    /// For `next`: where its search started (what came before is out of order).
+    order_from: u64,
 }
 
 impl Search<'_> {
@@ -57,14 +60,16 @@ impl Search<'_> {
         }
     }
 
-    /// Whether `stanza` is the error answer to the request whose result is wanted.
+    /// Whether `stanza` is the error answer to the request whose result is wanted; for
+    /// `next`, also a result that does not match (what came before it cannot be the answer).
     fn refused(&self, received: &Received) -> bool {
         let Wanted::Pattern(pattern, _) = &self.wanted else {
             return false;
         };
+        let answer = |t: Option<&str>| t == Some("error") || (self.next && t == Some("result"));
         received.stanza().is_some_and(|s| {
             s.name() == "iq"
-                && s.attr("type") == Some("error")
+                && answer(s.attr("type"))
                 && pattern
                     .result_of()
                     .is_some_and(|id| s.attr("id") == Some(id))
@@ -74,7 +79,8 @@ impl Search<'_> {
     /// The same search for the other kind of delivery (live or delayed), for a hint.
     fn other_delivery(&self, received: &Received) -> bool {
         let stanza = received.stanza();
-        received.is_delayed() != self.delayed
+        (!self.next || self.delayed)
+            && received.is_delayed() != self.delayed
             && stanza.is_some_and(|s| self.from.is_none_or(|p| p.said(s)))
             && match &self.wanted {
                 Wanted::Text(text) => {
@@ -137,7 +143,11 @@ impl CaseContext<'_> {
             }
             Expected::Messages(messages) => messages,
         };
-        let mut cursor = 0;
+        // `next` searches after what the previous `next` of this user took.
+        let mut cursor = match expect.next {
+            Some(_) => self.order_cursor(&user),
+            None => 0,
+        };
         for message in messages {
             let search = Search {
                 wanted: self.wanted(message, expect.strict, frame)?,
@@ -145,6 +155,7 @@ impl CaseContext<'_> {
                 source: source.clone(),
                 delayed: expect.delayed,
                 next: expect.next.is_some(),
+                order_from: cursor,
             };
             let mut captured = None;
             let waited = session
@@ -152,14 +163,10 @@ impl CaseContext<'_> {
                 .next(
                     cursor,
                     |r| {
-                        if search.refused(r) {
-                            return Verdict::Stop;
-                        }
                         captured = search.matches(r);
                         match captured {
                             Some(_) => Verdict::Take,
-                            // With `next`, another stanza first is a failure.
-                            None if search.next && r.stanza().is_some() => Verdict::Stop,
+                            None if search.refused(r) => Verdict::Stop,
                             None => Verdict::Skip,
                         }
                     },
@@ -173,12 +180,12 @@ impl CaseContext<'_> {
                     if expect.in_order {
                         cursor = found.seq + 1;
                     }
+                    if search.next {
+                        self.set_order_cursor(&user, found.seq + 1);
+                    }
                 }
                 Waited::Cancelled => return Err(StmtError::Interrupted),
-                Waited::Stopped(error) if search.refused(&error) => {
-                    return Err(self.refused(&user, &search, &error));
-                }
-                Waited::Stopped(other) => return Err(self.not_next(&user, &search, &other)),
+                Waited::Stopped(error) => return Err(self.refused(&user, &search, &error)),
                 Waited::Ended(end) => {
                     return Err(self.missed(&user, &session, &search, within, Some(&end)));
                 }
@@ -215,29 +222,11 @@ impl CaseContext<'_> {
             Wanted::Pattern(_, written) => written.clone(),
             Wanted::Text(text) => text.clone(),
         };
-        fail_expected(
-            format!("{user}'s request was answered with an error: {condition}"),
-            expected,
-            stanza,
-        )
-    }
-
-    /// The failure of a `next` expectation: another stanza came first.
-    fn not_next(&self, user: &str, search: &Search<'_>, other: &Received) -> StmtError {
-        let source = &search.source;
-        let expected = match &search.wanted {
-            Wanted::Pattern(_, written) => written.clone(),
-            Wanted::Text(text) => format!("a message{source} with body \"{text}\""),
+        let message = match error.stanza().and_then(|s| s.attr("type")) {
+            Some("result") => format!("{user}'s request was answered, but not as expected"),
+            _ => format!("{user}'s request was answered with an error: {condition}"),
         };
-        let delayed = match search.delayed && !other.is_delayed() {
-            true => " (a live one, where a delayed one was expected)",
-            false => "",
-        };
-        fail_expected(
-            format!("the next stanza {user} received is not the expected one{source}{delayed}"),
-            expected,
-            other.stanza().map(String::from),
-        )
+        fail_expected(message, expected, stanza)
     }
 
     /// The failure of an expectation whose message never came.
@@ -284,6 +273,12 @@ impl CaseContext<'_> {
         let taken = snapshot
             .iter()
             .any(|r| session.inbox().is_consumed(r.seq) && search.matches(r).is_some());
+        let early = search.next
+            && snapshot.iter().any(|r| {
+                r.seq < search.order_from
+                    && !session.inbox().is_consumed(r.seq)
+                    && search.matches(r).is_some()
+            });
         let hint = match snapshot.iter().any(|r| search.other_delivery(r)) {
             true if search.delayed => {
                 "; it arrived live: write the expectation without `delayed`".to_string()
@@ -291,6 +286,7 @@ impl CaseContext<'_> {
             true => format!(
                 "; it arrived only delayed (room history or offline storage): write `expect {user} receives delayed ...` if that is what the case means"
             ),
+            false if early => "; a matching stanza arrived, but before the one the previous `next` expectation took: out of order".to_string(),
             false if taken => "; a matching stanza arrived, but an earlier statement or expectation already took it (each stanza counts once)".to_string(),
             false => String::new(),
         };

@@ -59,6 +59,8 @@ pub struct CaseScope {
     pub rooms: BTreeMap<String, RoomInfo>,
     /// The case's databases and their nodes (`databases pg with nodes pg1, pg2`).
     pub databases: BTreeMap<String, Vec<String>>,
+    /// What makes the case's names unique in the run (`${case.tag}`).
+    pub tag: String,
 }
 
 impl CaseScope {
@@ -77,7 +79,10 @@ impl CaseScope {
         tag: &str,
         seed: u64,
     ) -> CaseScope {
-        let mut scope = CaseScope::default();
+        let mut scope = CaseScope {
+            tag: tag.to_string(),
+            ..CaseScope::default()
+        };
         for entry in &case.entries {
             match &entry.kind {
                 CaseEntryKind::Servers(roles) => {

@@ -70,14 +70,13 @@ impl CaseContext<'_> {
     }
 
     /// The full JID of a connected session (`juliet`, `juliet/phone`).
+    /// After `disconnect`, the last one it had (what others still see it as).
     pub(crate) fn full_jid(&self, session: &str) -> Result<String, StmtError> {
-        self.session(session)
-            .map(|s| s.jid().to_string())
-            .ok_or_else(|| {
-                fail(format!(
-                    "{session} is not connected: its full JID exists once `connect {session}` has bound its resource"
-                ))
-            })
+        self.bound_jid(session).ok_or_else(|| {
+            fail(format!(
+                "{session} has not connected yet: its full JID exists once `connect {session}` has bound its resource"
+            ))
+        })
     }
 
     /// Sends the initial presence and waits for its echo: online only then (until then,

@@ -3,10 +3,15 @@
 //! effect without a restart (re-read once a second; the lab waits two periods). Monotonic time stays real, so the
 //! server's timers are not disturbed: only what it stamps and tells moves, as on a machine whose
 //! clock drifted. Children of the server inherit the preload (documented: do not measure real
-//! time from inside).
+//! time from inside). A clock can also stand still at a given time from the server's start
+//! (`clock = "2008-08-22T21:09:04Z"` in an environment file), as protocol tests that assert
+//! exact timestamps want; a skew then moves the time it stands at.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::macros::format_description;
 
 /// Where Debian installs the library, per architecture.
 const CANDIDATES: &[&str] = &[
@@ -29,17 +34,26 @@ pub fn libfaketime() -> Option<&'static str> {
 pub struct Clock {
     file: PathBuf,
     library: &'static str,
+    /// The time the clock stands still at; `None`: it runs.
+    frozen: Option<OffsetDateTime>,
 }
 
 impl Clock {
     /// A clock at real time in `dir`, or `None` when libfaketime is not installed.
     pub fn create(dir: &Path) -> std::io::Result<Option<Clock>> {
+        Clock::standing(dir, None)
+    }
+
+    /// A clock in `dir` that stands still at `frozen` (runs at real time without it), or `None`
+    /// when libfaketime is not installed.
+    pub fn standing(dir: &Path, frozen: Option<OffsetDateTime>) -> std::io::Result<Option<Clock>> {
         let Some(library) = libfaketime() else {
             return Ok(None);
         };
         let clock = Clock {
             file: dir.join("clock-offset"),
             library,
+            frozen,
         };
         clock.set(None)?;
         Ok(Some(clock))
@@ -61,10 +75,28 @@ impl Clock {
         ]
     }
 
-    /// Sets the offset from real time (milliseconds; negative: behind), or real time again.
+    /// Sets the offset from real time (milliseconds; negative: behind), or real time again;
+    /// a frozen clock stands that far from its time instead.
     pub fn set(&self, offset_millis: Option<f64>) -> std::io::Result<()> {
-        std::fs::write(&self.file, offset_text(offset_millis.unwrap_or(0.0)))
+        let offset = offset_millis.unwrap_or(0.0);
+        let text = match self.frozen {
+            Some(at) => {
+                let moved = at + time::Duration::seconds_f64(offset / 1000.0);
+                frozen_text(moved)
+            }
+            None => offset_text(offset),
+        };
+        std::fs::write(&self.file, text)
     }
+}
+
+/// libfaketime's absolute form without `@`: the clock stands at that time.
+fn frozen_text(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    // The description has no part that can fail to format.
+    let text = utc.format(&format).unwrap_or_default();
+    format!("{text}\n")
 }
 
 /// libfaketime's relative form: `+3.5` seconds ahead, `-90` behind.
@@ -84,5 +116,13 @@ mod tests {
         assert_eq!(offset_text(-90_000.0), "-90\n");
         assert_eq!(offset_text(1500.0), "+1.5\n");
         assert_eq!(offset_text(0.0), "+0\n");
+    }
+
+    #[test]
+    fn a_frozen_clock_is_written_as_an_absolute_time() {
+        let at = OffsetDateTime::from_unix_timestamp(1_219_439_344).expect("time");
+        assert_eq!(frozen_text(at), "2008-08-22 21:09:04\n");
+        let later = at + time::Duration::seconds(90);
+        assert_eq!(frozen_text(later), "2008-08-22 21:10:34\n");
     }
 }

@@ -12,10 +12,14 @@ use super::{C2S_DIRECT_TLS_PORT, C2S_PORT, ProsodySpec, S2S_DIRECT_TLS_PORT, S2S
 pub struct ProsodyExtensions {
     /// Module names (without `mod_`) loaded beyond the lab's own.
     pub modules: Vec<String>,
+    /// Lab modules not loaded.
+    pub modules_disabled: Vec<String>,
     /// Option names with their values as Lua expressions, checked when the file was read.
     pub options: Vec<(String, String)>,
     /// Bare JIDs of the server's administrators (also of its MUC and pubsub services).
     pub admins: Vec<String>,
+    /// The time its clock stands still at, from its start (`clock = "..."`).
+    pub clock: Option<time::OffsetDateTime>,
 }
 
 /// What a case may need a managed server to do differently from the lab's defaults.
@@ -128,10 +132,21 @@ pub fn render_config(spec: &ProsodySpec, dir: &Path) -> String {
         .iter()
         .map(|m| format!(" {};", lua_string(m)))
         .collect();
-    let admins: Vec<String> = extensions.admins.iter().map(|a| lua_string(a)).collect();
-    let options: String = extensions
-        .options
+    let disabled: String = extensions
+        .modules_disabled
         .iter()
+        .map(|m| format!(" {};", lua_string(m)))
+        .collect();
+    let admins: Vec<String> = extensions.admins.iter().map(|a| lua_string(a)).collect();
+    let lab_options = [
+        ("muc_room_locking", "false"),
+        ("muc_room_default_persistent", "true"),
+    ];
+    let options: String = lab_options
+        .iter()
+        .filter(|(key, _)| !extensions.options.iter().any(|(k, _)| k == key))
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .chain(extensions.options.iter().cloned())
         .map(|(key, value)| format!("{key} = {value}\n"))
         .collect();
     format!(
@@ -158,7 +173,7 @@ modules_enabled = {{
   "blocklist"; "bookmarks"; "vcard_legacy"; "vcard4"; "carbons"; "smacks"; "csi_simple";
   "time"; "uptime"; "version"; "lastactivity"; "mam"; "admin_shell";{extra_modules}
 }}
-modules_disabled = {{ "posix" }}
+modules_disabled = {{ "posix";{disabled} }}
 admins = {{ {admins} }}
 
 {authentication}
@@ -177,14 +192,14 @@ ssl = {{ cafile = {ca}; capath = false{verifyext} }}
 -- Lab name resolution: libunbound with the lab's hosts file; `test.` is not reserved here.
 {unbound}
 
--- Options from the environment file.
+-- The lab's options (rooms open at once and outlive their occupants: cases join and leave as
+-- they please), then the environment file's: Prosody refuses an option set twice, so those
+-- replace the lab's.
 {options}
 VirtualHost {domain}
 
 Component {muc} "muc"
   modules_enabled = {{ "muc_mam" }}
-  muc_room_locking = false
-  muc_room_default_persistent = true
 
 Component {pubsub} "pubsub"
 "#,

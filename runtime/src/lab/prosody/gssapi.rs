@@ -140,11 +140,13 @@ mod tests {
         let mut spec = spec(None);
         spec.extensions = super::super::ProsodyExtensions {
             modules: vec!["server_contact_info".into()],
+            modules_disabled: vec!["bookmarks".into()],
             options: vec![(
                 "contact_info".into(),
                 r#"{ ["abuse"] = { "mailto:abuse@a.test" } }"#.into(),
             )],
             admins: vec!["boss-ab1@a.test".into()],
+            clock: None,
         };
         let config = super::super::render_config(&spec, Path::new("/lab/a"));
         for stock in [
@@ -157,6 +159,8 @@ mod tests {
         }
         assert!(config.contains(r#""admin_shell"; "server_contact_info";"#));
         assert!(config.contains(r#"admins = { "boss-ab1@a.test" }"#));
+        assert!(config.contains(r#"modules_disabled = { "posix"; "bookmarks"; }"#));
+        assert_eq!(config.matches("muc_room_locking = false").count(), 1);
         assert!(config.contains(r#"contact_info = { ["abuse"] = { "mailto:abuse@a.test" } }"#));
         // Global options go before the first host, or Prosody would scope them to it.
         let option = config.find("contact_info =").expect("option");

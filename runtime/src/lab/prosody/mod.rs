@@ -160,17 +160,27 @@ impl Prosody {
                     source,
                 })?;
         }
+        let frozen = spec.extensions.clock;
         let prosody = Prosody {
             settings: std::sync::Mutex::new(spec.settings.clone()),
             kerberos: std::sync::Mutex::new(spec.kerberos.clone()),
             spec,
             dir: dir.to_path_buf(),
             slot: ProcessSlot::default(),
-            clock: crate::lab::clock::Clock::create(dir).map_err(|source| ProsodyError::Write {
-                path: dir.join("clock-offset"),
-                source,
+            clock: crate::lab::clock::Clock::standing(dir, frozen).map_err(|source| {
+                ProsodyError::Write {
+                    path: dir.join("clock-offset"),
+                    source,
+                }
             })?,
         };
+        if prosody.spec.extensions.clock.is_some() && prosody.clock.is_none() {
+            return Err(ProsodyError::Ctl {
+                what: "stop its clock".into(),
+                status: "libfaketime is not installed".into(),
+                output: "the environment file gives the server a `clock`; install libfaketime (scripts/deps.sh)".into(),
+            });
+        }
         prosody.start_process().await?;
         Ok(prosody)
     }
