@@ -96,7 +96,7 @@ module.exports = grammar({
         $.expect_database_stmt, $.switch_database_stmt,
         $.set_certificate_stmt, $.set_ticket_stmt, $.revoke_certificate_stmt, $.partition_stmt,
         $.isolate_stmt, $.heal_stmt, $.impair_stmt, $.flood_stmt, $.restore_clock_stmt, $.restore_stmt,
-        $.skew_clock_stmt, $.process_stmt,
+        $.skew_clock_stmt, $.set_clock_stmt, $.process_stmt,
         $.chaos_stmt, $.check_delivery_stmt, $.call_stmt,
       ),
 
@@ -192,7 +192,7 @@ module.exports = grammar({
     cut_mode: (_) => choice('reject', 'close'),
     cut: ($) => seq($._side, $.cut_direction, $._side),
     cut_direction: (_) => choice('|', '->'),
-    _side: ($) => choice($.side_set, $.identifier),
+    _side: ($) => choice($.side_set, $._session),
     side_set: ($) => seq('{', $.name_list, '}'),
     isolate_stmt: ($) => seq('isolate', $.identifier),
     heal_stmt: ($) => seq('heal', optional($.cut)),
@@ -223,6 +223,8 @@ module.exports = grammar({
       seq('skew', 'clock', 'of', field('server', $.identifier), 'by', $.clock_offset),
     clock_offset: (_) => /-?[0-9]+(\.[0-9]+)?(ms|s|m|h)/,
     restore_clock_stmt: ($) => seq('restore', 'clock', 'of', field('server', $.identifier)),
+    set_clock_stmt: ($) =>
+      seq('set', 'clock', 'of', field('server', $.identifier), 'to', field('time', $._string)),
     process_action: (_) => choice('kill', 'stop', 'start', 'restart', 'pause', 'resume'),
 
     chaos_stmt: ($) =>

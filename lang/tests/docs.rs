@@ -385,6 +385,7 @@ fn every_statement_form_has_an_example() {
         "expect receives nothing",
         "expect receives no stanzas",
         "expect receives delayed",
+        "expect receives next",
         "expect receives from",
         "expect receives in order",
         "expect receives within",
@@ -402,6 +403,7 @@ fn every_statement_form_has_an_example() {
         "database process",
         "skew clock",
         "skew clock behind",
+        "set clock",
         "restore clock",
         "link certificate",
         "link dialback",
@@ -552,6 +554,9 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
         }
         StmtKind::ExpectReceives(expect) => {
             seen.insert("expect receives");
+            if expect.next.is_some() {
+                seen.insert("expect receives next");
+            }
             match &expect.expected {
                 jspec_lang::ast::Expected::Nothing(_) => {
                     seen.insert("expect receives nothing");
@@ -712,6 +717,9 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
         }
         StmtKind::RestoreClock { .. } => {
             seen.insert("restore clock");
+        }
+        StmtKind::SetClock { .. } => {
+            seen.insert("set clock");
         }
         StmtKind::ExpectCluster { expected, .. } => {
             seen.insert(match expected {

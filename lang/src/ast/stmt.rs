@@ -101,6 +101,11 @@ pub enum StmtKind {
         offset_millis: f64,
         offset_span: Span,
     },
+    /// `set clock of a to "2008-08-22T21:09:04Z"`: the clock stands still at that time.
+    SetClock {
+        target: Name,
+        at: Str,
+    },
     /// `restore clock of c2`: real time again.
     RestoreClock {
         target: Name,

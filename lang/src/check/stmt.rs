@@ -154,6 +154,25 @@ impl Walker<'_, '_> {
             StmtKind::RestoreClock { target } => {
                 self.resolve(target, Want::Server);
             }
+            StmtKind::SetClock { target, at } => {
+                self.resolve(target, Want::Server);
+                self.string(at);
+                let value = at.literal();
+                let parsed = value.as_deref().map(|v| {
+                    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+                });
+                if let Some(Err(error)) = parsed {
+                    self.report(
+                        Diagnostic::error(
+                            Code::OutOfRange,
+                            self.file,
+                            format!("\"{}\" is not a date and time ({error})", at.display()),
+                        )
+                        .with_label(at.span, "an RFC 3339 time is needed")
+                        .with_help("write it as \"2008-08-22T21:09:04Z\""),
+                    );
+                }
+            }
             StmtKind::ExpectSession {
                 user,
                 event,

@@ -89,6 +89,14 @@ pub(crate) fn skew_clock(p: &mut Printer<'_>, target: &Name, millis: f64, span: 
     p.token(span, || format!("{millis}ms"));
 }
 
+/// `set clock of a to "2008-08-22T21:09:04Z"`
+pub(crate) fn set_clock(p: &mut Printer<'_>, target: &Name, at: &crate::ast::Str) {
+    p.text("set clock of ");
+    p.text(&target.text);
+    p.text(" to ");
+    super::string::string(p, at);
+}
+
 /// `restore clock of c2`
 pub(crate) fn restore_clock(p: &mut Printer<'_>, target: &Name) {
     p.text("restore clock of ");

@@ -75,6 +75,7 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::Flood { .. }
         | StmtKind::Restore(_)
         | StmtKind::SkewClock { .. }
+        | StmtKind::SetClock { .. }
         | StmtKind::RestoreClock { .. }
         | StmtKind::ExpectCluster { .. }
         | StmtKind::ExpectDatabase { .. }
@@ -153,6 +154,7 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
             offset_span,
         } => fault::skew_clock(p, target, *offset_millis, *offset_span),
         StmtKind::RestoreClock { target } => fault::restore_clock(p, target),
+        StmtKind::SetClock { target, at } => fault::set_clock(p, target, at),
         StmtKind::ExpectSession {
             user,
             event,

@@ -86,12 +86,12 @@ impl<'s> Builder<'s> {
         })
     }
 
-    /// `side = { side_set | ident }`
+    /// `side = { side_set | session }`
     fn side(&mut self, pair: Pair<'s, Rule>) -> Built<Side> {
         let side_span = span(&pair);
         let inner = Children::of(pair).any("a side")?;
         match inner.as_rule() {
-            Rule::ident => Ok(Side {
+            Rule::session => Ok(Side {
                 names: vec![self.ident(inner)],
                 set: false,
                 span: side_span,
@@ -235,6 +235,14 @@ impl<'s> Builder<'s> {
             offset_millis: sign * duration.millis,
             offset_span,
         })
+    }
+
+    /// `set_clock_stmt = { "set" ~ "clock" ~ "of" ~ ident ~ "to" ~ string }`
+    pub(super) fn set_clock_stmt(&mut self, pair: Pair<'s, Rule>) -> Built<StmtKind> {
+        let mut children = Children::of(pair);
+        let target = self.ident(children.required(Rule::ident, "set clock")?);
+        let at = self.string(children.required(Rule::string, "set clock")?)?;
+        Ok(StmtKind::SetClock { target, at })
     }
 
     /// `restore_clock_stmt = { "restore" ~ "clock" ~ "of" ~ ident }`

@@ -79,6 +79,7 @@ impl<'s> Builder<'s> {
             Rule::flood_stmt => self.flood_stmt(pair),
             Rule::restore_stmt => self.restore_stmt(pair),
             Rule::skew_clock_stmt => self.skew_clock_stmt(pair),
+            Rule::set_clock_stmt => self.set_clock_stmt(pair),
             Rule::restore_clock_stmt => self.restore_clock_stmt(pair),
             Rule::process_stmt => self.process_stmt(pair),
             Rule::chaos_stmt => self.chaos_stmt(pair),

@@ -105,6 +105,16 @@ impl Prose<'_> {
         )
     }
 
+    /// `set clock of a to "2008-08-22T21:09:04Z"`: "Stop the clock of server a at
+    /// 2008-08-22T21:09:04Z".
+    pub(super) fn set_clock(&self, target: &Name, at: &crate::ast::Str) -> String {
+        format!(
+            "Stop the clock of server {} at {}",
+            self.raw(target),
+            at.literal().unwrap_or_else(|| at.display())
+        )
+    }
+
     /// `restore clock of c2`: "Set the clock of server c2 back to real time".
     pub(super) fn restore_clock(&self, target: &Name) -> String {
         format!(

@@ -182,6 +182,7 @@ impl<'a> Prose<'a> {
                 ..
             } => action(self.skew_clock(target, *offset_millis)),
             StmtKind::RestoreClock { target } => action(self.restore_clock(target)),
+            StmtKind::SetClock { target, at } => action(self.set_clock(target, at)),
             StmtKind::ExpectSession {
                 user,
                 event,

@@ -68,7 +68,7 @@ impl Environment {
     }
 }
 
-/// The targets of `skew clock of X` and `restore clock of X` in `body`, nested blocks and
+/// The targets of `skew clock of X`, `set clock of X` and `restore clock of X` in `body`, nested blocks and
 /// chaos rules included (procedure bodies are checked when the run reaches them).
 fn clock_targets<'c>(body: &'c Block, out: &mut Vec<&'c Name>) {
     for stmt in &body.stmts {
@@ -78,7 +78,9 @@ fn clock_targets<'c>(body: &'c Block, out: &mut Vec<&'c Name>) {
 
 fn clock_target<'c>(kind: &'c StmtKind, out: &mut Vec<&'c Name>) {
     match kind {
-        StmtKind::SkewClock { target, .. } | StmtKind::RestoreClock { target } => out.push(target),
+        StmtKind::SkewClock { target, .. }
+        | StmtKind::SetClock { target, .. }
+        | StmtKind::RestoreClock { target } => out.push(target),
         StmtKind::Parallel(inner) | StmtKind::Repeat { body: inner, .. } => {
             clock_targets(inner, out)
         }

@@ -1,10 +1,11 @@
-//! `skew clock of SERVER by 3s` and `restore clock of SERVER`: a managed server's wall clock
-//! moved with libfaketime (lab/clock.rs). Every skew is undone after the case, with the other
-//! faults.
+//! `skew clock of SERVER by 3s`, `set clock of SERVER to "2008-08-22T21:09:04Z"` and `restore
+//! clock of SERVER`: a managed server's wall clock moved or stopped with libfaketime
+//! (lab/clock.rs). Every move is undone after the case, with the other faults.
 
 use super::context::{CaseContext, Frame};
-use super::outcome::{StmtError, StmtResult, harness};
-use jspec_lang::ast::Name;
+use super::outcome::{StmtError, StmtResult, fail, harness};
+use crate::lab::clock::ClockMove;
+use jspec_lang::ast::{Name, Str};
 
 impl CaseContext<'_> {
     /// Moves `target`'s clock by `offset_millis` (negative: behind), or back to real time.
@@ -12,6 +13,32 @@ impl CaseContext<'_> {
         &self,
         target: &Name,
         offset_millis: Option<f64>,
+        frame: &Frame,
+        origin: &str,
+    ) -> StmtResult {
+        self.move_clock(target, ClockMove::offset(offset_millis), frame, origin)
+            .await
+    }
+
+    /// `set clock of a to "..."`: the clock stands still at that time until restored.
+    pub(crate) async fn stop_clock(
+        &self,
+        target: &Name,
+        at: &Str,
+        frame: &Frame,
+        origin: &str,
+    ) -> StmtResult {
+        let text = self.interpolate(at, frame).map_err(fail)?;
+        let at = time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| fail(format!("\"{text}\" is not a date and time: {e}")))?;
+        self.move_clock(target, ClockMove::StandAt(at), frame, origin)
+            .await
+    }
+
+    async fn move_clock(
+        &self,
+        target: &Name,
+        movement: ClockMove,
         frame: &Frame,
         origin: &str,
     ) -> StmtResult {
@@ -27,21 +54,22 @@ impl CaseContext<'_> {
                  in the case's preconditions"
             )));
         };
-        lab.set_clock(&role, offset_millis)
-            .await
-            .map_err(|e| match e {
-                crate::lab::LabError::NoFaketime => StmtError::Blocked(e.to_string()),
-                other => harness(format!(
-                    "the lab could not move the clock of {role}: {other}"
-                )),
-            })?;
-        match offset_millis {
-            Some(millis) => self.trace_fault(
+        lab.move_clock(&role, movement).await.map_err(|e| match e {
+            crate::lab::LabError::NoFaketime => StmtError::Blocked(e.to_string()),
+            other => harness(format!(
+                "the lab could not move the clock of {role}: {other}"
+            )),
+        })?;
+        match movement {
+            ClockMove::By(millis) => self.trace_fault(
                 "skew clock",
                 &format!("{role} by {}", signed(millis)),
                 origin,
             ),
-            None => self.trace_fault("restore clock", &role, origin),
+            ClockMove::StandAt(at) => {
+                self.trace_fault("set clock", &format!("{role} to {at}"), origin)
+            }
+            ClockMove::Restore => self.trace_fault("restore clock", &role, origin),
         }
         Ok(())
     }

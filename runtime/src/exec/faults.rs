@@ -417,6 +417,7 @@ pub(crate) fn disturbs(case: &jspec_lang::ast::Case, procedures: &Procedures<'_>
                 | StmtKind::Restore(_)
                 | StmtKind::Process { .. }
                 | StmtKind::SkewClock { .. }
+                | StmtKind::SetClock { .. }
                 | StmtKind::RestoreClock { .. }
                 | StmtKind::Chaos(_)
         )

@@ -225,6 +225,10 @@ impl CaseContext<'_> {
                     let origin = format!("line {}", self.line_of(stmt, frame));
                     self.set_clock(target, None, frame, &origin).await
                 }
+                StmtKind::SetClock { target, at } => {
+                    let origin = format!("line {}", self.line_of(stmt, frame));
+                    self.stop_clock(target, at, frame, &origin).await
+                }
                 StmtKind::ExpectSession {
                     user,
                     event,

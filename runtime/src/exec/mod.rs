@@ -12,6 +12,8 @@ mod cluster;
 mod context;
 mod database;
 pub mod delivery;
+mod discover;
+pub use discover::discover_capabilities;
 mod expect;
 mod faults;
 mod interp;

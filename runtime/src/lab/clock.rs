@@ -3,9 +3,10 @@
 //! effect without a restart (re-read once a second; the lab waits two periods). Monotonic time stays real, so the
 //! server's timers are not disturbed: only what it stamps and tells moves, as on a machine whose
 //! clock drifted. Children of the server inherit the preload (documented: do not measure real
-//! time from inside). A clock can also stand still at a given time from the server's start
-//! (`clock = "2008-08-22T21:09:04Z"` in an environment file), as protocol tests that assert
-//! exact timestamps want; a skew then moves the time it stands at.
+//! time from inside). A clock can also stand still at a given time: from the server's start
+//! (`clock = "2008-08-22T21:09:04Z"` in an environment file) or for a case (`set clock of a to
+//! "..."`), as protocol tests that assert exact timestamps want; a skew then moves the time it
+//! stands at, and restoring goes back to the server's own (real or environment) time.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,13 +30,33 @@ pub fn libfaketime() -> Option<&'static str> {
     CANDIDATES.iter().copied().find(|p| Path::new(p).exists())
 }
 
+/// How a clock is moved.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClockMove {
+    /// This many milliseconds from its reference (negative: behind).
+    By(f64),
+    /// Stands still at this time until restored.
+    StandAt(OffsetDateTime),
+    /// Back to the server's own time: real, or where the environment stopped it.
+    Restore,
+}
+
+impl ClockMove {
+    /// `skew clock` and `restore clock` as offsets: `None` restores.
+    pub fn offset(offset_millis: Option<f64>) -> ClockMove {
+        offset_millis.map_or(ClockMove::Restore, ClockMove::By)
+    }
+}
+
 /// One server's clock: the offset file it reads.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Clock {
     file: PathBuf,
     library: &'static str,
-    /// The time the clock stands still at; `None`: it runs.
+    /// The time the clock stands at from the server's start; `None`: it runs.
     frozen: Option<OffsetDateTime>,
+    /// The time a case made it stand at (`set clock of`), until restored.
+    standing: std::sync::Mutex<Option<OffsetDateTime>>,
 }
 
 impl Clock {
@@ -54,6 +75,7 @@ impl Clock {
             file: dir.join("clock-offset"),
             library,
             frozen,
+            standing: std::sync::Mutex::new(None),
         };
         clock.set(None)?;
         Ok(Some(clock))
@@ -78,12 +100,29 @@ impl Clock {
     /// Sets the offset from real time (milliseconds; negative: behind), or real time again;
     /// a frozen clock stands that far from its time instead.
     pub fn set(&self, offset_millis: Option<f64>) -> std::io::Result<()> {
-        let offset = offset_millis.unwrap_or(0.0);
-        let text = match self.frozen {
-            Some(at) => {
-                let moved = at + time::Duration::seconds_f64(offset / 1000.0);
-                frozen_text(moved)
+        self.apply(ClockMove::offset(offset_millis))
+    }
+
+    /// Moves the clock: by an offset from the time it stands at (or from real time), to a
+    /// time it stands at, or back to the server's own time.
+    pub fn apply(&self, movement: ClockMove) -> std::io::Result<()> {
+        let mut standing = self
+            .standing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let offset = match movement {
+            ClockMove::By(millis) => millis,
+            ClockMove::StandAt(at) => {
+                *standing = Some(at);
+                0.0
             }
+            ClockMove::Restore => {
+                *standing = None;
+                0.0
+            }
+        };
+        let text = match standing.or(self.frozen) {
+            Some(at) => frozen_text(at + time::Duration::seconds_f64(offset / 1000.0)),
             None => offset_text(offset),
         };
         std::fs::write(&self.file, text)

@@ -276,17 +276,15 @@ impl LabCluster {
     pub(crate) async fn set_clock(
         &self,
         node: &str,
-        offset_millis: Option<f64>,
+        movement: super::clock::ClockMove,
     ) -> Result<bool, LabError> {
         let Some((_, clock)) = self.clocks.iter().find(|(name, _)| name == node) else {
             return Ok(false);
         };
-        clock
-            .set(offset_millis)
-            .map_err(|source| LabError::Folder {
-                path: clock.file().to_path_buf(),
-                source,
-            })?;
+        clock.apply(movement).map_err(|source| LabError::Folder {
+            path: clock.file().to_path_buf(),
+            source,
+        })?;
         self.process(node, ProcessAction::Restart).await?;
         Ok(true)
     }

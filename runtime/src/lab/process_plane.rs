@@ -47,6 +47,13 @@ impl Lab {
 
     /// Moves a managed server's wall clock (`None`: real time), waiting until it is in force.
     pub async fn set_clock(&self, role: &str, offset_millis: Option<f64>) -> Result<(), LabError> {
+        self.move_clock(role, clock::ClockMove::offset(offset_millis))
+            .await
+    }
+
+    /// Moves a managed server's wall clock (or every node's, for a cluster), waiting until the
+    /// move is in force; every move but a restore is undone after the case.
+    pub async fn move_clock(&self, role: &str, movement: clock::ClockMove) -> Result<(), LabError> {
         // A whole cluster: every node (a standalone ejabberd's node is named like its role).
         if let Some(cluster) = self.clusters.get(role)
             && cluster.node(role).is_none()
@@ -57,14 +64,14 @@ impl Lab {
                 .map(|n| n.spec.node.clone())
                 .collect();
             for node in nodes {
-                Box::pin(self.set_clock(&node, offset_millis)).await?;
+                Box::pin(self.move_clock(&node, movement)).await?;
             }
             return Ok(());
         }
         let set = match (self.servers.get(role), self.cluster_of_node(role)) {
             (Some(server), _) => {
                 server
-                    .set_clock(offset_millis)
+                    .move_clock(movement)
                     .map_err(|source| LabError::Server {
                         role: role.to_string(),
                         source: Box::new(source),
@@ -72,9 +79,9 @@ impl Lab {
             }
             // A node restarts with its new clock: in force once it runs.
             (None, Some(cluster)) => {
-                let set = cluster.set_clock(role, offset_millis).await?;
+                let set = cluster.set_clock(role, movement).await?;
                 self.follow_node(role).await;
-                self.note_skew(role, offset_millis);
+                self.note_skew(role, movement);
                 return if set {
                     Ok(())
                 } else {
@@ -86,7 +93,7 @@ impl Lab {
         if !set {
             return Err(LabError::NoFaketime);
         }
-        self.note_skew(role, offset_millis);
+        self.note_skew(role, movement);
         // libfaketime re-reads the file on the first time call a whole second after its last
         // read, by its own second count: two periods make sure the server has it.
         tokio::time::sleep(2 * clock::REREAD + std::time::Duration::from_millis(100)).await;
@@ -102,10 +109,10 @@ impl Lab {
         }
     }
 
-    fn note_skew(&self, role: &str, offset_millis: Option<f64>) {
-        match offset_millis {
-            Some(_) => lock(&self.skewed).insert(role.to_string()),
-            None => lock(&self.skewed).remove(role),
+    fn note_skew(&self, role: &str, movement: clock::ClockMove) {
+        match movement {
+            clock::ClockMove::Restore => lock(&self.skewed).remove(role),
+            _ => lock(&self.skewed).insert(role.to_string()),
         };
     }
 

@@ -202,6 +202,9 @@ impl Runner<'_, '_> {
             FaultControl::new(options.plane, lab.clone(), proxy, commands)
                 .with_database_commands(self.environment.database_commands()),
         ));
+        // What the managed servers offer, asked of them (`requires` is judged on it).
+        let trust = Arc::new(trust);
+        crate::exec::discover_capabilities(&mut view, trust.clone(), &options.run_tag).await;
         let _ = events.send(RunEvent::LabReady {
             servers: view.lab_servers(),
             elapsed: started.elapsed(),
@@ -210,7 +213,7 @@ impl Runner<'_, '_> {
             self.program,
             self.planned,
             &view,
-            Arc::new(trust),
+            trust,
             options,
             events.clone(),
             control.stop.clone(),

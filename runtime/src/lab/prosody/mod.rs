@@ -189,11 +189,16 @@ impl Prosody {
     /// force within two [`crate::lab::clock::REREAD`] periods; `false` when libfaketime is not
     /// installed.
     pub fn set_clock(&self, offset_millis: Option<f64>) -> Result<bool, ProsodyError> {
+        self.move_clock(crate::lab::clock::ClockMove::offset(offset_millis))
+    }
+
+    /// Moves its wall clock; `false` when libfaketime is not installed.
+    pub fn move_clock(&self, movement: crate::lab::clock::ClockMove) -> Result<bool, ProsodyError> {
         let Some(clock) = &self.clock else {
             return Ok(false);
         };
         clock
-            .set(offset_millis)
+            .apply(movement)
             .map_err(|source| ProsodyError::Write {
                 path: self.dir.join("clock-offset"),
                 source,
