@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jspec_lang::ast::ProcessAction;
@@ -13,6 +13,7 @@ use super::model::{CutMode, Endpoint, Flow, Impairment, Link, Plane};
 use super::proxy::ProxyPlane;
 use crate::env::{Commands, NodeAction};
 use crate::lab::Lab;
+use crate::sync::lock;
 
 /// How long an external fault command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -533,10 +534,4 @@ async fn run_command(role: &str, action: &str, command: &str) -> Result<(), Faul
             }
         )))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

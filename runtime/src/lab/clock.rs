@@ -106,10 +106,7 @@ impl Clock {
     /// Moves the clock: by an offset from the time it stands at (or from real time), to a
     /// time it stands at, or back to the server's own time.
     pub fn apply(&self, movement: ClockMove) -> std::io::Result<()> {
-        let mut standing = self
-            .standing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut standing = crate::sync::lock(&self.standing);
         let offset = match movement {
             ClockMove::By(millis) => millis,
             ClockMove::StandAt(at) => {

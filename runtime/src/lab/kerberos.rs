@@ -11,6 +11,7 @@ use jspec_lang::ast::TicketState;
 use super::kdc::Kdc;
 use super::prosody::ProsodyKerberos;
 use super::{Lab, LabError};
+use crate::sync::lock;
 use crate::xmpp::KerberosConfig;
 
 /// The lab realm.
@@ -30,12 +31,6 @@ pub(crate) struct KerberosState {
     users: Mutex<BTreeSet<String>>,
     /// Tickets a case set; users not listed get a fresh one at each login.
     tickets: Mutex<BTreeMap<String, TicketState>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Lab {

@@ -405,17 +405,13 @@ impl Lab {
             mkdir(&server_dir)?;
             match Prosody::start(server, &server_dir, &cert.cert_pem, &cert.key_pem).await {
                 Ok(prosody) => {
-                    lab.security
-                        .servers
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .insert(
-                            role.clone(),
-                            security::Held {
-                                issued: cert,
-                                changed: false,
-                            },
-                        );
+                    crate::sync::lock(&lab.security.servers).insert(
+                        role.clone(),
+                        security::Held {
+                            issued: cert,
+                            changed: false,
+                        },
+                    );
                     lab.servers.insert(role, prosody);
                     // Recorded after each start, so a crash in between leaves nothing unknown.
                     if let Err(error) = registry::record(&lab.registry, &lab.record()) {

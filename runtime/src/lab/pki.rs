@@ -5,8 +5,8 @@
 
 pub mod ocsp;
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
@@ -217,10 +217,7 @@ impl LabCa {
 
     /// Adds `serial` to the revocation list (the next CRL carries it).
     pub fn revoke(&self, serial: u64) {
-        let mut revoked = self
-            .revoked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut revoked = crate::sync::lock(&self.revoked);
         if !revoked.iter().any(|(s, _)| *s == serial) {
             revoked.push((serial, OffsetDateTime::now_utc()));
         }
@@ -228,9 +225,7 @@ impl LabCa {
 
     /// When `serial` was revoked, if it was.
     pub fn revoked_at(&self, serial: u64) -> Option<OffsetDateTime> {
-        self.revoked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.revoked)
             .iter()
             .find(|(s, _)| *s == serial)
             .map(|(_, at)| *at)
@@ -242,10 +237,7 @@ impl LabCa {
             subject: "the lab CRL".to_string(),
             source,
         };
-        let revoked_certs = self
-            .revoked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        let revoked_certs = crate::sync::lock(&self.revoked)
             .iter()
             .map(|(serial, at)| RevokedCertParams {
                 serial_number: SerialNumber::from(*serial),
@@ -282,14 +274,11 @@ impl LabCa {
     /// Certificates issued after this carry `url` as their OCSP responder (Authority
     /// Information Access); `None` stops that. Self-signed ones never do.
     pub fn set_ocsp_url(&self, url: Option<String>) {
-        *self.ocsp_url.lock().unwrap_or_else(PoisonError::into_inner) = url;
+        *crate::sync::lock(&self.ocsp_url) = url;
     }
 
     pub fn ocsp_url(&self) -> Option<String> {
-        self.ocsp_url
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        crate::sync::lock(&self.ocsp_url).clone()
     }
 
     /// Whether this CA handed out `serial` (self-signed certificates included: their issuer

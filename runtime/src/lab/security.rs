@@ -11,6 +11,7 @@ use rustls::pki_types::CertificateRevocationListDer;
 use super::pki::{CertificateKind, IssuedCertificate};
 use super::prosody::{Prosody, ServerSettings};
 use super::{Lab, LabError};
+use crate::sync::lock;
 
 /// The certificate a holder (server role or user JID) presents now.
 #[derive(Clone, Debug)]
@@ -25,12 +26,6 @@ pub(crate) struct Held {
 pub(crate) struct SecurityState {
     pub(crate) servers: Mutex<BTreeMap<String, Held>>,
     pub(crate) users: Mutex<BTreeMap<String, Held>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The kind to issue for a state; `revoked` is a valid certificate whose serial is then revoked.

@@ -153,7 +153,7 @@ impl Inbox {
     // A panic while holding the lock cannot leave State half-written (pushes are single
     // Vec::push calls), so a poisoned lock is still safe to use.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     pub(crate) fn push_stanza(&self, el: Element) {

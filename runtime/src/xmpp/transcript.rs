@@ -57,7 +57,7 @@ impl fmt::Debug for Transcript {
 impl Transcript {
     // Pushes are single Vec::push calls, so a poisoned lock holds consistent data.
     fn lock(&self) -> MutexGuard<'_, Vec<TranscriptRecord>> {
-        self.records.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.records)
     }
 
     pub(crate) fn stanza(&self, direction: Direction, el: &Element) {

@@ -11,7 +11,7 @@ mod state;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::net::TcpListener;
@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{CutMode, Flow, Impairment, Link, TcpTimeouts};
+use crate::sync::lock;
 use conn::Route;
 use state::{Active, FlowState, LinkState, UpstreamState};
 
@@ -226,10 +227,4 @@ impl Drop for ProxyPlane {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -16,6 +16,7 @@ use super::splice::{Fast, Splicer};
 use super::state::{Active, FlowState, LinkState};
 use crate::fault::model::{CutMode, TcpTimeouts};
 use crate::fault::rng::Rng;
+use crate::sync::lock;
 
 /// Bytes read at once from a socket.
 const CHUNK: usize = 64 * 1024;
@@ -360,10 +361,4 @@ impl Writer {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
