@@ -40,6 +40,15 @@ pub fn parse_file(file: SourceId, text: &str) -> Parsed<ast::File> {
     parse_with(file, text, Rule::file, Builder::file)
 }
 
+/// Milliseconds of a duration written as `.jspec` files write it (`250ms`, `1.5s`, `2m`, `1h`),
+/// by the grammar's own rule; `None` for anything else. The one duration reader of the
+/// project: environment files and command-line options use it too.
+pub fn duration_millis(text: &str) -> Option<f64> {
+    let pairs = Grammar::parse(Rule::duration, text).ok()?;
+    let whole = pairs.as_str().len() == text.len();
+    whole.then(|| value::duration_of(text))
+}
+
 /// Parses statements only (documentation snippets, editor fragments).
 pub fn parse_statements(file: SourceId, text: &str) -> Parsed<Vec<ast::Stmt>> {
     parse_with(file, text, Rule::fragment, Builder::fragment)
@@ -79,5 +88,21 @@ fn parse_with<'s, T>(
             tree: None,
             diagnostics: vec![syntax_error::diagnose(file, text, rule, error)],
         },
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::duration_millis;
+
+    #[test]
+    fn durations_are_read_by_the_grammar_rule() {
+        assert_eq!(duration_millis("250ms"), Some(250.0));
+        assert_eq!(duration_millis("1.5s"), Some(1500.0));
+        assert_eq!(duration_millis("2m"), Some(120_000.0));
+        assert_eq!(duration_millis("1h"), Some(3_600_000.0));
+        for bad in ["", "5", ".5s", "5.s", "5 s", "5sec", "-1s", "1s ", "1d"] {
+            assert_eq!(duration_millis(bad), None, "{bad:?}");
+        }
     }
 }

@@ -138,18 +138,8 @@ impl<'s> Builder<'s> {
 
     /// `duration = @{ number ~ ("ms" | "s" | "m" | "h") }`
     pub(crate) fn duration(&mut self, pair: Pair<'s, Rule>) -> Duration {
-        let text = pair.as_str();
-        let (number, factor) = if let Some(n) = text.strip_suffix("ms") {
-            (n, 1.0)
-        } else if let Some(n) = text.strip_suffix('s') {
-            (n, 1_000.0)
-        } else if let Some(n) = text.strip_suffix('m') {
-            (n, 60_000.0)
-        } else {
-            (text.trim_end_matches('h'), 3_600_000.0)
-        };
         Duration {
-            millis: parse_number(number) * factor,
+            millis: duration_of(pair.as_str()),
             span: span(&pair),
         }
     }
@@ -200,6 +190,20 @@ impl<'s> Builder<'s> {
 
 /// Digits with an optional fraction, as the grammar guarantees; huge values become infinity and
 /// are caught by the range checks.
+/// Milliseconds of text the `duration` rule matched.
+pub(super) fn duration_of(text: &str) -> f64 {
+    let (number, factor) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1_000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (text.trim_end_matches('h'), 3_600_000.0)
+    };
+    parse_number(number) * factor
+}
+
 fn parse_number(text: &str) -> f64 {
     text.parse().unwrap_or(f64::INFINITY)
 }

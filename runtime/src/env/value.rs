@@ -108,26 +108,8 @@ pub(crate) fn is_identifier(text: &str) -> bool {
 /// (`250ms`, `10s`, `1.5s`, `2m`). Zero is refused: a deadline of nothing is a mistake.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = "expected a number and a unit, like `10s`, `250ms`, `2m` or `1h`";
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let millis_per_unit = match unit {
-        "ms" => 1.0,
-        "s" => 1_000.0,
-        "m" => 60_000.0,
-        "h" => 3_600_000.0,
-        _ => return Err(format!("`{text}` is not a duration: {expected}")),
-    };
-    let well_formed = !number.is_empty()
-        && !number.starts_with('.')
-        && !number.ends_with('.')
-        && number.matches('.').count() <= 1;
-    let value: f64 = match number.parse() {
-        Ok(value) if well_formed => value,
-        _ => return Err(format!("`{text}` is not a duration: {expected}")),
-    };
-    let millis = value * millis_per_unit;
+    let millis = jspec_lang::parse::duration_millis(text)
+        .ok_or_else(|| format!("`{text}` is not a duration: {expected}"))?;
     if millis <= 0.0 {
         return Err(format!(
             "`{text}` is zero: a deadline must be longer than that"
