@@ -71,8 +71,8 @@ fn checked_jid(
     variable: Option<&str>,
 ) -> Option<String> {
     let valid = jid
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && is_host_name(domain));
+        .parse::<jid::BareJid>()
+        .is_ok_and(|bare| bare.node().is_some() && is_host_name(bare.domain().as_str()));
     if valid {
         return Some(jid);
     }

@@ -152,9 +152,9 @@ impl LabCa {
             source,
         };
         let speaks_for = match kind {
-            CertificateKind::WrongHost => match jid.split_once('@') {
-                Some((_, domain)) => format!("someone-else@{domain}"),
-                None => format!("someone-else.{jid}"),
+            CertificateKind::WrongHost => match jid.parse::<jid::BareJid>() {
+                Ok(bare) if bare.node().is_some() => format!("someone-else@{}", bare.domain()),
+                _ => format!("someone-else.{jid}"),
             },
             _ => jid.to_string(),
         };
