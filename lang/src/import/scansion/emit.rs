@@ -208,6 +208,17 @@ fn steps(
             } else {
                 xml
             };
+            one_stanza(&xml).map_err(|message| {
+                ScansionError::new(
+                    line,
+                    1,
+                    format!(
+                        "`{name} {}`: {message}",
+                        if expected { "receives" } else { "sends" }
+                    ),
+                    "write one stanza under each `sends:` or `receives:`, each well-formed",
+                )
+            })?;
             if xml.contains("\"\"\"") {
                 return Err(ScansionError::new(
                     line,
@@ -269,6 +280,41 @@ fn steps(
         out.push_str("  }\n");
     }
     Ok(())
+}
+
+/// Whether the (rewritten) XML of an action is one well-formed element, as jspec sends and
+/// expects stanzas; the reason otherwise.
+fn one_stanza(xml: &str) -> Result<(), String> {
+    // Interpolations stand for text; the prefix jspec patterns use is declared.
+    let mut text = String::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find("${") {
+        text.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        text.push('x');
+        rest = &rest[end..];
+    }
+    text.push_str(rest);
+    let wrapped = format!(
+        "<jspec-import xmlns:jspec=\"{}\">{text}</jspec-import>",
+        crate::check::PATTERN_NS
+    );
+    let document = roxmltree::Document::parse(&wrapped)
+        .map_err(|e| format!("the XML is not well-formed ({e})"))?;
+    match document
+        .root_element()
+        .children()
+        .filter(|n| n.is_element())
+        .count()
+    {
+        1 => Ok(()),
+        0 => Err("there is no stanza".into()),
+        n => Err(format!(
+            "the block holds {n} stanzas, where a step sends or expects one"
+        )),
+    }
 }
 
 /// A comment inside a step; a line the script switched off keeps its `--`.

@@ -188,6 +188,22 @@ fn broken_scripts_are_errors_with_their_line() {
         reference.message.contains("names no client"),
         "{reference:?}"
     );
+    let two = import(
+        "[Client] A\n\tjid: a@localhost\n---\nA connects\nA sends:\n\t<iq/>\n\n\t<iq/>\n",
+        "x.scs",
+    )
+    .unwrap_err();
+    assert_eq!(two.line, 5);
+    assert!(
+        two.message.contains("`A sends`: the block holds 2 stanzas"),
+        "{two:?}"
+    );
+    let broken = import(
+        "[Client] A\n\tjid: a@localhost\n---\nA sends:\n\t<iq>\n",
+        "x.scs",
+    )
+    .unwrap_err();
+    assert!(broken.message.contains("not well-formed"), "{broken:?}");
     let no_jid = import("[Client] A\n\tpassword: p\n---\n", "x.scs").unwrap_err();
     assert!(no_jid.message.contains("has no `jid:`"), "{no_jid:?}");
 }
