@@ -188,8 +188,6 @@ impl<'s> Builder<'s> {
     }
 }
 
-/// Digits with an optional fraction, as the grammar guarantees; huge values become infinity and
-/// are caught by the range checks.
 /// Milliseconds of text the `duration` rule matched.
 pub(super) fn duration_of(text: &str) -> f64 {
     let (number, factor) = if let Some(n) = text.strip_suffix("ms") {
@@ -204,6 +202,8 @@ pub(super) fn duration_of(text: &str) -> f64 {
     parse_number(number) * factor
 }
 
+/// Digits with an optional fraction, as the grammar guarantees; huge values become infinity and
+/// are caught by the range checks.
 fn parse_number(text: &str) -> f64 {
     text.parse().unwrap_or(f64::INFINITY)
 }

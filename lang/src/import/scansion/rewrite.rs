@@ -102,6 +102,17 @@ pub(crate) fn nodes(xml: &str, names: &Names) -> String {
     out
 }
 
+/// Where the run of `allowed` characters that ends at byte `end` of `text` starts; `None` when
+/// the run is empty.
+fn run_start(text: &str, end: usize, allowed: fn(char) -> bool) -> Option<usize> {
+    text[..end]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| allowed(*c))
+        .last()
+        .map(|(i, _)| i)
+}
+
 /// Replaces the addresses at `localhost` with the lab server's.
 pub(crate) fn addresses(xml: &str, names: &Names) -> String {
     let mut out = String::new();
@@ -119,15 +130,9 @@ pub(crate) fn addresses(xml: &str, names: &Names) -> String {
         // The labels before it: `conference.` of `conference.localhost`.
         let mut host_start = at;
         while xml[..host_start].ends_with('.') {
-            let label_start = xml[..host_start - 1]
-                .char_indices()
-                .rev()
-                .take_while(|(_, c)| is_host_char(*c))
-                .last()
-                .map(|(i, _)| i);
-            match label_start {
-                Some(i) if i < host_start - 1 => host_start = i,
-                _ => break,
+            match run_start(xml, host_start - 1, is_host_char) {
+                Some(i) => host_start = i,
+                None => break,
             }
         }
         if host_start < copied {
@@ -136,17 +141,11 @@ pub(crate) fn addresses(xml: &str, names: &Names) -> String {
         let host = &xml[host_start..end];
         let mut start = host_start;
         let mut local = None;
-        if xml[..host_start].ends_with('@') {
-            let local_start = xml[..host_start - 1]
-                .char_indices()
-                .rev()
-                .take_while(|(_, c)| is_local_char(*c))
-                .last()
-                .map(|(i, _)| i);
-            if let Some(i) = local_start.filter(|&i| i >= copied) {
-                local = Some(&xml[i..host_start - 1]);
-                start = i;
-            }
+        if xml[..host_start].ends_with('@')
+            && let Some(i) = run_start(xml, host_start - 1, is_local_char).filter(|&i| i >= copied)
+        {
+            local = Some(&xml[i..host_start - 1]);
+            start = i;
         }
         out.push_str(&xml[copied..start]);
         out.push_str(&address(local, host, names));
@@ -188,16 +187,11 @@ pub(crate) fn room_locals(xml: &str) -> Vec<String> {
     while let Some(at) = xml[search..].find(suffix) {
         let at = search + at;
         search = at + suffix.len();
-        let local: String = xml[..at]
-            .chars()
-            .rev()
-            .take_while(|c| is_local_char(*c))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        if !local.is_empty() && !found.contains(&local) {
-            found.push(local);
+        if let Some(start) = run_start(xml, at, is_local_char) {
+            let local = xml[start..at].to_string();
+            if !found.contains(&local) {
+                found.push(local);
+            }
         }
     }
     found
