@@ -13,10 +13,11 @@ use jspec_runtime::fault::model::{Plane, TcpTimeouts};
 use jspec_runtime::plan::{Selection, plan};
 use jspec_runtime::report::{
     ConsoleReporter, Fanout, FaultTraceReporter, HtmlReporter, JsonlReporter, JunitReporter,
-    TestrailReporter, Verbosity,
+    Verbosity,
 };
 use jspec_runtime::runner::{FolderError, RunControl, RunEnd, RunFolder, RunOutcome, Runner};
 use jspec_runtime::xmpp::{Limits, Mutation};
+use jspec_testrail::results::TestrailReporter;
 
 use crate::exit;
 use crate::output::Style;

@@ -3,7 +3,7 @@
 //! says what the roles of a case stand for; the [`lab`] starts the servers the cases run against.
 
 pub mod env;
-pub mod event;
+pub use jspec_results::event;
 pub mod exec;
 pub mod fault;
 pub mod lab;

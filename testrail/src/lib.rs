@@ -7,8 +7,9 @@
 //! [`suite_xml`], [`case_csv`] and [`case_json`] write them (and the XML reads them back);
 //! [`skeleton`] turns a suite read from TestRail into .jspec skeletons. A run folder
 //! ([`run_folder`]) becomes a TestRail run through [`push`] (over [`api`]) or a zip through
-//! [`export`]; the results body itself is written during the run by
-//! `jspec_runtime::report::TestrailReporter` (the runtime cannot depend on this crate).
+//! [`export`]; the results body itself ([`results`]) is written during the run by its
+//! [`results::TestrailReporter`], one of the run's reporters. Run results come from
+//! `jspec_results`, so this crate needs neither the runtime nor an async runtime.
 
 pub mod api;
 pub mod case_csv;
@@ -17,6 +18,7 @@ pub mod case_text;
 pub mod export;
 pub mod model;
 pub mod push;
+pub mod results;
 pub mod run_folder;
 pub mod skeleton;
 pub mod suite_xml;

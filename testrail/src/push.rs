@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use jspec_runtime::report::{DEFAULT_STEP_RESULTS_FIELD, TestrailResults};
+use crate::results::{DEFAULT_STEP_RESULTS_FIELD, TestrailResults};
 use serde_json::{Value, json};
 
 use crate::api::{ApiError, Request, Transport, id_text, next_page, page_items};
@@ -80,34 +80,32 @@ pub enum PushError {
 }
 
 /// Runs the push; `api` sends the requests (or prints them for a dry run).
-pub async fn push<T: Transport>(
+pub fn push<T: Transport>(
     api: &mut T,
     plan: &PushPlan,
     body: &TestrailResults,
 ) -> Result<PushReport, PushError> {
     let project_id = match &plan.project {
         Project::Id(id) => id.to_string(),
-        Project::Name(name) => find_project(api, name).await?,
+        Project::Name(name) => find_project(api, name)?,
     };
-    let step_field = step_results_field(api).await?;
+    let step_field = step_results_field(api)?;
     let case_ids: Vec<u64> = body.results.iter().map(|r| r.case_id).collect();
     let run_id = match &plan.target {
         Target::NewRun(name) => {
-            let run = api
-                .call(Request::post(
-                    format!("add_run/{project_id}"),
-                    json!({
-                        "suite_id": plan.suite_id,
-                        "name": name,
-                        "include_all": false,
-                        "case_ids": case_ids,
-                    }),
-                ))
-                .await?;
+            let run = api.call(Request::post(
+                format!("add_run/{project_id}"),
+                json!({
+                    "suite_id": plan.suite_id,
+                    "name": name,
+                    "include_all": false,
+                    "case_ids": case_ids,
+                }),
+            ))?;
             id_text(&run["id"]).ok_or(PushError::NoId("add_run"))?
         }
         Target::Run(id) => {
-            include_cases(api, *id, &case_ids).await?;
+            include_cases(api, *id, &case_ids)?;
             id.to_string()
         }
     };
@@ -121,12 +119,10 @@ pub async fn push<T: Transport>(
             .map(|result| result_json(result, step_field.as_deref()))
             .collect();
         let sent = results.len();
-        let answer = api
-            .call(Request::post(
-                format!("add_results_for_cases/{run_id}"),
-                json!({ "results": results }),
-            ))
-            .await?;
+        let answer = api.call(Request::post(
+            format!("add_results_for_cases/{run_id}"),
+            json!({ "results": results }),
+        ))?;
         // The answer lists the results in the order sent.
         let ids = page_items(&answer, "results");
         if ids.len() != sent {
@@ -143,24 +139,22 @@ pub async fn push<T: Transport>(
                 api.call(Request::attach(
                     format!("add_attachment_to_result/{result_id}"),
                     file,
-                ))
-                .await?;
+                ))?;
                 report.attachments += 1;
             }
         }
     }
     if plan.close {
-        api.call(Request::post(format!("close_run/{run_id}"), json!({})))
-            .await?;
+        api.call(Request::post(format!("close_run/{run_id}"), json!({})))?;
     }
     Ok(report)
 }
 
 /// The id of the project named `name`, searching every page of `get_projects`.
-async fn find_project<T: Transport>(api: &mut T, name: &str) -> Result<String, PushError> {
+fn find_project<T: Transport>(api: &mut T, name: &str) -> Result<String, PushError> {
     let mut path = Some("get_projects".to_owned());
     while let Some(current) = path {
-        let page = api.call(Request::get(current)).await?;
+        let page = api.call(Request::get(current))?;
         let found = page_items(&page, "projects")
             .iter()
             .find(|p| p["name"].as_str() == Some(name))
@@ -174,8 +168,8 @@ async fn find_project<T: Transport>(api: &mut T, name: &str) -> Result<String, P
 }
 
 /// The system name of the active "Step Results" field, if the instance has one.
-async fn step_results_field<T: Transport>(api: &mut T) -> Result<Option<String>, PushError> {
-    let fields = api.call(Request::get("get_result_fields")).await?;
+fn step_results_field<T: Transport>(api: &mut T) -> Result<Option<String>, PushError> {
+    let fields = api.call(Request::get("get_result_fields"))?;
     let name = page_items(&fields, "result_fields")
         .iter()
         .find(|f| {
@@ -192,19 +186,19 @@ async fn step_results_field<T: Transport>(api: &mut T) -> Result<Option<String>,
 
 /// Adds the cases missing from an existing run. `update_run` replaces the selection, so the run's
 /// own cases are sent along; a run with every case (`include_all`) needs nothing.
-async fn include_cases<T: Transport>(
+fn include_cases<T: Transport>(
     api: &mut T,
     run_id: u64,
     case_ids: &[u64],
 ) -> Result<(), PushError> {
-    let run = api.call(Request::get(format!("get_run/{run_id}"))).await?;
+    let run = api.call(Request::get(format!("get_run/{run_id}")))?;
     if run["include_all"].as_bool().unwrap_or(false) {
         return Ok(());
     }
     let mut selected = BTreeSet::new();
     let mut path = Some(format!("get_tests/{run_id}"));
     while let Some(current) = path {
-        let page = api.call(Request::get(current)).await?;
+        let page = api.call(Request::get(current))?;
         selected.extend(
             page_items(&page, "tests")
                 .iter()
@@ -218,15 +212,14 @@ async fn include_cases<T: Transport>(
         api.call(Request::post(
             format!("update_run/{run_id}"),
             json!({ "include_all": false, "case_ids": selected }),
-        ))
-        .await?;
+        ))?;
     }
     Ok(())
 }
 
 /// One result as the API takes it, with the step results under the instance's field name (or
 /// without them when the instance has no such field).
-fn result_json(result: &jspec_runtime::report::TestrailResult, step_field: Option<&str>) -> Value {
+fn result_json(result: &crate::results::TestrailResult, step_field: Option<&str>) -> Value {
     let mut value = serde_json::to_value(result).unwrap_or_default();
     if let Value::Object(map) = &mut value {
         let steps = map

@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use jspec_runtime::report::{EVENTS_FILE, TESTRAIL_RESULTS_FILE, TestrailResults};
+use crate::results::{TESTRAIL_RESULTS_FILE, TestrailResults};
+use jspec_results::EVENTS_FILE;
 use serde::Deserialize;
 
 /// Why a run folder cannot be read.

@@ -62,13 +62,9 @@ pub(crate) fn run(args: PushArgs) -> u8 {
         },
         close: args.close,
     };
-    let runtime = match crate::output::async_runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
     if args.dry_run {
         let mut api = DryRun::new(&args.url, &args.project, std::io::stdout());
-        return finish(runtime.block_on(push(&mut api, &plan, &body)), true);
+        return finish(push(&mut api, &plan, &body), true);
     }
     let credentials = match credentials() {
         Ok(credentials) => credentials,
@@ -77,14 +73,8 @@ pub(crate) fn run(args: PushArgs) -> u8 {
             return exit::SPEC_ERROR;
         }
     };
-    let mut api = match HttpTransport::new(&args.url, credentials, args.deadline) {
-        Ok(api) => api,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return exit::INFRASTRUCTURE;
-        }
-    };
-    finish(runtime.block_on(push(&mut api, &plan, &body)), false)
+    let mut api = HttpTransport::new(&args.url, credentials, args.deadline);
+    finish(push(&mut api, &plan, &body), false)
 }
 
 fn finish(outcome: Result<PushReport, jspec_testrail::push::PushError>, dry: bool) -> u8 {

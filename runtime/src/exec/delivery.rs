@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use jspec_lang::ast::DeliveryProperty;
-use serde::{Deserialize, Serialize};
 
 use super::context::{CaseContext, lock};
 use super::outcome::{StmtResult, fail};
 use super::peer::Peer;
-use crate::event::RunEvent;
+use crate::event::{DeliveryReport, RunEvent};
 
 /// A message the case sent to a room or a user.
 #[derive(Clone, Debug)]
@@ -38,44 +37,6 @@ pub(crate) struct Stay {
 pub(crate) struct DeliveryLog {
     pub(crate) sent: Vec<Sent>,
     pub(crate) stays: Vec<Stay>,
-}
-
-/// The findings of one check.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryReport {
-    pub room: String,
-    /// Messages sent to the room.
-    pub sent: usize,
-    /// Copies that should have arrived (messages × occupants present when each was sent).
-    pub expected: usize,
-    pub delivered: usize,
-    /// `bob: "tick 7"`, one entry per copy missing.
-    pub lost: Vec<String>,
-    pub duplicated: Vec<String>,
-    pub out_of_order: Vec<String>,
-    /// Quantiles of send-to-receive time, in milliseconds: p50, p90, p99, max.
-    pub latency_ms: Option<[f64; 4]>,
-}
-
-impl DeliveryReport {
-    pub fn summary(&self) -> String {
-        let latency = match self.latency_ms {
-            Some([p50, p90, p99, max]) => {
-                format!("; latency p50 {p50:.1}ms, p90 {p90:.1}ms, p99 {p99:.1}ms, max {max:.1}ms")
-            }
-            None => String::new(),
-        };
-        format!(
-            "{} messages to {}, {} of {} copies delivered, {} lost, {} duplicated, {} out of order{latency}",
-            self.sent,
-            self.room,
-            self.delivered,
-            self.expected,
-            self.lost.len(),
-            self.duplicated.len(),
-            self.out_of_order.len()
-        )
-    }
 }
 
 impl CaseContext<'_> {

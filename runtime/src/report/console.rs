@@ -5,9 +5,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::elapsed::{format_elapsed, format_elapsed_tenths};
-use super::failure::{case_comment, case_name, failure_details, first_failure};
 use crate::event::{BlockKind, CaseResult, Reporter, RunEvent, Status, StepResult, Summary};
+use jspec_results::{case_comment, case_name, failure_details, first_failure};
+use jspec_results::{format_elapsed, format_elapsed_tenths};
 
 /// How much the console shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

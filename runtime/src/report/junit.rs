@@ -17,9 +17,9 @@ use quick_xml::Writer;
 use quick_xml::escape::{escape, partial_escape};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use super::atomic::write_atomic;
-use super::failure::{case_comment, failure_text, first_failure};
 use crate::event::{BlockKind, CaseResult, FailureKind, Reporter, RunEvent, Status};
+use jspec_results::write_atomic;
+use jspec_results::{case_comment, failure_text, first_failure};
 
 /// The file name in the run folder.
 pub const JUNIT_FILE: &str = "junit.xml";

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::event::DeliveryReport;
 use crate::event::{CaseRef, CaseResult, LabServer, RunEvent, Status, Summary};
-use crate::exec::delivery::DeliveryReport;
 use crate::report::EVENTS_FILE;
 
 /// Why a run folder could not be read.

@@ -49,7 +49,7 @@ impl<W: Write + Send> DryRun<W> {
 }
 
 impl<W: Write + Send> Transport for DryRun<W> {
-    async fn call(&mut self, request: Request) -> Result<Value, ApiError> {
+    fn call(&mut self, request: Request) -> Result<Value, ApiError> {
         self.print(&request).map_err(|e| ApiError::Transport {
             method: request.method,
             url: api_url(&self.base, &request.path),

@@ -3,15 +3,21 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64_STANDARD;
 use serde_json::Value;
-use tokio::time::{Instant, sleep, timeout};
+use ureq::RequestBuilder;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::unversioned::multipart::{Form, Part};
 
 use super::{ApiError, Body, Method, Request, Transport, api_url};
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long connecting (TCP and TLS) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// The first wait after a 5xx, and after a 429 without `Retry-After`.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between two attempts.
@@ -36,9 +42,10 @@ impl fmt::Debug for Credentials {
 /// Talks to one TestRail instance.
 #[derive(Debug)]
 pub struct HttpTransport {
-    http: reqwest::Client,
+    http: ureq::Agent,
     base: String,
-    credentials: Credentials,
+    /// `Basic <base64 of user:secret>`; never logged (`ureq` does not log headers).
+    authorization: String,
     deadline: Instant,
     budget: Duration,
 }
@@ -46,50 +53,63 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// `base` is the instance URL (`https://example.testrail.io`); every call must finish within
     /// `budget` from now, retries included.
-    pub fn new(base: &str, credentials: Credentials, budget: Duration) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(15))
+    pub fn new(base: &str, credentials: Credentials, budget: Duration) -> Self {
+        let http = ureq::Agent::config_builder()
+            .tls_config(tls_config())
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            // Statuses are answers here: 429 and 5xx are retried, TestRail explains the others.
+            .http_status_as_error(false)
             .build()
-            .map_err(|e| ApiError::Tls(e.to_string()))?;
-        Ok(Self {
+            .new_agent();
+        let pair = format!("{}:{}", credentials.user, credentials.secret);
+        Self {
             http,
             base: base.to_owned(),
-            credentials,
+            authorization: format!("Basic {}", BASE64_STANDARD.encode(pair)),
             deadline: Instant::now() + budget,
             budget,
-        })
+        }
     }
 
-    async fn build(
+    /// Sends `request` once, giving it at most `limit`.
+    fn send(
         &self,
         request: &Request,
         url: &str,
-    ) -> Result<reqwest::RequestBuilder, ApiError> {
-        let builder = match request.method {
-            Method::Get => self.http.get(url),
-            Method::Post => self.http.post(url),
-        }
-        .basic_auth(&self.credentials.user, Some(&self.credentials.secret));
-        Ok(match &request.body {
-            Body::None => builder.header("Content-Type", "application/json"),
-            Body::Json(value) => builder.json(value),
-            Body::Attachment(path) => {
-                let bytes = tokio::fs::read(path)
-                    .await
-                    .map_err(|source| ApiError::Attachment {
-                        path: path.display().to_string(),
-                        source,
-                    })?;
+        limit: Duration,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        match (&request.method, &request.body) {
+            (Method::Get, _) => self
+                .prepare(self.http.get(url), limit)
+                .header("Content-Type", "application/json")
+                .call(),
+            (Method::Post, Body::None) => self
+                .prepare(self.http.post(url), limit)
+                .header("Content-Type", "application/json")
+                .send_empty(),
+            (Method::Post, Body::Json(value)) => {
+                self.prepare(self.http.post(url), limit).send_json(value)
+            }
+            (Method::Post, Body::Attachment(path)) => {
                 let name = path.file_name().map_or_else(
                     || "attachment".to_owned(),
                     |n| n.to_string_lossy().into_owned(),
                 );
-                let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
-                builder.multipart(reqwest::multipart::Form::new().part("attachment", part))
+                let part = Part::file(path)?.file_name(&name);
+                self.prepare(self.http.post(url), limit)
+                    .send(Form::new().part("attachment", part))
             }
-        })
+        }
+    }
+
+    /// Credentials and the time this attempt may take.
+    fn prepare<B>(&self, builder: RequestBuilder<B>, limit: Duration) -> RequestBuilder<B> {
+        builder
+            .header("Authorization", &self.authorization)
+            .config()
+            .timeout_global(Some(limit))
+            .build()
     }
 
     fn deadline_error(&self, request: &Request, url: &str, last: String) -> ApiError {
@@ -103,8 +123,15 @@ impl HttpTransport {
 }
 
 impl Transport for HttpTransport {
-    async fn call(&mut self, request: Request) -> Result<Value, ApiError> {
+    fn call(&mut self, request: Request) -> Result<Value, ApiError> {
         let url = api_url(&self.base, &request.path);
+        if let Body::Attachment(path) = &request.body {
+            // Checked first so a missing file is named as such, not as a transport error.
+            std::fs::metadata(path).map_err(|source| ApiError::Attachment {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
         let mut backoff = FIRST_BACKOFF;
         loop {
             let left = self.deadline.saturating_duration_since(Instant::now());
@@ -112,23 +139,22 @@ impl Transport for HttpTransport {
                 return Err(self.deadline_error(&request, &url, "no time left".into()));
             }
             let limit = left.min(REQUEST_TIMEOUT);
-            let send = self.build(&request, &url).await?.send();
-            let response = match timeout(limit, send).await {
-                Err(_) => {
+            let mut response = match self.send(&request, &url, limit) {
+                Ok(response) => response,
+                Err(ureq::Error::Timeout(_)) => {
                     return Err(ApiError::Timeout {
                         method: request.method,
                         url,
                         seconds: limit.as_secs(),
                     });
                 }
-                Ok(Err(error)) => {
+                Err(error) => {
                     return Err(ApiError::Transport {
                         method: request.method,
                         url,
-                        message: chain(&error.without_url()),
+                        message: chain(&error),
                     });
                 }
-                Ok(Ok(response)) => response,
             };
             let status = response.status().as_u16();
             let wait = match status {
@@ -141,10 +167,12 @@ impl Transport for HttpTransport {
                 429 => retry_after(&response).unwrap_or(backoff),
                 500..=599 => backoff,
                 _ => {
-                    let text = match timeout(limit, response.text()).await {
-                        Ok(Ok(text)) => text,
-                        Ok(Err(error)) => error.without_url().to_string(),
-                        Err(_) => "the answer did not arrive in time".to_owned(),
+                    let text = match response.body_mut().read_to_string() {
+                        Ok(text) => text,
+                        Err(ureq::Error::Timeout(_)) => {
+                            "the answer did not arrive in time".to_owned()
+                        }
+                        Err(error) => chain(&error),
                     };
                     return decode(request.method, &url, status, &text);
                 }
@@ -154,14 +182,14 @@ impl Transport for HttpTransport {
                 return Err(self.deadline_error(&request, &url, last));
             }
             tracing::warn!(%url, status, wait_ms = wait.as_millis() as u64, "TestRail asked to retry");
-            sleep(wait).await;
+            std::thread::sleep(wait);
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 }
 
-/// An error with its causes ("error sending request: connection refused"): reqwest's own message
-/// alone rarely says what went wrong.
+/// An error with its causes ("io: Connection refused"): the outer message alone rarely says
+/// what went wrong.
 fn chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
@@ -174,7 +202,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 }
 
 /// `Retry-After` in seconds (TestRail sends seconds, never a date).
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
     let value = response.headers().get("retry-after")?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
@@ -204,19 +232,14 @@ fn decode(method: Method, url: &str, status: u16, text: &str) -> Result<Value, A
 }
 
 /// rustls with the ring provider (the one the runtime already uses) and the system's roots.
-fn tls_config() -> Result<rustls::ClientConfig, ApiError> {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    for cert in native.certs {
-        // A system certificate rustls cannot parse is skipped, as browsers do.
-        let _ = roots.add(cert);
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ApiError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+fn tls_config() -> TlsConfig {
+    let roots: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .map(|cert| Certificate::from_der(cert.as_ref()).to_owned())
+        .collect();
+    TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .build()
 }

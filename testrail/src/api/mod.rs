@@ -118,16 +118,11 @@ pub enum ApiError {
         path: String,
         source: std::io::Error,
     },
-    #[error("cannot set up HTTPS: {0}")]
-    Tls(String),
 }
 
 /// Sends requests and returns the decoded JSON answers (`null` for an empty body).
 pub trait Transport {
-    fn call(
-        &mut self,
-        request: Request,
-    ) -> impl std::future::Future<Output = Result<Value, ApiError>> + Send;
+    fn call(&mut self, request: Request) -> Result<Value, ApiError>;
 }
 
 /// An id as TestRail writes it (a number), or the placeholder a dry run answers with.

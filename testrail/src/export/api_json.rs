@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::ExportRun;
 use super::status::{status_id, unix_seconds};
-use jspec_runtime::report::testrail_elapsed;
+use jspec_results::testrail_elapsed;
 
 /// `get_run/{run_id}`.
 pub(crate) fn get_run(run: &ExportRun) -> Value {

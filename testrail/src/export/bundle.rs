@@ -59,7 +59,7 @@ pub fn write_bundle(runs: &[ExportRun], path: &Path) -> Result<Vec<String>, Bund
         }
     }
     let bytes = zip.finish()?.into_inner();
-    jspec_runtime::report::write_atomic(path, &bytes).map_err(|source| BundleError::Write {
+    jspec_results::write_atomic(path, &bytes).map_err(|source| BundleError::Write {
         path: path.display().to_string(),
         source,
     })?;

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 pub use bundle::{BundleError, write_bundle};
 
 use crate::model::{CaseText, STEPS_TEMPLATE, StepText};
+use crate::results::TestrailResult;
 use crate::run_folder::{RecordedRun, RunFolderError, read_results, read_run};
-use jspec_runtime::report::TestrailResult;
 
 /// A run folder read for the bundle, with its bundle numbers.
 #[derive(Clone, Debug)]

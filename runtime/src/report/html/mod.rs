@@ -10,8 +10,8 @@ mod timeline;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::atomic::write_atomic;
 use crate::event::{Reporter, RunEvent};
+use jspec_results::write_atomic;
 use model::RunView;
 
 pub const REPORT_FILE: &str = "report.html";

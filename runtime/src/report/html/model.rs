@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::event::DeliveryReport;
 use crate::event::{CaseRef, CaseResult, Direction, LabServer, RunEvent, Summary};
-use crate::exec::delivery::DeliveryReport;
 
 /// Stanzas drawn per case; a long case keeps its first ones and says how many more there were.
 const MAX_STANZAS: usize = 4000;

@@ -13,10 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::atomic::write_atomic;
-use super::elapsed::testrail_elapsed;
-use super::failure::{case_comment, failure_text};
-use crate::event::{BlockKind, CaseResult, Reporter, RunEvent, Status};
+use jspec_results::event::{BlockKind, CaseResult, Reporter, RunEvent, Status};
+use jspec_results::{case_comment, failure_text, testrail_elapsed, write_atomic};
 
 /// The file name in the run folder.
 pub const TESTRAIL_RESULTS_FILE: &str = "testrail-results.json";
@@ -174,7 +172,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::event::{CaseRef, Failure, StepResult};
+    use jspec_results::event::{CaseRef, Failure, StepResult};
 
     fn step(title: &str, status: Status, failure: Option<Failure>) -> StepResult {
         StepResult {
@@ -214,7 +212,7 @@ mod tests {
     #[test]
     fn a_failed_case_maps_statuses_and_explains_the_failure() {
         let failure = Failure {
-            kind: crate::event::FailureKind::Expectation,
+            kind: jspec_results::event::FailureKind::Expectation,
             actual: None,
             message: "bob received nothing".into(),
             file: "a.jspec".into(),

@@ -273,7 +273,7 @@ pub enum RunEvent {
     /// The findings of a `check delivery`.
     Delivery {
         case: CaseRef,
-        report: crate::exec::delivery::DeliveryReport,
+        report: DeliveryReport,
     },
     StepFinished {
         case: CaseRef,
@@ -289,6 +289,44 @@ pub enum RunEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+}
+
+/// The findings of one check.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    pub room: String,
+    /// Messages sent to the room.
+    pub sent: usize,
+    /// Copies that should have arrived (messages × occupants present when each was sent).
+    pub expected: usize,
+    pub delivered: usize,
+    /// `bob: "tick 7"`, one entry per copy missing.
+    pub lost: Vec<String>,
+    pub duplicated: Vec<String>,
+    pub out_of_order: Vec<String>,
+    /// Quantiles of send-to-receive time, in milliseconds: p50, p90, p99, max.
+    pub latency_ms: Option<[f64; 4]>,
+}
+
+impl DeliveryReport {
+    pub fn summary(&self) -> String {
+        let latency = match self.latency_ms {
+            Some([p50, p90, p99, max]) => {
+                format!("; latency p50 {p50:.1}ms, p90 {p90:.1}ms, p99 {p99:.1}ms, max {max:.1}ms")
+            }
+            None => String::new(),
+        };
+        format!(
+            "{} messages to {}, {} of {} copies delivered, {} lost, {} duplicated, {} out of order{latency}",
+            self.sent,
+            self.room,
+            self.delivered,
+            self.expected,
+            self.lost.len(),
+            self.duplicated.len(),
+            self.out_of_order.len()
+        )
+    }
 }
 
 /// A lab server as the run saw it.
