@@ -3,7 +3,8 @@
 //!
 //! ```sh
 //! cargo run --release -p jspec-runtime --example proxy_bench -- [--bulk-mib N] [--rounds R]
-//!     [--pings P] [--lag-samples S] [--limit-secs T]
+//!     [--pings P] [--lag-samples S] [--limit-secs T] [--sink-port PORT] [--echo-port PORT]
+//!     [--through NAME=SINK_ADDR,ECHO_ADDR[,PID]]... [--no-faults]
 //! ```
 //!
 //! 1. Bulk throughput: N MiB (default 4096) to a sink that discards, direct and through the
@@ -19,6 +20,13 @@
 //!
 //! For reference, 1 and 2 also run through a plain proxy (`tokio::io::copy_bidirectional`, 64 KiB
 //! buffers, same runtime): what any user-space proxy costs here, without the plane's rules.
+//!
+//! Other proxies can be measured beside them in the same run: `--sink-port`/`--echo-port` put
+//! the sink and the echo server on fixed loopback ports, an external proxy (HAProxy, socat, ...)
+//! started in front of them listens on SINK_ADDR and ECHO_ADDR, and each `--through` adds it as
+//! a path to steps 1 and 2 (with PID, its CPU per GB: the process, its threads and its children,
+//! e.g. socat's forks). `--no-faults` skips steps 3 and 4 (lag and bandwidth are the plane's
+//! alone). scripts/bench-proxy-peers.sh runs HAProxy and socat this way.
 //!
 //! Clients and servers are blocking sockets on their own threads; the proxies run in a tokio
 //! runtime like `jspec run`'s (two workers), its threads named `proxy-rt` so that their CPU time
@@ -36,7 +44,8 @@ use jspec_runtime::fault::model::{Endpoint, Impairment, Link, TcpTimeouts};
 use jspec_runtime::fault::proxy::ProxyPlane;
 
 const USAGE: &str = "usage: proxy_bench [--bulk-mib N] [--rounds R] [--pings P] \
-                     [--lag-samples S] [--limit-secs T]";
+                     [--lag-samples S] [--limit-secs T] [--sink-port PORT] [--echo-port PORT] \
+                     [--through NAME=SINK_ADDR,ECHO_ADDR[,PID]]... [--no-faults]";
 /// Bytes per write of the bulk client and per read of the sink.
 const BLOCK: usize = 256 * 1024;
 /// Bytes per ping and per pong.
@@ -54,6 +63,44 @@ struct Args {
     pings: usize,
     lag_samples: usize,
     limit_secs: f64,
+    sink_port: u16,
+    echo_port: u16,
+    through: Vec<External>,
+    faults: bool,
+}
+
+/// A proxy this example does not run, listening in front of the sink and the echo server.
+struct External {
+    name: String,
+    sink: SocketAddr,
+    echo: SocketAddr,
+    /// Its process, for CPU time.
+    pid: Option<u32>,
+}
+
+impl External {
+    fn parse(value: &str) -> Result<External, String> {
+        let bad = || format!("--through: NAME=SINK_ADDR,ECHO_ADDR[,PID], not {value:?}");
+        let (name, rest) = value.split_once('=').ok_or_else(bad)?;
+        let parts: Vec<&str> = rest.split(',').collect();
+        let addr = |i: usize| parts.get(i).and_then(|a| a.parse::<SocketAddr>().ok());
+        let (Some(sink), Some(echo)) = (addr(0), addr(1)) else {
+            return Err(bad());
+        };
+        let pid = match parts.get(2) {
+            Some(pid) => Some(pid.parse().map_err(|_| bad())?),
+            None => None,
+        };
+        if name.is_empty() || parts.len() > 3 {
+            return Err(bad());
+        }
+        Ok(External {
+            name: name.to_owned(),
+            sink,
+            echo,
+            pid,
+        })
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,12 +110,42 @@ fn parse_args() -> Result<Args, String> {
         pings: 10_000,
         lag_samples: 200,
         limit_secs: 6.0,
+        sink_port: 0,
+        echo_port: 0,
+        through: Vec::new(),
+        faults: true,
     };
-    let words: Vec<String> = std::env::args().skip(1).collect();
-    for pair in words.chunks(2) {
-        let [flag, value] = pair else {
-            return Err(USAGE.to_owned());
+    let mut words = std::env::args().skip(1);
+    while let Some(flag) = words.next() {
+        match flag.as_str() {
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "--no-faults" => {
+                args.faults = false;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(value) = words.next() else {
+            return Err(format!("{flag} needs a value\n{USAGE}"));
         };
+        match flag.as_str() {
+            "--through" => {
+                args.through.push(External::parse(&value)?);
+                continue;
+            }
+            "--sink-port" | "--echo-port" => {
+                let port: u16 = value
+                    .parse()
+                    .map_err(|_| format!("{flag}: not a port: {value:?}\n{USAGE}"))?;
+                if flag == "--sink-port" {
+                    args.sink_port = port;
+                } else {
+                    args.echo_port = port;
+                }
+                continue;
+            }
+            _ => {}
+        }
         let n: f64 = (value.parse().ok())
             .filter(|n: &f64| *n >= 1.0)
             .ok_or_else(|| format!("{flag}: not a number >= 1: {value:?}\n{USAGE}"))?;
@@ -117,15 +194,23 @@ impl Table {
     }
 }
 
-/// The plane, its links, and each server's address direct, through the plane and through the
-/// plain proxy.
+/// The plane, its links, and each path to the servers: direct, through the plane, through the
+/// plain proxy, then through each external proxy.
 struct Setup {
     plane: ProxyPlane,
     bulk_link: Link,
     ping_link: Link,
     received: mpsc::Receiver<Received>,
-    sink: [SocketAddr; 3],
-    echo: [SocketAddr; 3],
+    paths: Vec<PathTo>,
+}
+
+/// One way to reach the sink and the echo server.
+struct PathTo {
+    name: String,
+    sink: SocketAddr,
+    echo: SocketAddr,
+    /// An external proxy's process (CPU time from /proc); `None` for the paths in this process.
+    pid: Option<u32>,
 }
 
 fn run(args: &Args) -> Result<(), String> {
@@ -136,8 +221,8 @@ fn run(args: &Args) -> Result<(), String> {
         .thread_name("proxy-rt")
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
-    let (sink, received) = sink().map_err(|e| format!("sink: {e}"))?;
-    let echo = echo().map_err(|e| format!("echo server: {e}"))?;
+    let (sink, received) = sink(args.sink_port).map_err(|e| format!("sink: {e}"))?;
+    let echo = echo(args.echo_port).map_err(|e| format!("echo server: {e}"))?;
     let user = |name: &str| Endpoint::User(name.into());
     let server = |name: &str| Endpoint::Server(name.into());
     let bulk_link = Link::new(user("bulk"), server("sink"));
@@ -153,20 +238,45 @@ fn run(args: &Args) -> Result<(), String> {
     let (sink, echo) = routed.map_err(|e| format!("proxy route: {e}"))?;
     let cpus = thread::available_parallelism().map_or(0, |n| n.get());
     println!("proxy_bench: {cpus} CPUs, loopback");
-    println!("sink {sink:?}, echo {echo:?} (direct, plane, plain proxy)");
+    let mut paths: Vec<PathTo> = ["direct", "plane", "plain proxy"]
+        .iter()
+        .zip(sink.iter().zip(echo))
+        .map(|(name, (sink, echo))| PathTo {
+            name: (*name).to_owned(),
+            sink: *sink,
+            echo,
+            pid: None,
+        })
+        .collect();
+    for external in &args.through {
+        paths.push(PathTo {
+            name: external.name.clone(),
+            sink: external.sink,
+            echo: external.echo,
+            pid: external.pid,
+        });
+    }
+    for path in &paths {
+        println!("{}: sink {}, echo {}", path.name, path.sink, path.echo);
+    }
     let setup = Setup {
         plane,
         bulk_link,
         ping_link,
         received,
-        sink,
-        echo,
+        paths,
     };
     let mut table = Table::default();
-    throughput(&setup, args, &mut table)?;
-    let (unlagged, mut conn) = latency(&setup, args, &mut table)?;
-    lag(&setup, args, unlagged, &mut conn, &mut table)?;
-    bandwidth(&setup, args, &mut table)?;
+    let mut peers = Peers::default();
+    throughput(&setup, args, &mut table, &mut peers)?;
+    let (unlagged, mut conn) = latency(&setup, args, &mut table, &mut peers)?;
+    if args.faults {
+        lag(&setup, args, unlagged, &mut conn, &mut table)?;
+        bandwidth(&setup, args, &mut table)?;
+    }
+    if setup.paths.len() > 3 {
+        peers.print(&setup);
+    }
     println!();
     println!("| measurement | value | goal | result |");
     println!("| --- | --- | --- | --- |");
@@ -179,30 +289,48 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 /// Step 1: bulk throughput, the three paths in turn in each round.
-fn throughput(setup: &Setup, args: &Args, table: &mut Table) -> Result<(), String> {
+fn throughput(
+    setup: &Setup,
+    args: &Args,
+    table: &mut Table,
+    peers: &mut Peers,
+) -> Result<(), String> {
     let total = args.bulk_mib * 1024 * 1024;
     println!();
     println!(
         "1. bulk: {} MiB per transfer, {} rounds",
         args.bulk_mib, args.rounds
     );
-    println!("MB/s; CPU: cores busy (whole process); s/GB: proxy threads' CPU s per GB");
-    println!("| round | direct | CPU | plane | CPU | s/GB | plain proxy | CPU | s/GB |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    let mut rates: [Vec<f64>; 3] = Default::default();
+    println!(
+        "MB/s; CPU: cores busy (this process; for an external proxy, this process and the \
+         proxy's); s/GB: the proxy's CPU s per GB (the plane and plain proxy: their threads)"
+    );
+    let mut header = "| round | direct | CPU |".to_owned();
+    let mut rule = "| --- | --- | --- |".to_owned();
+    for path in &setup.paths[1..] {
+        header += &format!(" {} | CPU | s/GB |", path.name);
+        rule += " --- | --- | --- |";
+    }
+    println!("{header}");
+    println!("{rule}");
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); setup.paths.len()];
+    let mut s_per_gb: Vec<Vec<f64>> = vec![Vec::new(); setup.paths.len()];
     for round in 1..=args.rounds {
         let mut line = format!("| {round} |");
-        for (path, addr) in setup.sink.iter().enumerate() {
-            let t = bulk(*addr, total, &setup.received)?;
+        for (index, path) in setup.paths.iter().enumerate() {
+            let t = bulk(path.sink, total, &setup.received, path.pid)?;
             line += &format!(" {:.0} | {:.2} |", t.mb_per_s, t.cores);
-            if path > 0 {
+            if index > 0 {
                 line += &format!(" {:.3} |", t.proxy_s_per_gb);
             }
-            rates[path].push(t.mb_per_s);
+            rates[index].push(t.mb_per_s);
+            s_per_gb[index].push(t.proxy_s_per_gb);
         }
         println!("{line}");
     }
-    let [d, p, r] = rates.map(|mut rates| median(&mut rates));
+    peers.mb_per_s = rates.iter().map(|r| median(&mut r.clone())).collect();
+    peers.s_per_gb = s_per_gb.iter().map(|r| median(&mut r.clone())).collect();
+    let (d, p, r) = (peers.mb_per_s[0], peers.mb_per_s[1], peers.mb_per_s[2]);
     table.info("bulk direct, median", format!("{d:.0} MB/s"));
     table.info("bulk through the plane, median", format!("{p:.0} MB/s"));
     let plain = format!("{r:.0} MB/s ({:.2} x direct)", r / d);
@@ -214,28 +342,41 @@ fn throughput(setup: &Setup, args: &Args, table: &mut Table) -> Result<(), Strin
 
 /// Step 2: ping-pong round trips on the three paths, in alternating blocks. Returns the plane's
 /// p50 and its connection.
-fn latency(setup: &Setup, args: &Args, table: &mut Table) -> Result<(Duration, TcpStream), String> {
+fn latency(
+    setup: &Setup,
+    args: &Args,
+    table: &mut Table,
+    peers: &mut Peers,
+) -> Result<(Duration, TcpStream), String> {
     let mut conns = Vec::new();
-    for addr in setup.echo {
-        conns.push(ping_conn(addr)?);
+    for path in &setup.paths {
+        conns.push(ping_conn(path.echo)?);
     }
     let per_block = args.pings.div_ceil(BLOCKS);
-    let mut samples: [Vec<Duration>; 3] = Default::default();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); setup.paths.len()];
     for _ in 0..BLOCKS {
         for (conn, samples) in conns.iter_mut().zip(&mut samples) {
             samples.extend(pings(conn, per_block)?);
         }
     }
     let count = samples[0].len();
-    let [d, p, r] = samples.map(|mut samples| percentiles(&mut samples));
+    peers.round_trip = samples
+        .iter_mut()
+        .map(|samples| percentiles(samples))
+        .collect();
+    let (d, p, r) = (
+        peers.round_trip[0],
+        peers.round_trip[1],
+        peers.round_trip[2],
+    );
     println!();
     println!(
         "2. ping-pong: {count} x {PING} bytes each way, TCP_NODELAY, {BLOCKS} blocks per path"
     );
     println!("| path | min | p50 | p90 | p99 | max |");
     println!("| --- | --- | --- | --- | --- | --- |");
-    for (name, q) in [("direct", d), ("plane", p), ("plain proxy", r)] {
-        println!("| {name} | {} |", q.map(us).join(" | "));
+    for (path, q) in setup.paths.iter().zip(&peers.round_trip) {
+        println!("| {} | {} |", path.name, q.map(us).join(" | "));
     }
     let triple = |q: [Duration; 5]| format!("{} / {} / {}", us(q[1]), us(q[2]), us(q[3]));
     table.info("round trip direct p50 / p90 / p99", triple(d));
@@ -299,7 +440,7 @@ fn bandwidth(setup: &Setup, args: &Args, table: &mut Table) -> Result<(), String
             .plane
             .impair(&setup.bulk_link.upstream(), &impairment, 1);
         let bytes = (limit / 8.0 * args.limit_secs) as u64;
-        let transfer = bulk(setup.sink[1], bytes, &setup.received);
+        let transfer = bulk(setup.paths[1].sink, bytes, &setup.received, None);
         setup.plane.restore(&setup.bulk_link.upstream());
         let transfer = transfer?;
         let ratio = transfer.sink_bits_per_s / limit;
@@ -346,8 +487,8 @@ struct Received {
 
 /// A server that reads each connection to its end, discards the bytes, answers one byte (all
 /// received) and reports what it saw. Connections without data (the plane's probe) are ignored.
-fn sink() -> std::io::Result<(SocketAddr, mpsc::Receiver<Received>)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+fn sink(port: u16) -> std::io::Result<(SocketAddr, mpsc::Receiver<Received>)> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
@@ -371,8 +512,8 @@ fn sink() -> std::io::Result<(SocketAddr, mpsc::Receiver<Received>)> {
 }
 
 /// An echo server for `PING`-byte messages, with TCP_NODELAY.
-fn echo() -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+fn echo(port: u16) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
     let addr = listener.local_addr()?;
     thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
@@ -404,8 +545,14 @@ struct Transfer {
     sink_span: Duration,
 }
 
-fn bulk(addr: SocketAddr, total: u64, sink: &mpsc::Receiver<Received>) -> Result<Transfer, String> {
+fn bulk(
+    addr: SocketAddr,
+    total: u64,
+    sink: &mpsc::Receiver<Received>,
+    external: Option<u32>,
+) -> Result<Transfer, String> {
     let block = vec![0x5au8; BLOCK];
+    let external_before = external.map(process_tree_cpu);
     let cpu_before = cpu_times();
     let started = Instant::now();
     let io = |e: std::io::Error| format!("bulk transfer to {addr}: {e}");
@@ -419,7 +566,16 @@ fn bulk(addr: SocketAddr, total: u64, sink: &mpsc::Receiver<Received>) -> Result
     stream.shutdown(Shutdown::Write).map_err(io)?;
     stream.read_exact(&mut [0u8; 1]).map_err(io)?;
     let wall = started.elapsed().as_secs_f64();
-    let cpu_after = cpu_times();
+    let mut cpu_after = cpu_times();
+    drop(stream);
+    if let (Some(pid), Some(before)) = (external, external_before) {
+        // Let a forking proxy's child see the end of the connection and be reaped: its CPU
+        // time then moves to the parent's children's times.
+        thread::sleep(Duration::from_millis(50));
+        let spent = process_tree_cpu(pid) - before;
+        cpu_after.0 += spent;
+        cpu_after.1 = cpu_before.1 + spent;
+    }
     let received = (sink.recv_timeout(Duration::from_secs(10)))
         .map_err(|e| format!("no report from the sink: {e}"))?;
     if received.bytes != total {
@@ -514,4 +670,86 @@ fn us(d: Duration) -> String {
 
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// CPU seconds of an external proxy: the process (all its threads), the children it has reaped,
+/// and the children still alive (a forking proxy's connection handlers), from /proc.
+fn process_tree_cpu(pid: u32) -> f64 {
+    let fields = |stat: &str| -> Vec<u64> {
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        rest.split_whitespace()
+            .map(|f| f.parse::<u64>().unwrap_or(0))
+            .collect()
+    };
+    let hz = match nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK) {
+        Ok(Some(hz)) if hz > 0 => hz as f64,
+        _ => 100.0,
+    };
+    // Children first: one reaped between the two reads is then counted twice rather than not at
+    // all (a 50 ms pause before the read makes this rare).
+    let mut ticks = 0u64;
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let f = fields(&stat);
+        // After the name: ppid is field 4 (index 1), utime and stime 14 and 15 (11 and 12).
+        if f.get(1) == Some(&(pid as u64)) {
+            ticks += f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+        }
+    }
+    if let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // utime, stime, cutime, cstime: fields 14 to 17.
+        ticks += fields(&stat).iter().skip(11).take(4).sum::<u64>();
+    }
+    ticks as f64 / hz
+}
+
+/// Per path (in `Setup::paths` order): what the peers table shows.
+#[derive(Default)]
+struct Peers {
+    mb_per_s: Vec<f64>,
+    s_per_gb: Vec<f64>,
+    round_trip: Vec<[Duration; 5]>,
+}
+
+impl Peers {
+    /// One table, every path side by side: throughput, round trip and what each proxy adds.
+    fn print(&self, setup: &Setup) {
+        let direct_rate = self.mb_per_s.first().copied().unwrap_or(0.0);
+        let direct = self.round_trip.first().copied().unwrap_or_default();
+        println!();
+        println!("peers: bulk medians and round trips, every path measured in this run");
+        println!(
+            "| path | bulk MB/s (median) | x direct | proxy CPU s/GB (median) | round trip p50 | \
+             p99 | added p50 | added p99 |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for (index, path) in setup.paths.iter().enumerate() {
+            let (Some(rate), Some(q)) = (self.mb_per_s.get(index), self.round_trip.get(index))
+            else {
+                continue;
+            };
+            let (cpu, added50, added99) = if index == 0 {
+                ("-".to_owned(), "-".to_owned(), "-".to_owned())
+            } else {
+                let gap = |a: Duration, b: Duration| {
+                    let us = (a.as_secs_f64() - b.as_secs_f64()) * 1e6;
+                    format!("{us:.1} µs")
+                };
+                let cpu = match (index, path.pid, self.s_per_gb.get(index)) {
+                    (1 | 2, _, Some(c)) | (_, Some(_), Some(c)) => format!("{c:.3}"),
+                    _ => "-".to_owned(),
+                };
+                (cpu, gap(q[1], direct[1]), gap(q[3], direct[3]))
+            };
+            println!(
+                "| {} | {rate:.0} | {:.2} | {cpu} | {} | {} | {added50} | {added99} |",
+                path.name,
+                rate / direct_rate.max(1e-9),
+                us(q[1]),
+                us(q[3]),
+            );
+        }
+    }
 }

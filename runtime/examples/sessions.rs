@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release -p jspec-runtime --example sessions -- [--sessions N] [--messages M]
-//!     [--concurrency C] [--accounts K] [--deadline SECS]
+//!     [--concurrency C] [--accounts K] [--deadline SECS] [--auth scram|plain] [--then CMD]
 //! ```
 //!
 //! One lab server (`a.test`) is started in a temp folder. Sessions log in as `bench0..bench<K-1>`
@@ -13,6 +13,14 @@
 //! (until one shared deadline) for the M messages of its predecessor. No session sends initial
 //! presence: with one account, each presence would go to every other resource (N² stanzas).
 //! Finally all sessions are closed and the lab is stopped, also on errors and on Ctrl-C.
+//!
+//! `--auth plain` logs in with SASL PLAIN (over STARTTLS, as with SCRAM) instead of SCRAM, the
+//! mechanism tools such as tsung use. `--then CMD` runs `sh -c CMD` after the sessions are
+//! closed and before the lab stops, with the running server described in the environment
+//! (`JSPEC_BENCH_ADDR`, `_HOST`, `_PORT`, `_DOMAIN`, `_PASSWORD`, `_ACCOUNTS`, `_PROSODY_PID`,
+//! `_PROSODY_LOG`, `_DIR`): another tool can then be measured against the same Prosody and the
+//! same accounts (scripts/bench-sessions-peers.sh). The last line printed is a `summary:` line
+//! of `key=value` pairs for scripts.
 //!
 //! Measured from /proc: jspec's CPU time (user + sys, `/proc/self/stat`) and memory (VmRSS,
 //! VmHWM from `/proc/self/status`), the same for the Prosody process, connect-time percentiles,
@@ -27,13 +35,15 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use jspec_runtime::lab::ServerProcess;
 use jspec_runtime::lab::{Lab, LabSpec};
-use jspec_runtime::xmpp::{ConnectConfig, ConnectError, Received, Session, StreamEnd};
+use jspec_runtime::xmpp::{
+    AuthMechanism, ConnectConfig, ConnectError, Received, Session, StreamEnd,
+};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 const USAGE: &str = "usage: sessions [--sessions N] [--messages M] [--concurrency C] \
-                     [--accounts K] [--deadline SECS]";
+                     [--accounts K] [--deadline SECS] [--auth scram|plain] [--then CMD]";
 const PASSWORD: &str = "bench-secret";
 /// Bound on one connect (TCP, TLS, SASL, bind) while up to C others run.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,6 +61,9 @@ struct Args {
     concurrency: usize,
     accounts: usize,
     deadline: Duration,
+    auth: AuthMechanism,
+    /// A shell command run against the still running lab after the benchmark.
+    then: Option<String>,
 }
 
 impl Args {
@@ -61,6 +74,8 @@ impl Args {
             concurrency: 50,
             accounts: 1,
             deadline: Duration::from_secs(60),
+            auth: AuthMechanism::Scram,
+            then: None,
         };
         let mut words = std::env::args().skip(1);
         while let Some(flag) = words.next() {
@@ -70,6 +85,21 @@ impl Args {
             let value = words
                 .next()
                 .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+            match flag.as_str() {
+                "--auth" => {
+                    args.auth = match value.as_str() {
+                        "scram" => AuthMechanism::Scram,
+                        "plain" => AuthMechanism::Plain,
+                        _ => return Err(format!("--auth: scram or plain, not {value:?}\n{USAGE}")),
+                    };
+                    continue;
+                }
+                "--then" => {
+                    args.then = Some(value);
+                    continue;
+                }
+                _ => {}
+            }
             let number: usize = value
                 .parse()
                 .map_err(|_| format!("{flag}: not a number: {value:?}\n{USAGE}"))?;
@@ -135,6 +165,10 @@ async fn run(args: &Args) -> Result<(), String> {
     // before the lab stops.
     let result = bench(&lab, args, &cancel).await;
     interrupt.abort();
+    let mut then = None;
+    if let (Ok(_), Some(command), false) = (&result, &args.then, cancel.is_cancelled()) {
+        then = Some(run_then(&lab, args, command, dir.path()).await);
+    }
     let prosody = lab.server("a").map(|s| (s.pid(), s.log_path()));
     let log_bytes = prosody
         .as_ref()
@@ -157,11 +191,51 @@ async fn run(args: &Args) -> Result<(), String> {
         lab_start,
         log_bytes,
         started.elapsed(),
+        then.as_ref(),
     );
     if cancel.is_cancelled() {
         return Err("interrupted: the numbers above are incomplete".to_owned());
     }
-    Ok(())
+    match then {
+        Some((Err(message), _)) => Err(message),
+        Some((Ok(status), _)) if !status.success() => Err(format!("--then command: {status}")),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `sh -c command` against the running lab, the server described in the environment.
+async fn run_then(
+    lab: &Lab,
+    args: &Args,
+    command: &str,
+    dir: &Path,
+) -> (Result<std::process::ExitStatus, String>, Duration) {
+    let started = Instant::now();
+    let Some(server) = lab.server("a") else {
+        return (Err("the lab has no server a".to_owned()), Duration::ZERO);
+    };
+    let addr = server.spec.c2s_addr();
+    eprintln!(
+        "then: running `{command}` against {addr} ({})",
+        server.spec.domain
+    );
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("JSPEC_BENCH_ADDR", addr.to_string())
+        .env("JSPEC_BENCH_HOST", addr.ip().to_string())
+        .env("JSPEC_BENCH_PORT", addr.port().to_string())
+        .env("JSPEC_BENCH_DOMAIN", &server.spec.domain)
+        .env("JSPEC_BENCH_PASSWORD", PASSWORD)
+        .env("JSPEC_BENCH_ACCOUNTS", args.accounts.to_string())
+        .env("JSPEC_BENCH_PROSODY_PID", server.pid().to_string())
+        .env("JSPEC_BENCH_PROSODY_LOG", server.log_path())
+        .env("JSPEC_BENCH_DIR", dir)
+        .kill_on_drop(true)
+        .status()
+        .await
+        .map_err(|e| format!("cannot run --then command: {e}"));
+    (status, started.elapsed())
 }
 
 /// Resource use of this process and of Prosody at one moment.
@@ -364,6 +438,7 @@ async fn bench(lab: &Lab, args: &Args, cancel: &CancellationToken) -> Result<Rep
             Arc::clone(&trust),
         );
         config.resource = format!("r{i}");
+        config.auth = args.auth;
         config.timeout = CONNECT_TIMEOUT;
         let permits = Arc::clone(&permits);
         let cancel = cancel.clone();
@@ -567,6 +642,7 @@ fn print_report(
     lab_start: Duration,
     log_bytes: u64,
     total: Duration,
+    then: Option<&(Result<std::process::ExitStatus, String>, Duration)>,
 ) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mut connect_times = r.connect_times.clone();
@@ -753,11 +829,34 @@ fn print_report(
         ("total wall (lab start to lab stop)", ms(total)),
         ("CPUs", cpus.to_string()),
     ];
+    let mut rows = rows;
+    rows.insert(
+        0,
+        (
+            "SASL mechanism (over STARTTLS)",
+            match args.auth {
+                AuthMechanism::Plain => "PLAIN",
+                _ => "SCRAM",
+            }
+            .to_owned(),
+        ),
+    );
+    if let Some((status, wall)) = then {
+        let status = match status {
+            Ok(status) => status.to_string(),
+            Err(e) => e.clone(),
+        };
+        rows.push((
+            "--then command (in the total wall)",
+            format!("{} ({status})", ms(*wall)),
+        ));
+    }
     println!("| metric | value |");
     println!("| --- | --- |");
     for (name, value) in rows {
         println!("| {name} | {value} |");
     }
+    let summary_counts = (failures, send_errors);
     for (title, counts) in [
         ("connect failures", &r.connect_failures),
         ("send errors", &r.send_errors),
@@ -772,4 +871,28 @@ fn print_report(
             println!("  {count:>6}  {what}");
         }
     }
+    // One line for scripts (scripts/bench-sessions-peers.sh): seconds and KiB.
+    let prosody_cpu = r.closed_at.prosody_cpu.minus(&r.baseline.prosody_cpu);
+    println!();
+    println!(
+        "summary: requested={} connected={n} connect_failures={} expected={expected} sent={} \
+         received={} send_errors={} latency_p50_s={:.6} latency_max_s={:.6} \
+         connect_phase_s={:.6} message_phase_s={:.6} cpu_s={:.3} cpu_user_s={:.3} \
+         cpu_sys_s={:.3} hwm_kib={} prosody_cpu_s={:.3} prosody_hwm_kib={}",
+        args.sessions,
+        summary_counts.0,
+        r.sent,
+        r.received,
+        summary_counts.1,
+        percentile(&latencies, 50.0).as_secs_f64(),
+        latencies.last().copied().unwrap_or_default().as_secs_f64(),
+        r.connected_at.since(&r.baseline).as_secs_f64(),
+        r.messaged_at.since(&r.connected_at).as_secs_f64(),
+        r.closed_at.cpu.total().as_secs_f64(),
+        r.closed_at.cpu.user.as_secs_f64(),
+        r.closed_at.cpu.sys.as_secs_f64(),
+        r.closed_at.hwm_kib,
+        prosody_cpu.total().as_secs_f64(),
+        r.messaged_at.prosody_hwm_kib,
+    );
 }

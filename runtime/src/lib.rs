@@ -6,6 +6,7 @@ pub mod env;
 pub use jspec_results::event;
 pub mod exec;
 pub mod fault;
+mod http;
 pub mod lab;
 pub mod plan;
 pub mod report;

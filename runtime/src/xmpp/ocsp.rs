@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::cert::{CertFacts, verify_signature};
 use self::codec::{CertId, CertStatus, OcspRequest, OcspResponse, ResponderId, SHA1};
-use self::http::{HttpError, HttpUrl};
+use self::http::HttpError;
 use super::error::{ConnectError, FailureReason};
 use super::wire::Bound;
 
@@ -95,7 +95,8 @@ pub async fn check_ocsp(
             })?,
     };
     let serial = serial_text(&cert.serial);
-    let target = HttpUrl::parse(&url).map_err(|e| tls_failed(format!("OCSP responder {e}")))?;
+    let target =
+        http::responder_url(&url).map_err(|e| tls_failed(format!("OCSP responder {e}")))?;
     let id = CertId::new(SHA1, &cert.issuer, &issuer.key, &cert.serial)
         .ok_or_else(|| tls_failed("OCSP check: SHA-1 unavailable".to_owned()))?;
     let nonce = fresh_nonce().map(|n| codec::nonce_extension(&n));
@@ -110,8 +111,8 @@ pub async fn check_ocsp(
         _ = tokio::time::sleep_until(deadline) => {
             return Err(unreachable(&url, &"no answer before the connect deadline"));
         }
-        body = http::post(&target, &request) => body.map_err(|e| match e {
-            HttpError::Io(e) => unreachable(&url, &e),
+        body = http::post(&target, request) => body.map_err(|e| match e {
+            HttpError::Unreachable(e) => unreachable(&url, &e),
             HttpError::Protocol(why) => {
                 tls_failed(format!("OCSP responder {url} answered badly: {why}"))
             }

@@ -1,40 +1,48 @@
-//! Just enough IPv4 and TCP to change a payload byte and keep the packet valid: a tampered
-//! packet must reach the application (a bad checksum would only look like a drop).
+//! The IPv4 and TCP a tamper needs: change one payload byte and keep the packet valid, since a
+//! tampered packet must reach the application (a bad checksum would only look like a drop).
+//! Parsing and the checksum are etherparse's; this module only picks the byte.
 
 use std::net::Ipv4Addr;
+use std::ops::Range;
 
-const TCP: u8 = 6;
+use etherparse::{IpNumber, Ipv4Slice, TcpSlice};
 
-/// Where the TCP header and payload are in an IPv4 packet, if it is one.
+/// Where the TCP header and payload of an unfragmented IPv4 packet are, with what the TCP
+/// checksum covers.
 struct Tcp {
-    header_start: usize,
-    payload_start: usize,
+    header: Range<usize>,
+    payload: Range<usize>,
+    source: [u8; 4],
+    destination: [u8; 4],
+    header_value: etherparse::TcpHeader,
 }
 
 fn tcp(packet: &[u8]) -> Option<Tcp> {
-    let version = packet.first()? >> 4;
-    let ihl = usize::from(packet.first()? & 0x0f) * 4;
-    if version != 4 || ihl < 20 || *packet.get(9)? != TCP {
+    let ip = Ipv4Slice::from_slice(packet).ok()?;
+    let header = ip.header();
+    // A packet longer than its total length (padding) or a fragment is not one we change.
+    if header.protocol() != IpNumber::TCP
+        || ip.is_payload_fragmented()
+        || usize::from(header.total_len()) != packet.len()
+    {
         return None;
     }
-    let total = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
-    if total != packet.len() {
-        return None;
-    }
-    let data_offset = usize::from(packet.get(ihl + 12)? >> 4) * 4;
-    if data_offset < 20 || ihl + data_offset > packet.len() {
-        return None;
-    }
+    let tcp = TcpSlice::from_slice(ip.payload().payload).ok()?;
+    let start = header.slice().len();
+    let payload_start = start + tcp.header_len();
     Some(Tcp {
-        header_start: ihl,
-        payload_start: ihl + data_offset,
+        header: start..payload_start,
+        payload: payload_start..packet.len(),
+        source: header.source(),
+        destination: header.destination(),
+        header_value: tcp.to_header(),
     })
 }
 
 /// The destination of an IPv4 packet (where an injected copy is sent).
 pub(crate) fn destination(packet: &[u8]) -> Option<Ipv4Addr> {
-    let bytes: [u8; 4] = packet.get(16..20)?.try_into().ok()?;
-    (packet.first()? >> 4 == 4).then(|| Ipv4Addr::from(bytes))
+    let ip = etherparse::Ipv4HeaderSlice::from_slice(packet).ok()?;
+    Some(Ipv4Addr::from(ip.destination()))
 }
 
 /// Flips the bits of one TCP payload byte (chosen by `choice`) and fixes the TCP checksum.
@@ -43,37 +51,26 @@ pub(crate) fn tamper(packet: &mut [u8], choice: u64) -> bool {
     let Some(tcp) = tcp(packet) else {
         return false;
     };
-    let payload = packet.len() - tcp.payload_start;
-    if payload == 0 {
+    if tcp.payload.is_empty() {
         return false;
     }
-    let index = tcp.payload_start + (choice % payload as u64) as usize;
+    let index = tcp.payload.start + (choice % tcp.payload.len() as u64) as usize;
     packet[index] ^= 0xff;
-    fix_tcp_checksum(packet, &tcp);
-    true
+    fix_tcp_checksum(packet, &tcp)
 }
 
-fn fix_tcp_checksum(packet: &mut [u8], tcp: &Tcp) {
-    let check = tcp.header_start + 16;
-    packet[check] = 0;
-    packet[check + 1] = 0;
-    let segment = &packet[tcp.header_start..];
-    let mut sum: u32 = 0;
-    // Pseudo-header: source, destination, protocol, TCP length.
-    for pair in packet[12..20].chunks(2) {
-        sum += u32::from(u16::from_be_bytes([pair[0], pair[1]]));
-    }
-    sum += u32::from(TCP);
-    sum += segment.len() as u32;
-    for pair in segment.chunks(2) {
-        let word = [pair[0], pair.get(1).copied().unwrap_or(0)];
-        sum += u32::from(u16::from_be_bytes(word));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    let checksum = !(sum as u16);
-    packet[check..check + 2].copy_from_slice(&checksum.to_be_bytes());
+/// Writes the checksum of the segment as it now is; false if etherparse refuses the size.
+fn fix_tcp_checksum(packet: &mut [u8], tcp: &Tcp) -> bool {
+    let Ok(checksum) = tcp.header_value.calc_checksum_ipv4_raw(
+        tcp.source,
+        tcp.destination,
+        &packet[tcp.payload.clone()],
+    ) else {
+        return false;
+    };
+    let at = tcp.header.start + 16;
+    packet[at..at + 2].copy_from_slice(&checksum.to_be_bytes());
+    true
 }
 
 /// Whether the TCP checksum of an IPv4 packet is right (tests).
@@ -83,8 +80,7 @@ fn tcp_checksum_ok(packet: &[u8]) -> bool {
         return false;
     };
     let mut copy = packet.to_vec();
-    fix_tcp_checksum(&mut copy, &tcp);
-    copy == packet
+    fix_tcp_checksum(&mut copy, &tcp) && copy == packet
 }
 
 #[cfg(test)]
@@ -100,7 +96,7 @@ mod tests {
         ];
         p.extend_from_slice(b"hello");
         let tcp = tcp(&p).expect("tcp");
-        fix_tcp_checksum(&mut p, &tcp);
+        assert!(fix_tcp_checksum(&mut p, &tcp));
         p
     }
 

@@ -77,24 +77,10 @@ pub(crate) struct Rest {
 
 impl Rest {
     pub(crate) fn new() -> Result<Rest, PatroniError> {
-        // Patroni speaks plain HTTP here; reqwest still wants a TLS setup to build.
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| PatroniError::Rest {
+        let http =
+            crate::http::plain_client(REQUEST_TIMEOUT).map_err(|reason| PatroniError::Rest {
                 node: "-".into(),
-                reason: e.to_string(),
-            })?
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(REQUEST_TIMEOUT)
-            .no_proxy()
-            .build()
-            .map_err(|e| PatroniError::Rest {
-                node: "-".into(),
-                reason: e.to_string(),
+                reason,
             })?;
         Ok(Rest { http })
     }

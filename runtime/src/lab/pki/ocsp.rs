@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::Bytes;
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
@@ -125,23 +126,12 @@ async fn serve(listener: TcpListener, answerer: Arc<Answerer>, cancel: Cancellat
     }
 }
 
-async fn exchange(mut stream: TcpStream, answerer: Arc<Answerer>) {
-    let work = async {
-        let request = http::read_request(&mut stream).await?;
-        let (status, content_type, body) = if request.method == "POST" {
-            let body = answerer.answer(&request.body, OffsetDateTime::now_utc());
-            ("200 OK", "application/ocsp-response", body)
-        } else {
-            (
-                "405 Method Not Allowed",
-                "text/plain",
-                b"POST only\n".to_vec(),
-            )
-        };
-        http::write_response(&mut stream, status, content_type, &body).await?;
-        Ok::<_, http::HttpError>(())
+async fn exchange(stream: TcpStream, answerer: Arc<Answerer>) {
+    let answer = move |request: Bytes| {
+        let answerer = Arc::clone(&answerer);
+        async move { answerer.answer(&request, OffsetDateTime::now_utc()) }
     };
-    match tokio::time::timeout(EXCHANGE_TIMEOUT, work).await {
+    match tokio::time::timeout(EXCHANGE_TIMEOUT, http::serve_connection(stream, answer)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::debug!(%e, "OCSP exchange failed"),
         Err(_) => tracing::debug!("OCSP exchange timed out"),
