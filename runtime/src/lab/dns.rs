@@ -4,18 +4,24 @@
 //! publishes it. Addresses stay in each server's own hosts file (its view of the lab, see the
 //! proxy plane); Prosody's resolver answers those locally and forwards the rest here.
 //!
-//! Hickory DNS encodes and decodes the messages; the loop is ours, since the lab needs only
-//! UDP, a handful of records and live updates.
+//! Hickory DNS encodes and decodes the messages; the receive-answer loop (one UDP socket, a
+//! dozen lines) is ours. Not hickory-server: its `ServerFuture` would replace only that loop;
+//! the answers would still be ours (a `RequestHandler`), since its authorities serve whole
+//! zones with an SOA, built up front, while the lab's records change live, per case (Direct
+//! TLS published and withdrawn). That is four more crates (hickory-server, hickory-net,
+//! async-trait, prefix-trie; counted against Cargo.lock, 2026-12) for no behaviour the lab needs.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::SRV;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
+
+use crate::sync::lock;
 
 /// Answers are never cached: a case may publish or withdraw Direct TLS at any time.
 const TTL: u32 = 0;
@@ -54,7 +60,7 @@ struct Zone {
 #[derive(Debug)]
 pub(crate) struct LabDns {
     addr: SocketAddr,
-    zone: Arc<RwLock<Zone>>,
+    zone: Arc<Mutex<Zone>>,
     stop: CancellationToken,
 }
 
@@ -63,7 +69,7 @@ impl LabDns {
     pub(crate) async fn start(ip: std::net::Ipv4Addr) -> std::io::Result<LabDns> {
         let socket = UdpSocket::bind(SocketAddr::from((ip, 0))).await?;
         let addr = socket.local_addr()?;
-        let zone = Arc::new(RwLock::new(Zone::default()));
+        let zone = Arc::new(Mutex::new(Zone::default()));
         let stop = CancellationToken::new();
         tokio::spawn(serve(socket, Arc::clone(&zone), stop.clone()));
         Ok(LabDns { addr, zone, stop })
@@ -78,10 +84,7 @@ impl LabDns {
     /// domain itself.
     pub(crate) fn set(&self, domain: &str, service: Service, port: Option<u16>) {
         let owner = format!("{}.{domain}.", service.label()).to_ascii_lowercase();
-        let mut zone = self
-            .zone
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut zone = lock(&self.zone);
         match port {
             Some(port) => zone.srv.insert(owner, (port, format!("{domain}."))),
             None => zone.srv.remove(&owner),
@@ -92,11 +95,7 @@ impl LabDns {
     /// bypasses the proxy plane's per-server views).
     pub(crate) fn set_address(&self, domain: &str, ip: std::net::Ipv4Addr) {
         let owner = format!("{domain}.").to_ascii_lowercase();
-        self.zone
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .a
-            .insert(owner, ip);
+        lock(&self.zone).a.insert(owner, ip);
     }
 }
 
@@ -106,7 +105,7 @@ impl Drop for LabDns {
     }
 }
 
-async fn serve(socket: UdpSocket, zone: Arc<RwLock<Zone>>, stop: CancellationToken) {
+async fn serve(socket: UdpSocket, zone: Arc<Mutex<Zone>>, stop: CancellationToken) {
     let mut buffer = vec![0u8; 4096];
     loop {
         let (len, peer) = tokio::select! {
@@ -131,7 +130,7 @@ async fn serve(socket: UdpSocket, zone: Arc<RwLock<Zone>>, stop: CancellationTok
 
 /// The reply to one query: the SRV or A record when the zone has it, NXDOMAIN otherwise;
 /// `None` for what is not a query at all.
-fn answer(packet: &[u8], zone: &RwLock<Zone>) -> Option<Vec<u8>> {
+fn answer(packet: &[u8], zone: &Mutex<Zone>) -> Option<Vec<u8>> {
     let query = Message::from_vec(packet).ok()?;
     if query.metadata.message_type != MessageType::Query {
         return None;
@@ -144,9 +143,7 @@ fn answer(packet: &[u8], zone: &RwLock<Zone>) -> Option<Vec<u8>> {
     for question in &query.queries {
         reply.add_query(question.clone());
         let owner = question.name().to_ascii().to_ascii_lowercase();
-        let zone = zone
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let zone = lock(zone);
         if let Some((port, target)) = zone.srv.get(&owner).cloned() {
             found = true;
             if question.query_type() == RecordType::SRV
@@ -175,7 +172,7 @@ mod tests {
     use super::*;
     use hickory_proto::op::Query;
 
-    fn ask(zone: &RwLock<Zone>, name: &str, kind: RecordType) -> Message {
+    fn ask(zone: &Mutex<Zone>, name: &str, kind: RecordType) -> Message {
         let mut query = Message::new(7, MessageType::Query, OpCode::Query);
         query.add_query(Query::query(Name::from_ascii(name).expect("name"), kind));
         let reply = answer(&query.to_vec().expect("encode"), zone).expect("a reply");

@@ -25,6 +25,7 @@ use super::reconnect::{Memory, Reconnecting, reconnect, recoverable};
 use super::sm::{self, NS_SM, is_stanza};
 use super::transcript::{Direction, Transcript};
 use super::wire::{NS_CLIENT, NS_PING, NS_STREAM, NS_STREAM_ERRORS, Stream, describe_stream_error};
+use crate::sync::lock;
 
 const NS_ROSTER: &str = "jabber:iq:roster";
 
@@ -180,10 +181,7 @@ async fn received(
     // own business (consumed); other requests stay visible to expectations.
     match (&answer, &shared.mutator) {
         (Some(Answer::Pong(_)), _) => shared.inbox.push_handled(el),
-        (_, Some(mutator)) => mutator
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .deliver(el, &shared.inbox, &shared.transcript),
+        (_, Some(mutator)) => lock(mutator).deliver(el, &shared.inbox, &shared.transcript),
         (_, None) => shared.inbox.push_stanza(el),
     }
     let (reply, what) = match answer {

@@ -12,6 +12,7 @@ mod tls;
 pub use super::process::ServerState;
 use super::process::{ManagedProcess, ProcessError, ProcessSlot, STOP_GRACE};
 use super::server::ServerProcess;
+use crate::sync::lock;
 pub(crate) use config::in_namespace;
 pub use config::{ProsodyExtensions, ServerSettings, render_config};
 pub use gssapi::ProsodyKerberos;
@@ -354,11 +355,7 @@ impl ServerProcess for Prosody {
             &self.spec.programs.prosody,
             &prosody_args,
         );
-        let kerberos = self
-            .kerberos
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let kerberos = lock(&self.kerberos).clone();
         let mut envs = match &kerberos {
             Some(kerberos) => kerberos.envs(&self.dir),
             None => Vec::new(),

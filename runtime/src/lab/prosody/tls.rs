@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::gssapi::ProsodyKerberos;
 use super::{Prosody, ProsodyError, ServerSettings, render_config};
 use crate::lab::server::ServerProcess;
+use crate::sync::lock;
 
 /// How a server-to-server link authenticated, as the admin shell shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,10 +60,7 @@ impl Prosody {
 
     /// The settings in force.
     pub fn settings(&self) -> ServerSettings {
-        self.settings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        lock(&self.settings).clone()
     }
 
     /// Applies `settings` (with `kerberos`, how to accept tickets, when they ask for it):
@@ -92,14 +90,8 @@ impl Prosody {
             self.dir.join("prosody.cfg.lua"),
             &render_config(&spec, &self.dir),
         )?;
-        *self
-            .settings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = settings.clone();
-        *self
-            .kerberos
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = kerberos;
+        *lock(&self.settings) = settings.clone();
+        *lock(&self.kerberos) = kerberos;
         self.stop_process().await;
         self.start_process().await?;
         Ok(true)
