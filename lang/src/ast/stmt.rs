@@ -183,17 +183,26 @@ pub enum SessionEvent {
     Disconnected(Option<Str>),
 }
 
+/// How the stream gets TLS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlsMode {
+    /// Plain TCP, stream opened, `<starttls/>`, then TLS (RFC 6120).
     StartTls,
+    /// TLS from the first byte (XEP-0368), ALPN `xmpp-client`.
     DirectTls,
 }
 
+/// Which SASL family the session must use; the connect fails with `mechanism-unavailable`
+/// rather than silently using another one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthMechanism {
+    /// SCRAM-SHA-256 or SCRAM-SHA-1 (the -PLUS variant with tls-exporter when the server
+    /// advertises that binding, XEP-0440).
     Scram,
     Plain,
+    /// SASL EXTERNAL: the TLS client certificate is the credential (XEP-0178).
     External,
+    /// GSSAPI with a Kerberos ticket (RFC 4752): single sign-on, the password is not used.
     Gssapi,
 }
 

@@ -30,16 +30,7 @@ impl Walker<'_, '_> {
             return;
         }
         let own = |entity: &Entity| matches!(entity, Entity::DatabaseNode { database } if *database == resolved.text);
-        let nodes: Vec<String> = self
-            .scope
-            .map(|scope| {
-                scope
-                    .names_where(own)
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let nodes = self.names_in_scope(own);
         if nodes.is_empty() {
             let diagnostic = Diagnostic::error(
                 Code::NotReplicated,

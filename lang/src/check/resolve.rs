@@ -81,6 +81,20 @@ pub(crate) struct Resolved {
 }
 
 impl Walker<'_, '_> {
+    /// The names of the case's scope that `wanted` accepts, in declaration order (none outside
+    /// a case).
+    pub(crate) fn names_in_scope(&self, wanted: impl Fn(&Entity) -> bool) -> Vec<String> {
+        self.scope
+            .map(|scope| {
+                scope
+                    .names_where(wanted)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The text a name stands for: a parameter's argument, or itself.
     pub(crate) fn substitute(&mut self, name: &Name) -> Option<String> {
         match self.param(&name.text) {

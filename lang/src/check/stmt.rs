@@ -567,16 +567,7 @@ impl Walker<'_, '_> {
         };
         let own =
             |entity: &Entity| matches!(entity, Entity::Node { server } if *server == resolved.text);
-        let nodes: Vec<String> = self
-            .scope
-            .map(|scope| {
-                scope
-                    .names_where(own)
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let nodes = self.names_in_scope(own);
         if nodes.is_empty() {
             let diagnostic = Diagnostic::error(
                 Code::NotACluster,

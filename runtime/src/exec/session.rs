@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jspec_lang::ast::{AuthMechanism as Auth, ConnectOptions, TlsMode as Tls};
+use jspec_lang::ast::ConnectOptions;
 use minidom::Element;
 
 use super::context::{CaseContext, Frame};
@@ -143,18 +143,10 @@ impl CaseContext<'_> {
             .servers
             .get(&info.server)
             .ok_or_else(|| harness(format!("no server `{}` in the lab", info.server)))?;
-        let tls = match options.tls.map(|(mode, _)| mode) {
-            None | Some(Tls::StartTls) => TlsMode::StartTls,
-            Some(Tls::DirectTls) => TlsMode::DirectTls,
-        };
-        let auth = match options.auth.map(|(auth, _)| auth) {
-            None | Some(Auth::Scram) => AuthMechanism::Scram,
-            Some(Auth::Plain) => AuthMechanism::Plain,
-            Some(Auth::External) => AuthMechanism::External,
-            // The ticket comes from the lab KDC (see `connect`) or, for an external server,
-            // from the environment's credential cache (KRB5CCNAME).
-            Some(Auth::Gssapi) => AuthMechanism::Gssapi,
-        };
+        let tls = options.tls.map_or(TlsMode::StartTls, |(mode, _)| mode);
+        // For GSSAPI the ticket comes from the lab KDC (see `connect`) or, for an external
+        // server, from the environment's credential cache (KRB5CCNAME).
+        let auth = options.auth.map_or(AuthMechanism::Scram, |(auth, _)| auth);
         let (c2s, c2s_direct_tls) = match &options.node {
             Some(node) => {
                 let Some(found) = server.nodes.get(&node.text) else {

@@ -12,28 +12,8 @@ use rustls_pki_types::CertificateRevocationListDer;
 use super::limits::Limits;
 use super::ocsp::OcspCheck;
 
-/// How the stream gets TLS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsMode {
-    /// Plain TCP, stream opened, `<starttls/>`, then TLS (RFC 6120).
-    StartTls,
-    /// TLS from the first byte (XEP-0368), ALPN `xmpp-client`.
-    DirectTls,
-}
-
-/// Which SASL family the session must use; the connect fails with `mechanism-unavailable`
-/// rather than silently using another one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthMechanism {
-    /// SCRAM-SHA-256 or SCRAM-SHA-1 (the -PLUS variant with tls-exporter when the server
-    /// advertises that binding, XEP-0440).
-    Scram,
-    Plain,
-    /// SASL EXTERNAL: the TLS client certificate is the credential (XEP-0178).
-    External,
-    /// GSSAPI with a Kerberos ticket (RFC 4752): single sign-on, the password is not used.
-    Gssapi,
-}
+/// How the stream gets TLS and which SASL family it must use: the language's own values.
+pub use jspec_lang::ast::{AuthMechanism, TlsMode};
 
 /// A client certificate and its key, PEM-encoded, presented in the TLS handshake.
 #[derive(Clone)]
