@@ -1,5 +1,17 @@
 //! Running `ip`, `nft` and `tc`: every call has a timeout, and a failure names the command line
 //! and what it printed.
+//!
+//! Why commands and not netlink crates (checked 2026-12):
+//! - `tc`: the bandwidth plane needs htb qdiscs and classes; netlink-packet-route 0.30 (what
+//!   rtnetlink builds on) models only the fq_codel and ingress qdiscs, so tc stays a command.
+//! - `nft`: the `nftables` crate writes the JSON form and still runs the `nft` binary; rustables
+//!   (netlink) is young. Our rule sets are a few lines applied in one `nft -f -` transaction, in
+//!   the text a tester reads back with `nft list ruleset` when looking for a leftover.
+//! - `ip`: rtnetlink could create the bridge, veths and addresses, but servers are still started
+//!   inside namespaces with `ip netns exec`, and namespaces must be the named ones `ip netns`
+//!   manages (bind mounts under /var/run/netns) so that a crashed run's leftovers are found and
+//!   removed with the same tool. Replacing half of the `ip` calls would leave two ways to do one
+//!   job; the calls are a few per lab start, not per packet.
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -1,5 +1,11 @@
 //! OCSP messages (RFC 6960 section 4) in DER. The client encodes requests and parses responses,
 //! the lab responder parses requests and encodes responses; only the fields either side uses.
+//!
+//! DER itself is yasna's (rcgen's encoder, already built); this module is the OCSP schema over
+//! it. Not x509-ocsp/x509-cert (RustCrypto's `der` family): their builders sign through the
+//! RustCrypto `signature` traits and keys, while the lab CA's keys are rcgen/ring keys and the
+//! client verifies with rustls's webpki algorithms, so using them would add a second DER
+//! stack and a second set of signature crates next to ring for the same messages.
 
 use time::OffsetDateTime;
 use yasna::models::{GeneralizedTime, ObjectIdentifier};
