@@ -531,12 +531,12 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                 "disconnect"
             });
         }
-        StmtKind::Join { nick, via, .. } => {
+        StmtKind::Join(join) => {
             seen.insert("join");
-            if nick.is_some() {
+            if join.nick.is_some() {
                 seen.insert("join as");
             }
-            if via.is_some() {
+            if join.via.is_some() {
                 seen.insert("join via");
             }
         }
@@ -586,23 +586,19 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                 seen.insert("expect receives within");
             }
         }
-        StmtKind::ExpectConnectFails {
-            options, within, ..
-        } => {
+        StmtKind::ExpectConnectFails(fails) => {
             seen.insert("expect connect fails");
-            collect_connect(options, seen);
-            if within.is_some() {
+            collect_connect(&fails.options, seen);
+            if fails.within.is_some() {
                 seen.insert("expect connect fails within");
             }
         }
-        StmtKind::ExpectArchive {
-            in_order, within, ..
-        } => {
+        StmtKind::ExpectArchive(archive) => {
             seen.insert("expect archive");
-            if *in_order {
+            if archive.in_order {
                 seen.insert("expect archive in order");
             }
-            if within.is_some() {
+            if archive.within.is_some() {
                 seen.insert("expect archive within");
             }
         }
@@ -765,11 +761,11 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                     seen.insert("chaos hold");
                 }
                 match &rule.action {
-                    ChaosAction::Pick { verb, database, .. } => {
-                        if *database {
+                    ChaosAction::Pick(pick) => {
+                        if pick.database {
                             seen.insert("chaos database one of");
                         }
-                        seen.insert(match verb {
+                        seen.insert(match pick.verb {
                             ChaosVerb::Kill => "chaos kill one of",
                             ChaosVerb::Stop => "chaos stop one of",
                             ChaosVerb::Restart => "chaos restart one of",

@@ -20,12 +20,7 @@ pub enum StmtKind {
         user: Name,
         abrupt: bool,
     },
-    Join {
-        user: Name,
-        room: Name,
-        nick: Option<Str>,
-        via: Option<Name>,
-    },
+    Join(Join),
     Leave {
         user: Name,
         room: Name,
@@ -43,19 +38,8 @@ pub enum StmtKind {
     },
     Wait(Duration),
     ExpectReceives(ExpectReceives),
-    ExpectConnectFails {
-        user: Name,
-        options: ConnectOptions,
-        reason: Str,
-        within: Option<Duration>,
-    },
-    ExpectArchive {
-        archive: Name,
-        reader: Name,
-        count: Count,
-        in_order: bool,
-        within: Option<Duration>,
-    },
+    ExpectConnectFails(ExpectConnectFails),
+    ExpectArchive(ExpectArchive),
     ExpectLink {
         from: Name,
         to: Name,
@@ -204,6 +188,34 @@ pub enum AuthMechanism {
     External,
     /// GSSAPI with a Kerberos ticket (RFC 4752): single sign-on, the password is not used.
     Gssapi,
+}
+
+/// `join alice to ops as "Al" via b`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    pub user: Name,
+    pub room: Name,
+    pub nick: Option<Str>,
+    pub via: Option<Name>,
+}
+
+/// `expect connect alice with direct-tls fails with "certificate-expired" within 10s`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectConnectFails {
+    pub user: Name,
+    pub options: ConnectOptions,
+    pub reason: Str,
+    pub within: Option<Duration>,
+}
+
+/// `expect archive of ops as alice has 3 messages in order within 10s`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectArchive {
+    pub archive: Name,
+    pub reader: Name,
+    pub count: Count,
+    pub in_order: bool,
+    pub within: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -432,13 +444,18 @@ pub struct ChaosRule {
 pub enum ChaosAction {
     /// `kill one of c1, c2`; `kill database one of pg1, pg2` (`database`: the targets are
     /// database nodes, each hit as a whole node).
-    Pick {
-        verb: ChaosVerb,
-        database: bool,
-        targets: Vec<Name>,
-    },
+    Pick(ChaosPick),
     /// A fault statement on a fixed target.
     Fault(Box<StmtKind>),
+}
+
+/// `kill one of c1, c2`; `kill database one of pg1, pg2`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosPick {
+    pub verb: ChaosVerb,
+    /// The targets are database nodes, each hit as a whole node.
+    pub database: bool,
+    pub targets: Vec<Name>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

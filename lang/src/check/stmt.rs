@@ -18,18 +18,13 @@ impl Walker<'_, '_> {
             StmtKind::Disconnect { user, .. } => {
                 self.resolve(user, Want::User);
             }
-            StmtKind::Join {
-                user,
-                room,
-                nick,
-                via,
-            } => {
-                self.resolve(user, Want::User);
-                self.resolve(room, Want::Room);
-                if let Some(nick) = nick {
+            StmtKind::Join(join) => {
+                self.resolve(&join.user, Want::User);
+                self.resolve(&join.room, Want::Room);
+                if let Some(nick) = &join.nick {
                     self.string(nick);
                 }
-                if let Some(via) = via {
+                if let Some(via) = &join.via {
                     self.via(via);
                 }
             }
@@ -49,27 +44,16 @@ impl Walker<'_, '_> {
             }
             StmtKind::Wait(d) => self.duration(d, "wait", values::DAY),
             StmtKind::ExpectReceives(expect) => self.expect_receives(expect),
-            StmtKind::ExpectConnectFails {
-                user,
-                options,
-                reason,
-                within,
-            } => {
-                self.connect(user, options);
-                self.reason(reason);
-                self.within(within);
+            StmtKind::ExpectConnectFails(fails) => {
+                self.connect(&fails.user, &fails.options);
+                self.reason(&fails.reason);
+                self.within(&fails.within);
             }
-            StmtKind::ExpectArchive {
-                archive,
-                reader,
-                count,
-                within,
-                ..
-            } => {
-                self.resolve(archive, Want::UserOrRoom);
-                self.resolve(reader, Want::User);
-                self.count(count, "a message count", 0, 1_000_000);
-                self.within(within);
+            StmtKind::ExpectArchive(archive) => {
+                self.resolve(&archive.archive, Want::UserOrRoom);
+                self.resolve(&archive.reader, Want::User);
+                self.count(&archive.count, "a message count", 0, 1_000_000);
+                self.within(&archive.within);
             }
             StmtKind::ExpectLink {
                 from, to, within, ..
@@ -503,17 +487,13 @@ impl Walker<'_, '_> {
                 self.duration(hold, "for", values::DAY);
             }
             match &rule.action {
-                ChaosAction::Pick {
-                    verb,
-                    database,
-                    targets,
-                } => {
-                    let want = match (database, verb) {
+                ChaosAction::Pick(pick) => {
+                    let want = match (pick.database, pick.verb) {
                         (true, _) => Want::Database,
                         (false, ChaosVerb::Isolate) => Want::Endpoint,
                         (false, _) => Want::Server,
                     };
-                    for target in targets {
+                    for target in &pick.targets {
                         self.resolve(target, want);
                     }
                 }

@@ -5,8 +5,8 @@ use super::printer::Printer;
 use super::session::connect_options;
 use super::string::{count, duration, string, strings};
 use crate::ast::{
-    ClusterState, ConnectOptions, Count, DatabaseState, DeliveryProperty, Duration, ExpectReceives,
-    Expected, LinkAuth, Name, SessionEvent, Str, Transport,
+    ClusterState, DatabaseState, DeliveryProperty, Duration, ExpectArchive, ExpectConnectFails,
+    ExpectReceives, Expected, LinkAuth, Name, SessionEvent, Transport,
 };
 use crate::span::Span;
 
@@ -83,19 +83,13 @@ pub(crate) fn database(
 }
 
 /// `expect connect alice with direct-tls fails with "tls-failed" within 10s`
-pub(crate) fn connect_fails(
-    p: &mut Printer<'_>,
-    user: &Name,
-    options: &ConnectOptions,
-    reason: &Str,
-    deadline: Option<&Duration>,
-) {
+pub(crate) fn connect_fails(p: &mut Printer<'_>, fails: &ExpectConnectFails) {
     p.text("expect connect ");
-    p.text(&user.text);
-    connect_options(p, options);
+    p.text(&fails.user.text);
+    connect_options(p, &fails.options);
     p.text(" fails with ");
-    string(p, reason);
-    within(p, deadline);
+    string(p, &fails.reason);
+    within(p, fails.within.as_ref());
 }
 
 /// `expect alice resumed within 30s`, `expect alice disconnected with "conflict"`.
@@ -123,29 +117,22 @@ pub(crate) fn session(
 
 /// `expect archive of ops as alice has 3 messages in order within 5s`. The tree does not keep
 /// which of `message` / `messages` was written, so the word agrees with the count.
-pub(crate) fn archive(
-    p: &mut Printer<'_>,
-    archive: &Name,
-    reader: &Name,
-    n: &Count,
-    in_order: bool,
-    deadline: Option<&Duration>,
-) {
+pub(crate) fn archive(p: &mut Printer<'_>, archive: &ExpectArchive) {
     p.text("expect archive of ");
-    p.text(&archive.text);
+    p.text(&archive.archive.text);
     p.text(" as ");
-    p.text(&reader.text);
+    p.text(&archive.reader.text);
     p.text(" has ");
-    count(p, n);
-    p.text(if n.value == 1 {
+    count(p, &archive.count);
+    p.text(if archive.count.value == 1 {
         " message"
     } else {
         " messages"
     });
-    if in_order {
+    if archive.in_order {
         p.text(" in order");
     }
-    within(p, deadline);
+    within(p, archive.within.as_ref());
 }
 
 /// `expect link a -> b authenticated by certificate over direct-tls`

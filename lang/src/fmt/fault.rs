@@ -192,7 +192,7 @@ pub(crate) fn chaos_prints_inline(p: &Printer<'_>, chaos: &Chaos) -> bool {
             .iter()
             .all(|r| r.trivia.leading.is_empty() && r.trivia.trailing.is_none());
     let one_line = chaos.rules.iter().all(|r| match &r.action {
-        ChaosAction::Pick { .. } => true,
+        ChaosAction::Pick(_) => true,
         ChaosAction::Fault(kind) => stmt::is_one_line(p, kind),
     });
     no_comments && one_line && (chaos.inline || chaos.rules.is_empty())
@@ -208,17 +208,13 @@ fn rule(p: &mut Printer<'_>, rule: &ChaosRule) {
     }
     p.text(" ");
     match &rule.action {
-        ChaosAction::Pick {
-            verb,
-            database,
-            targets,
-        } => {
-            p.text(chaos_verb(*verb));
-            if *database {
+        ChaosAction::Pick(pick) => {
+            p.text(chaos_verb(pick.verb));
+            if pick.database {
                 p.text(" database");
             }
             p.text(" one of ");
-            p.names(targets);
+            p.names(&pick.targets);
         }
         ChaosAction::Fault(kind) => stmt::kind(p, kind),
     }

@@ -4,7 +4,8 @@
 use super::printer::Printer;
 use super::string::{duration, string};
 use crate::ast::{
-    AuthMechanism, CertificateState, ConnectOptions, Duration, Name, Str, TicketState, TlsMode,
+    AuthMechanism, CertificateState, ConnectOptions, Duration, Join, Name, Str, TicketState,
+    TlsMode,
 };
 
 /// `connect alice to c2 with starttls auth scram`
@@ -62,22 +63,16 @@ pub(crate) fn disconnect(p: &mut Printer<'_>, user: &Name, abrupt: bool) {
 }
 
 /// `join alice to ops as "Alice" via b`
-pub(crate) fn join(
-    p: &mut Printer<'_>,
-    user: &Name,
-    room: &Name,
-    nick: Option<&Str>,
-    via: Option<&Name>,
-) {
+pub(crate) fn join(p: &mut Printer<'_>, join: &Join) {
     p.text("join ");
-    p.text(&user.text);
+    p.text(&join.user.text);
     p.text(" to ");
-    p.text(&room.text);
-    if let Some(nick) = nick {
+    p.text(&join.room.text);
+    if let Some(nick) = &join.nick {
         p.text(" as ");
         string(p, nick);
     }
-    if let Some(via) = via {
+    if let Some(via) = &join.via {
         p.text(" via ");
         p.text(&via.text);
     }

@@ -40,14 +40,14 @@ fn prints_inline(p: &Printer<'_>, block: &Block) -> bool {
 pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
     let one_line = |s: &Str| super::string::is_one_line(p, s);
     match kind {
-        StmtKind::Join { nick, .. } => nick.as_ref().is_none_or(one_line),
+        StmtKind::Join(join) => join.nick.as_ref().is_none_or(one_line),
         StmtKind::Send { body, .. } => one_line(body),
         StmtKind::SendRaw { xml, .. } => one_line(xml),
         StmtKind::ExpectReceives(expect) => match &expect.expected {
             Expected::Nothing(_) | Expected::NoStanzas(_) => true,
             Expected::Messages(messages) => messages.iter().all(one_line),
         },
-        StmtKind::ExpectConnectFails { reason, .. } => one_line(reason),
+        StmtKind::ExpectConnectFails(expect) => one_line(&expect.reason),
         StmtKind::ExpectSession {
             event: SessionEvent::Disconnected(Some(condition)),
             ..
@@ -63,7 +63,7 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::Disconnect { .. }
         | StmtKind::Leave { .. }
         | StmtKind::Wait(_)
-        | StmtKind::ExpectArchive { .. }
+        | StmtKind::ExpectArchive(_)
         | StmtKind::ExpectLink { .. }
         | StmtKind::SetCertificate { .. }
         | StmtKind::SetTicket { .. }
@@ -95,34 +95,14 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
     match kind {
         StmtKind::Connect { user, options } => session::connect(p, user, options),
         StmtKind::Disconnect { user, abrupt } => session::disconnect(p, user, *abrupt),
-        StmtKind::Join {
-            user,
-            room,
-            nick,
-            via,
-        } => session::join(p, user, room, nick.as_ref(), via.as_ref()),
+        StmtKind::Join(join) => session::join(p, join),
         StmtKind::Leave { user, room } => session::leave(p, user, room),
         StmtKind::Send { body, from, to } => session::send(p, body, from, to),
         StmtKind::SendRaw { from, xml } => session::send_raw(p, from, xml),
         StmtKind::Wait(d) => session::wait(p, d),
         StmtKind::ExpectReceives(receives) => expect::receives(p, receives),
-        StmtKind::ExpectConnectFails {
-            user,
-            options,
-            reason,
-            within,
-        } => {
-            expect::connect_fails(p, user, options, reason, within.as_ref());
-        }
-        StmtKind::ExpectArchive {
-            archive,
-            reader,
-            count,
-            in_order,
-            within,
-        } => {
-            expect::archive(p, archive, reader, count, *in_order, within.as_ref());
-        }
+        StmtKind::ExpectConnectFails(fails) => expect::connect_fails(p, fails),
+        StmtKind::ExpectArchive(archive) => expect::archive(p, archive),
         StmtKind::ExpectLink {
             from,
             to,

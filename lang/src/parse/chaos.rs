@@ -4,7 +4,7 @@ use pest::iterators::Pair;
 
 use super::Rule;
 use super::builder::{Builder, Built, Children, span};
-use crate::ast::{Chaos, ChaosAction, ChaosRule, ChaosVerb, Dangling, StmtKind, Trivia};
+use crate::ast::{Chaos, ChaosAction, ChaosPick, ChaosRule, ChaosVerb, Dangling, StmtKind, Trivia};
 
 impl<'s> Builder<'s> {
     /// `chaos_stmt = { "chaos" ~ chaos_seed? ~ "for" ~ duration ~ chaos_block }`
@@ -84,10 +84,10 @@ impl<'s> Builder<'s> {
         };
         let database = children.optional(Rule::database).is_some();
         let targets = self.name_list(children.required(Rule::name_list, "one of")?);
-        Ok(ChaosAction::Pick {
+        Ok(ChaosAction::Pick(ChaosPick {
             verb,
             database,
             targets,
-        })
+        }))
     }
 }

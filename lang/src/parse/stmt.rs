@@ -211,12 +211,12 @@ impl<'s> Builder<'s> {
             Some(clause) => Some(self.ident(Children::of(clause).required(Rule::ident, "via")?)),
             None => None,
         };
-        Ok(StmtKind::Join {
+        Ok(StmtKind::Join(Join {
             user,
             room,
             nick,
             via,
-        })
+        }))
     }
 
     /// `leave_stmt = { "leave" ~ ident ~ "from" ~ ident }`
@@ -303,12 +303,12 @@ impl<'s> Builder<'s> {
             self.connect_options(children.required(Rule::connect_options, "expect connect")?)?;
         let reason = self.string(children.required(Rule::string, "expect connect")?)?;
         let within = self.within(&mut children)?;
-        Ok(StmtKind::ExpectConnectFails {
+        Ok(StmtKind::ExpectConnectFails(ExpectConnectFails {
             user,
             options,
             reason,
             within,
-        })
+        }))
     }
 
     /// `expect_archive_stmt = { "expect" ~ "archive" ~ "of" ~ ident ~ "as" ~ ident ~ "has" ~ integer ~ "messages" ~ ... }`
@@ -319,13 +319,13 @@ impl<'s> Builder<'s> {
         let count = self.integer(children.required(Rule::integer, "expect archive")?);
         let in_order = children.optional(Rule::in_order).is_some();
         let within = self.within(&mut children)?;
-        Ok(StmtKind::ExpectArchive {
+        Ok(StmtKind::ExpectArchive(ExpectArchive {
             archive,
             reader,
             count,
             in_order,
             within,
-        })
+        }))
     }
 
     /// `expect_link_stmt = { "expect" ~ "link" ~ ident ~ "->" ~ ident ~ authenticated_by? ~ over_clause? }`

@@ -4,8 +4,8 @@
 use super::session::{tls_mode, xml_text};
 use super::{Prose, words};
 use crate::ast::{
-    ClusterState, ConnectOptions, Count, DatabaseState, DeliveryProperty, Duration, ExpectReceives,
-    Expected, LinkAuth, Name, SessionEvent, Str, Transport,
+    ClusterState, DatabaseState, DeliveryProperty, Duration, ExpectArchive, ExpectConnectFails,
+    ExpectReceives, Expected, LinkAuth, Name, SessionEvent, Str, Transport,
 };
 use crate::span::Span;
 
@@ -134,19 +134,13 @@ impl Prose<'_> {
 
     /// `expect connect alice fails with "certificate-expired"`: "Alice's connection fails:
     /// certificate-expired".
-    pub(super) fn connect_fails(
-        &self,
-        user: &Name,
-        options: &ConnectOptions,
-        reason: &Str,
-        deadline: Option<&Duration>,
-    ) -> String {
+    pub(super) fn connect_fails(&self, fails: &ExpectConnectFails) -> String {
         format!(
             "{}'s connection{} fails{}: {}",
-            self.user(user),
-            self.connect_options(options),
-            words::within(deadline),
-            self.text(reason)
+            self.user(&fails.user),
+            self.connect_options(&fails.options),
+            words::within(fails.within.as_ref()),
+            self.text(&fails.reason)
         )
     }
 
@@ -175,26 +169,15 @@ impl Prose<'_> {
 
     /// `expect archive of ops as bob has 3 messages in order`: "The archive of room ops, read by
     /// Bob, has 3 messages, in order".
-    pub(super) fn archive(
-        &self,
-        archive: &Name,
-        reader: &Name,
-        count: &Count,
-        in_order: bool,
-        deadline: Option<&Duration>,
-    ) -> String {
-        let noun = if count.value == 1 {
-            "message"
-        } else {
-            "messages"
-        };
-        let order = if in_order { ", in order" } else { "" };
+    pub(super) fn archive(&self, archive: &ExpectArchive) -> String {
+        let count = archive.count.value;
+        let noun = if count == 1 { "message" } else { "messages" };
+        let order = if archive.in_order { ", in order" } else { "" };
         format!(
-            "The archive of {}, read by {}, has {} {noun}{order}{}",
-            self.peer(archive),
-            self.user(reader),
-            count.value,
-            words::within(deadline)
+            "The archive of {}, read by {}, has {count} {noun}{order}{}",
+            self.peer(&archive.archive),
+            self.user(&archive.reader),
+            words::within(archive.within.as_ref())
         )
     }
 

@@ -182,19 +182,15 @@ impl Prose<'_> {
         }
         out.push_str(": ");
         match &rule.action {
-            ChaosAction::Pick {
-                verb,
-                database,
-                targets,
-            } => {
-                let targets: Vec<String> = targets.iter().map(|t| self.raw(t)).collect();
-                let noun = match database {
+            ChaosAction::Pick(pick) => {
+                let targets: Vec<String> = pick.targets.iter().map(|t| self.raw(t)).collect();
+                let noun = match pick.database {
                     true => "database node ",
                     false => "",
                 };
                 out.push_str(&format!(
                     "{} {noun}{}",
-                    chaos_verb(*verb),
+                    chaos_verb(pick.verb),
                     words::or_list(&targets)
                 ));
             }

@@ -124,30 +124,14 @@ impl<'a> Prose<'a> {
         match kind {
             StmtKind::Connect { user, options } => action(self.connect(user, options)),
             StmtKind::Disconnect { user, abrupt } => action(self.disconnect(user, *abrupt)),
-            StmtKind::Join {
-                user,
-                room,
-                nick,
-                via,
-            } => action(self.join(user, room, nick.as_ref(), via.as_ref())),
+            StmtKind::Join(join) => action(self.join(join)),
             StmtKind::Leave { user, room } => action(self.leave(user, room)),
             StmtKind::Send { body, from, to } => action(self.send(body, from, to)),
             StmtKind::SendRaw { from, xml } => action(self.send_raw(from, xml)),
             StmtKind::Wait(d) => action(wait(d)),
             StmtKind::ExpectReceives(receives) => expectation(self.receives(receives)),
-            StmtKind::ExpectConnectFails {
-                user,
-                options,
-                reason,
-                within,
-            } => expectation(self.connect_fails(user, options, reason, within.as_ref())),
-            StmtKind::ExpectArchive {
-                archive,
-                reader,
-                count,
-                in_order,
-                within,
-            } => expectation(self.archive(archive, reader, count, *in_order, within.as_ref())),
+            StmtKind::ExpectConnectFails(fails) => expectation(self.connect_fails(fails)),
+            StmtKind::ExpectArchive(archive) => expectation(self.archive(archive)),
             StmtKind::ExpectLink {
                 from,
                 to,

@@ -2,7 +2,7 @@
 
 use super::{Prose, words};
 use crate::ast::{
-    AuthMechanism, CertificateState, ConnectOptions, Name, Str, TicketState, TlsMode,
+    AuthMechanism, CertificateState, ConnectOptions, Join, Name, Str, TicketState, TlsMode,
 };
 
 impl Prose<'_> {
@@ -57,18 +57,16 @@ impl Prose<'_> {
     }
 
     /// `join alice to ops as "Alice" via b`: "Alice joins room ops as "Alice" via server b".
-    pub(super) fn join(
-        &self,
-        user: &Name,
-        room: &Name,
-        nick: Option<&Str>,
-        via: Option<&Name>,
-    ) -> String {
-        let mut out = format!("{} joins room {}", self.user(user), self.raw(room));
-        if let Some(nick) = nick {
+    pub(super) fn join(&self, join: &Join) -> String {
+        let mut out = format!(
+            "{} joins room {}",
+            self.user(&join.user),
+            self.raw(&join.room)
+        );
+        if let Some(nick) = &join.nick {
             out.push_str(&format!(" as {}", words::quoted(&self.text(nick))));
         }
-        if let Some(via) = via {
+        if let Some(via) = &join.via {
             out.push_str(&format!(" via server {}", self.raw(via)));
         }
         out

@@ -6,10 +6,11 @@
 
 use std::time::{Duration, Instant};
 
+use jspec_lang::ast::ExpectArchive;
 use minidom::Element;
 use minidom::rxml::xml_ncname;
 
-use super::context::{CaseContext, lock};
+use super::context::{CaseContext, Frame, lock};
 use super::expect::body;
 use super::interp::NS_CLIENT;
 use super::outcome::{StmtError, StmtResult, fail, fail_observed};
@@ -40,17 +41,15 @@ enum Query {
 }
 
 impl CaseContext<'_> {
-    pub(crate) async fn expect_archive(
-        &self,
-        archive: &str,
-        reader: &str,
-        count: u64,
-        in_order: bool,
-        timeout: Duration,
-    ) -> StmtResult {
+    pub(crate) async fn expect_archive(&self, expect: &ExpectArchive, frame: &Frame) -> StmtResult {
+        let (archive, reader) = (
+            &frame.name(&expect.archive.text),
+            &frame.name(&expect.reader.text),
+        );
+        let (count, in_order) = (expect.count.value, expect.in_order);
         let session = self.connected(reader)?;
         let target = self.peer(archive)?.jid().to_string();
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + expect.within.map_or(self.default_timeout, |d| d.as_std());
         let sent = self.sent_to_archive(archive);
         // The last answer's verdict: a query still waiting at the deadline reports it.
         let mut last: Option<StmtError> = None;

@@ -133,13 +133,9 @@ impl CaseContext<'_> {
     ) -> Result<Option<Undo>, StmtError> {
         let faults = self.fault_control()?;
         match action {
-            ChaosAction::Pick {
-                verb,
-                database,
-                targets,
-            } => {
-                let target = targets[rng.below(targets.len())].clone();
-                let action = match verb {
+            ChaosAction::Pick(pick) => {
+                let target = pick.targets[rng.below(pick.targets.len())].clone();
+                let action = match pick.verb {
                     ChaosVerb::Isolate => {
                         self.fault(&StmtKind::Isolate(target.clone()), frame, origin)
                             .await?;
@@ -150,9 +146,16 @@ impl CaseContext<'_> {
                     ChaosVerb::Restart => ProcessAction::Restart,
                     ChaosVerb::Pause => ProcessAction::Pause,
                 };
-                self.process(faults, action, (*database, false), &target, frame, origin)
-                    .await?;
-                Ok(undo_of_process(action, *database, target))
+                self.process(
+                    faults,
+                    action,
+                    (pick.database, false),
+                    &target,
+                    frame,
+                    origin,
+                )
+                .await?;
+                Ok(undo_of_process(action, pick.database, target))
             }
             ChaosAction::Fault(kind) => {
                 self.fault(kind, frame, origin).await?;

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use jspec_lang::ast::{ConnectOptions, ExpectReceives, Expected, Str};
+use jspec_lang::ast::{ExpectConnectFails, ExpectReceives, Expected, Str};
 use minidom::Element;
 
 use super::context::{CaseContext, Frame};
@@ -440,13 +440,13 @@ impl CaseContext<'_> {
 
     pub(crate) async fn expect_connect_fails(
         &self,
-        user: &str,
-        options: &ConnectOptions,
-        reason: &str,
-        within: Option<Duration>,
+        expect: &ExpectConnectFails,
+        frame: &Frame,
     ) -> StmtResult {
-        let timeout = within.unwrap_or(self.default_timeout);
-        match self.connect(user, options, Some(timeout)).await? {
+        let reason = &self.interpolate(&expect.reason, frame).map_err(fail)?;
+        let user = &frame.name(&expect.user.text);
+        let timeout = expect.within.map_or(self.default_timeout, |d| d.as_std());
+        match self.connect(user, &expect.options, Some(timeout)).await? {
             Ok(()) => {
                 if let Some(session) = self.take_session(user) {
                     session.close().await;

@@ -87,23 +87,18 @@ impl CaseContext<'_> {
                     self.disconnect(&frame.name(&user.text), *abrupt, frame)
                         .await
                 }
-                StmtKind::Join {
-                    user,
-                    room,
-                    nick,
-                    via,
-                } => {
-                    if via.is_some() {
+                StmtKind::Join(join) => {
+                    if join.via.is_some() {
                         return Err(StmtError::Blocked(
                             "`join ... via` joins a federated room mirror (FMUC, XEP-0289), which the lab's servers do not offer".into(),
                         ));
                     }
-                    let nick = match nick {
+                    let user = frame.name(&join.user.text);
+                    let nick = match &join.nick {
                         Some(nick) => self.interpolate(nick, frame).map_err(fail)?,
-                        None => frame.name(&user.text),
+                        None => user.clone(),
                     };
-                    self.join(&frame.name(&user.text), &frame.name(&room.text), &nick)
-                        .await
+                    self.join(&user, &frame.name(&join.room.text), &nick).await
                 }
                 StmtKind::Leave { user, room } => {
                     self.leave(&frame.name(&user.text), &frame.name(&room.text))
@@ -119,38 +114,10 @@ impl CaseContext<'_> {
                 }
                 StmtKind::Wait(duration) => self.sleep(duration.as_std()).await,
                 StmtKind::ExpectReceives(expect) => self.expect_receives(expect, frame).await,
-                StmtKind::ExpectConnectFails {
-                    user,
-                    options,
-                    reason,
-                    within,
-                } => {
-                    let reason = self.interpolate(reason, frame).map_err(fail)?;
-                    self.expect_connect_fails(
-                        &frame.name(&user.text),
-                        options,
-                        &reason,
-                        within.map(|d| d.as_std()),
-                    )
-                    .await
+                StmtKind::ExpectConnectFails(expect) => {
+                    self.expect_connect_fails(expect, frame).await
                 }
-                StmtKind::ExpectArchive {
-                    archive,
-                    reader,
-                    count,
-                    in_order,
-                    within,
-                } => {
-                    let deadline = within.map_or(self.default_timeout, |d| d.as_std());
-                    self.expect_archive(
-                        &frame.name(&archive.text),
-                        &frame.name(&reader.text),
-                        count.value,
-                        *in_order,
-                        deadline,
-                    )
-                    .await
-                }
+                StmtKind::ExpectArchive(expect) => self.expect_archive(expect, frame).await,
                 StmtKind::Repeat { count, every, body } => {
                     for round in 1..=count.value {
                         let mut inner = frame.clone();
