@@ -26,30 +26,14 @@ impl Prose<'_> {
             Expected::NoStanzas(_) => out.push_str(" no stanza of any kind"),
             Expected::Messages(messages) if messages.iter().any(|m| self.multi_line(m)) => {
                 // Patterns that span lines go last, below the conditions.
-                let noun = if messages.len() == 1 {
-                    "a stanza"
-                } else {
-                    "stanzas"
-                };
-                out.push_str(&format!(" {noun} matching"));
-                if expect.strict {
-                    out.push_str(" (exactly these children, in this order)");
-                }
+                out.push_str(&stanzas_matching(messages.len(), expect.strict));
                 let patterns: Vec<String> = messages.iter().map(|m| self.message(m)).collect();
                 xml_tail = Some(patterns.join("\n"));
             }
             Expected::Messages(messages) => {
                 let bodies: Vec<String> = messages.iter().map(|m| self.message(m)).collect();
                 if messages.iter().any(Str::is_xml) {
-                    let noun = if messages.len() == 1 {
-                        "a stanza"
-                    } else {
-                        "stanzas"
-                    };
-                    out.push_str(&format!(" {noun} matching"));
-                    if expect.strict {
-                        out.push_str(" (exactly these children, in this order)");
-                    }
+                    out.push_str(&stanzas_matching(messages.len(), expect.strict));
                 }
                 out.push(' ');
                 out.push_str(&bodies.join(", "));
@@ -229,4 +213,14 @@ impl Prose<'_> {
             properties.join(", ")
         )
     }
+}
+
+/// " a stanza matching" or " stanzas matching", and what `strict` adds.
+fn stanzas_matching(patterns: usize, strict: bool) -> String {
+    let noun = if patterns == 1 { "a stanza" } else { "stanzas" };
+    let strict = match strict {
+        true => " (exactly these children, in this order)",
+        false => "",
+    };
+    format!(" {noun} matching{strict}")
 }
