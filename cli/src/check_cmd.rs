@@ -19,12 +19,9 @@ pub(crate) fn run(
     env: Option<&Path>,
     style: Style,
 ) -> u8 {
-    let files = match crate::paths::expand(paths) {
+    let files = match crate::paths::files(paths) {
         Ok(files) => files,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::SPEC_ERROR;
-        }
+        Err(code) => return code,
     };
     let program = Program::load(&files);
     let options = CheckOptions { plane: Some(plane) };

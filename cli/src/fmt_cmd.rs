@@ -10,12 +10,9 @@ use crate::exit;
 use crate::output::Style;
 
 pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
-    let files = match crate::paths::expand(paths) {
+    let files = match crate::paths::files(paths) {
         Ok(files) => files,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::SPEC_ERROR;
-        }
+        Err(code) => return code,
     };
     let mut unformatted = 0;
     let mut changed = 0;

@@ -2,6 +2,28 @@
 
 use std::path::{Path, PathBuf};
 
+use jspec_lang::check::{CheckOptions, Report, check};
+use jspec_lang::load::Program;
+
+use crate::exit;
+
+/// The files the PATH arguments name, as [`expand`] finds them; where a path does not exist,
+/// the error is printed and the exit code returned.
+pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
+    expand(paths).map_err(|message| {
+        eprintln!("error: {message}");
+        exit::SPEC_ERROR
+    })
+}
+
+/// The files the PATH arguments name, loaded and checked with the default options (see
+/// [`files`] for a path that does not exist).
+pub(crate) fn load_checked(paths: &[PathBuf]) -> Result<(Program, Report), u8> {
+    let program = Program::load(&files(paths)?);
+    let report = check(&program, &CheckOptions::default());
+    Ok((program, report))
+}
+
 /// The files to work on, in a stable order, or the first path that does not exist. Nothing is
 /// opened here: a FIFO or device named `*.jspec` is kept, and the reader (`read_spec_file`,
 /// which looks at what a path is before opening it) reports it instead of blocking on it.

@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jspec_lang::check::{CheckOptions, FaultPlane, check, plane_warnings};
+use jspec_lang::check::{FaultPlane, plane_warnings};
 use jspec_lang::diagnostic::render_all;
-use jspec_lang::load::Program;
 use jspec_runtime::env::{Environment, LocalRole};
 use jspec_runtime::event::Status;
 use jspec_runtime::exec::RunOptions;
@@ -87,15 +86,10 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
-    let files = match crate::paths::expand(&args.paths) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::SPEC_ERROR;
-        }
+    let (program, report) = match crate::paths::load_checked(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let program = Program::load(&files);
-    let report = check(&program, &CheckOptions::default());
     if report.has_errors() {
         eprint!(
             "{}",

@@ -3,9 +3,7 @@
 
 use std::path::PathBuf;
 
-use jspec_lang::check::{CheckOptions, check};
 use jspec_lang::diagnostic::render_all;
-use jspec_lang::load::Program;
 use jspec_testrail::case_text::program_cases;
 use jspec_testrail::model::CaseText;
 use jspec_testrail::{case_csv, case_json, suite_xml};
@@ -38,15 +36,10 @@ pub(crate) enum Format {
 }
 
 pub(crate) fn run(args: CasesArgs, style: Style) -> u8 {
-    let files = match crate::paths::expand(&args.paths) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return exit::SPEC_ERROR;
-        }
+    let (program, report) = match crate::paths::load_checked(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let program = Program::load(&files);
-    let report = check(&program, &CheckOptions::default());
     eprint!(
         "{}",
         render_all(
