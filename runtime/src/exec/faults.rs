@@ -407,21 +407,30 @@ type Procedures<'p> = std::collections::HashMap<
 /// runs alone, since a fault in the shared lab would disturb any case beside it.
 pub(crate) fn disturbs(case: &jspec_lang::ast::Case, procedures: &Procedures<'_>) -> bool {
     any_stmt(case, procedures, &|kind| {
-        matches!(
-            kind,
-            StmtKind::Partition(_)
-                | StmtKind::Isolate(_)
-                | StmtKind::Heal(_)
-                | StmtKind::Impair { .. }
-                | StmtKind::Flood { .. }
-                | StmtKind::Restore(_)
-                | StmtKind::Process { .. }
-                | StmtKind::SkewClock { .. }
-                | StmtKind::SetClock { .. }
-                | StmtKind::RestoreClock { .. }
-                | StmtKind::Chaos(_)
-        )
+        is_link_or_process_fault(kind)
+            || matches!(
+                kind,
+                StmtKind::SkewClock { .. }
+                    | StmtKind::SetClock { .. }
+                    | StmtKind::RestoreClock { .. }
+                    | StmtKind::Chaos(_)
+            )
     })
+}
+
+/// Whether a statement is a fault on links or processes: one that [`CaseContext::fault`]
+/// applies (the interpreter hands it every statement it has no other arm for).
+pub(crate) fn is_link_or_process_fault(kind: &StmtKind) -> bool {
+    matches!(
+        kind,
+        StmtKind::Partition(_)
+            | StmtKind::Isolate(_)
+            | StmtKind::Heal(_)
+            | StmtKind::Impair { .. }
+            | StmtKind::Flood { .. }
+            | StmtKind::Restore(_)
+            | StmtKind::Process { .. }
+    )
 }
 
 /// Whether any statement the case runs (in its blocks or the procedures it calls) is one that

@@ -169,16 +169,6 @@ impl CaseContext<'_> {
                 StmtKind::SetTicket { user, state } => {
                     self.set_ticket(&frame.name(&user.text), *state).await
                 }
-                StmtKind::Partition(_)
-                | StmtKind::Isolate(_)
-                | StmtKind::Heal(_)
-                | StmtKind::Impair { .. }
-                | StmtKind::Flood { .. }
-                | StmtKind::Restore(_)
-                | StmtKind::Process { .. } => {
-                    let origin = format!("line {}", self.line_of(stmt, frame));
-                    self.fault(&stmt.kind, frame, &origin).await
-                }
                 StmtKind::SkewClock {
                     target,
                     offset_millis,
@@ -231,6 +221,12 @@ impl CaseContext<'_> {
                     let properties: Vec<_> = properties.iter().map(|(p, _)| *p).collect();
                     self.check_delivery(&frame.name(&room.text), &properties)
                         .await
+                }
+                // The faults on links and processes.
+                fault => {
+                    debug_assert!(super::faults::is_link_or_process_fault(fault));
+                    let origin = format!("line {}", self.line_of(stmt, frame));
+                    self.fault(fault, frame, &origin).await
                 }
             }
         })
