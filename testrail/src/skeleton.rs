@@ -170,22 +170,9 @@ fn comment(out: &mut String, indent: &str, text: &str) {
     out.push_str(&format!("{indent}# {text}\n"));
 }
 
-/// A one-line string: `"..."` with `\" \\ \n \t \$` escaped.
+/// A one-line string: `"..."` with `\" \\ \n \t \$` escaped, carriage returns dropped.
 fn quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '$' => out.push_str("\\$"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    jspec_lang::fmt::quote(&text.replace('\r', ""))
 }
 
 /// Multi-line text as a triple-quoted string when it can be one (no `"""`, no `${`, no carriage

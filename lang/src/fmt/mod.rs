@@ -16,6 +16,8 @@ mod string;
 use crate::ast;
 use crate::span::SourceId;
 
+pub use string::quote;
+
 /// Formats a parsed file canonically. `src` is the file's text (literal tokens such as strings,
 /// durations, numbers are printed from their source spans, so escapes and spelling are
 /// preserved).

@@ -91,23 +91,34 @@ fn quoted(s: &Str) -> String {
     let mut out = String::from("\"");
     for part in &s.parts {
         match part {
-            StrPart::Text(text) => {
-                for c in text.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\t' => out.push_str("\\t"),
-                        '$' => out.push_str("\\$"),
-                        c => out.push(c),
-                    }
-                }
-            }
+            StrPart::Text(text) => escape(&mut out, text),
             StrPart::Interp(interp) => out.push_str(&interp.written()),
         }
     }
     out.push('"');
     out
+}
+
+/// Text as a one-line `"..."` literal whose value is the text: `\" \\ \n \t \$` escaped.
+pub fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    escape(&mut out, text);
+    out.push('"');
+    out
+}
+
+/// Text as it stands inside a `"..."` literal.
+fn escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '$' => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// A comma-separated list of strings: `"a", "b"`.
