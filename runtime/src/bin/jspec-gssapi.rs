@@ -24,6 +24,9 @@ use libgssapi::error::{Error, MajorFlags};
 use libgssapi::name::Name;
 use libgssapi::oid::{GSS_MECH_KRB5, GSS_NT_HOSTBASED_SERVICE, OidSet};
 
+#[path = "../xmpp/hex.rs"]
+mod hex;
+
 /// RFC 4752 3.1: security layer bit for "no security layer".
 const NO_SECURITY_LAYER: u8 = 0x01;
 
@@ -139,8 +142,7 @@ fn run(target: &str, input: &mut impl BufRead, out: &mut impl Write) -> Result<(
 }
 
 fn send(out: &mut impl Write, bytes: &[u8]) -> Result<(), Failure> {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    writeln!(out, "token {hex}")
+    writeln!(out, "token {}", hex::encode(bytes))
         .and_then(|()| out.flush())
         .map_err(|e| Failure::protocol(format!("writing to jspec: {e}")))
 }
@@ -154,22 +156,12 @@ fn receive(input: &mut impl BufRead) -> Result<Option<Vec<u8>>, Failure> {
     if read == 0 {
         return Ok(None);
     }
-    let hex = line
+    let digits = line
         .trim_end()
         .strip_prefix("challenge ")
         .or_else(|| (line.trim_end() == "challenge").then_some(""))
         .ok_or_else(|| Failure::protocol(format!("unexpected line from jspec: {line:?}")))?;
-    decode_hex(hex)
+    hex::decode(digits)
         .map(Some)
         .ok_or_else(|| Failure::protocol("a challenge that is not hex"))
-}
-
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect()
 }

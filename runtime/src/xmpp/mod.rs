@@ -10,6 +10,7 @@ mod config;
 mod connect;
 mod error;
 mod gssapi;
+mod hex;
 mod inbox;
 mod io_task;
 mod limits;
