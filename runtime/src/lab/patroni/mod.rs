@@ -26,7 +26,7 @@ pub use agent::PatroniAgent;
 pub use helper::Helper;
 pub use rest::Member;
 
-use super::postgres::{DEFAULT_PORT, SqlClient, postgres_ids};
+use super::postgres::{DEFAULT_PORT, PostgresError, SqlClient, postgres_ids};
 use super::process::ProcessError;
 use super::server::ServerProcess;
 use rest::Rest;
@@ -64,15 +64,9 @@ impl Default for HaTiming {
 pub enum PatroniError {
     #[error(transparent)]
     Process(#[from] ProcessError),
-    #[error("database {role}: cannot write {path}: {source}")]
-    Write {
-        role: String,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("database {role}: there is no system user `postgres` (install postgresql-15)")]
-    NoPostgresUser { role: String },
+    /// Writing the lab's files, or the system user the nodes run as.
+    #[error(transparent)]
+    Postgres(#[from] PostgresError),
     #[error("{what} exited during start-up ({status}); last lines of {log}:\n{tail}")]
     Exited {
         what: String,
@@ -171,7 +165,7 @@ impl ReplicatedDatabase {
     ) -> Result<ReplicatedDatabase, PatroniError> {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let role = spec.role.clone();
-        let write = |path: &Path, source| PatroniError::Write {
+        let write = |path: &Path, source| PostgresError::Write {
             role: role.clone(),
             path: path.to_path_buf(),
             source,
@@ -182,9 +176,7 @@ impl ReplicatedDatabase {
         // A scope of its own: two labs never share a leader key, even on one etcd.
         let scope = format!("jspec-{}-{}", std::process::id(), spec.role);
         let password = format!("lab-{:x}", rand_u64());
-        let (uid, gid) = postgres_ids(&spec.role).map_err(|_| PatroniError::NoPostgresUser {
-            role: spec.role.clone(),
-        })?;
+        let (uid, gid) = postgres_ids(&spec.role)?;
         let mut nodes = Vec::new();
         for place in &spec.nodes {
             let node_dir = dir.join(&place.name);
