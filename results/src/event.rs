@@ -258,18 +258,7 @@ pub enum RunEvent {
         xml: String,
     },
     /// A fault applied or healed: the run's fault trace (also written to faults.jsonl).
-    Fault {
-        case: CaseRef,
-        /// Since the case started.
-        #[serde(rename = "at_ms", with = "millis")]
-        at: Duration,
-        /// `partition`, `heal`, `kill`, `impair`, ...
-        action: String,
-        /// What it acts on: `a | b`, `alice -> a`, `c1`.
-        target: String,
-        /// Who did it: `line 27`, `chaos seed 7`, `heal before the case`, ...
-        origin: String,
-    },
+    Fault(FaultEvent),
     /// The findings of a `check delivery`.
     Delivery {
         case: CaseRef,
@@ -289,6 +278,21 @@ pub enum RunEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+}
+
+/// A fault applied or healed, in a case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultEvent {
+    pub case: CaseRef,
+    /// Since the case started.
+    #[serde(rename = "at_ms", with = "millis")]
+    pub at: Duration,
+    /// `partition`, `heal`, `kill`, `impair`, ...
+    pub action: String,
+    /// What it acts on: `a | b`, `alice -> a`, `c1`.
+    pub target: String,
+    /// Who did it: `line 27`, `chaos seed 7`, `heal before the case`, ...
+    pub origin: String,
 }
 
 /// The findings of one check.

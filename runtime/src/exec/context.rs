@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::scope::CaseScope;
-use crate::event::{CaseRef, RunEvent};
+use crate::event::{CaseRef, FaultEvent, RunEvent};
 use crate::fault::control::FaultControl;
 use crate::xmpp::Session;
 
@@ -135,13 +135,13 @@ impl<'p> CaseContext<'p> {
 
     /// Emits a fault of the trace.
     pub(crate) fn trace_fault(&self, action: &str, target: &str, origin: &str) {
-        self.emit(RunEvent::Fault {
+        self.emit(RunEvent::Fault(FaultEvent {
             case: self.case.clone(),
             at: self.started.elapsed(),
             action: action.to_string(),
             target: target.to_string(),
             origin: origin.to_string(),
-        });
+        }));
     }
 
     /// The token that cancels the case's waits.

@@ -95,15 +95,12 @@ impl ConsoleReporter {
             RunEvent::Action { line, text, .. } if verbose => {
                 vec![p.dim(&format!("    L{line} {text}"))]
             }
-            RunEvent::Fault {
-                at,
-                action,
-                target,
-                origin,
-                ..
-            } if verbose => vec![p.dim(&format!(
-                "    ⚡ +{:.3}s {action} {target} ({origin})",
-                at.as_secs_f64()
+            RunEvent::Fault(fault) if verbose => vec![p.dim(&format!(
+                "    ⚡ +{:.3}s {} {} ({})",
+                fault.at.as_secs_f64(),
+                fault.action,
+                fault.target,
+                fault.origin
             ))],
             RunEvent::Delivery { report, .. } if normal => {
                 vec![p.dim(&format!("    delivery: {}", report.summary()))]

@@ -41,18 +41,12 @@ impl<W: Write + Send> Reporter for FaultTraceReporter<W> {
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         let line = match event {
             RunEvent::RunStarted { run_id, seed, .. } => json!({ "run": run_id, "seed": seed }),
-            RunEvent::Fault {
-                case,
-                at,
-                action,
-                target,
-                origin,
-            } => json!({
-                "case": case.id.map_or_else(|| case.title.clone(), |id| format!("C{id}")),
-                "at_ms": at.as_millis() as u64,
-                "action": action,
-                "target": target,
-                "origin": origin,
+            RunEvent::Fault(fault) => json!({
+                "case": fault.case.id.map_or_else(|| fault.case.title.clone(), |id| format!("C{id}")),
+                "at_ms": fault.at.as_millis() as u64,
+                "action": fault.action,
+                "target": fault.target,
+                "origin": fault.origin,
             }),
             _ => return Ok(()),
         };

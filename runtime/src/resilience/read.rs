@@ -217,17 +217,11 @@ impl Builder {
             RunEvent::CaseStarted { case } => {
                 self.case(&case);
             }
-            RunEvent::Fault {
-                case,
-                at,
-                action,
-                target,
-                origin,
-            } => self.case(&case).faults.push(FaultRecord {
-                at,
-                action,
-                target,
-                origin,
+            RunEvent::Fault(fault) => self.case(&fault.case).faults.push(FaultRecord {
+                at: fault.at,
+                action: fault.action,
+                target: fault.target,
+                origin: fault.origin,
             }),
             RunEvent::Action {
                 case,

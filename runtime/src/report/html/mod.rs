@@ -85,12 +85,14 @@ mod tests {
     }
 
     fn events() -> Vec<RunEvent> {
-        let fault = |at: u64, action: &str, target: &str| RunEvent::Fault {
-            case: case(),
-            at: Duration::from_millis(at),
-            action: action.into(),
-            target: target.into(),
-            origin: "line 9".into(),
+        let fault = |at: u64, action: &str, target: &str| {
+            RunEvent::Fault(crate::event::FaultEvent {
+                case: case(),
+                at: Duration::from_millis(at),
+                action: action.into(),
+                target: target.into(),
+                origin: "line 9".into(),
+            })
         };
         vec![
             RunEvent::RunStarted {

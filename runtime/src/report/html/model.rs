@@ -122,19 +122,13 @@ impl RunView {
                     view.steps.push((*at, title.clone()));
                 }
             }
-            RunEvent::Fault {
-                case,
-                at,
-                action,
-                target,
-                origin,
-            } => {
-                if let Some(view) = self.case_mut(case) {
+            RunEvent::Fault(fault) => {
+                if let Some(view) = self.case_mut(&fault.case) {
                     view.faults.push(FaultMark {
-                        at: *at,
-                        action: action.clone(),
-                        target: target.clone(),
-                        origin: origin.clone(),
+                        at: fault.at,
+                        action: fault.action.clone(),
+                        target: fault.target.clone(),
+                        origin: fault.origin.clone(),
                     });
                 }
             }
