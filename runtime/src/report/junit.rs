@@ -8,14 +8,26 @@
 //! status, so a blocked case is written as `<skipped message="blocked: reason"/>` with skipped
 //! steps and reaches TestRail as Retest; TestRail's Blocked (2) only comes through our own
 //! `testrail-results.json`. An interrupted case is `<skipped message="interrupted"/>` (Retest).
+//!
+//! The document is built with [quick-junit] (nextest's JUnit model and writer). Two things it
+//! cannot do by itself are done here, both for trcli's XML parser:
+//!
+//! - Characters XML 1.0 cannot carry, even escaped (most C0 controls, U+FFFE, U+FFFF), become
+//!   U+FFFD before quick-junit sees the text. Its `XmlString` drops C0 controls (an ESC with
+//!   the terminal escape sequence behind it) but lets U+FFFE/U+FFFF through into a file no
+//!   parser accepts; it also drops tabs, carriage returns and C1 controls, so a tab is turned
+//!   into a space first to keep the words apart.
+//! - quick-xml leaves a line break inside an attribute value as it is, and the parser turns it
+//!   into a space (attribute value normalization), so a multi-line comment or failure message
+//!   would reach TestRail on one line. The finished document is scanned once and each line
+//!   break inside an attribute value is written `&#10;` (see [`attribute_line_breaks`]).
+//!
+//! [quick-junit]: https://docs.rs/quick-junit/0.8
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use quick_xml::Writer;
-use quick_xml::escape::{escape, partial_escape};
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
 
 use crate::event::{BlockKind, CaseResult, FailureKind, Reporter, RunEvent, Status};
 use jspec_results::write_atomic;
@@ -97,36 +109,25 @@ pub fn render_junit(results: &[CaseResult], version: Option<&str>) -> io::Result
         }
     }
 
-    let mut xml = Xml(Writer::new_with_indent(Vec::new(), b' ', 2));
-    xml.0
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let all = Counts::of(results.iter());
-    xml.start("testsuites", &all.attributes("jspec"))?;
+    // `add_test_suite` and `add_test_case` keep the tests/failures/errors/skipped counts.
+    let mut report = Report::new("jspec");
+    report.set_time(results.iter().map(|r| r.elapsed).sum());
     for (levels, members) in &groups {
         let name = if levels.is_empty() {
             "jspec".to_owned()
         } else {
             levels.join(" > ")
         };
-        let counts = Counts::of(members.iter().copied());
-        xml.start("testsuite", &counts.attributes(&name))?;
-        for result in members {
-            write_case(&mut xml, result, levels, version)?;
-        }
-        xml.end("testsuite")?;
+        let mut suite = TestSuite::new(xml(&name));
+        suite.set_time(members.iter().map(|r| r.elapsed).sum());
+        suite.add_test_cases(members.iter().map(|r| test_case(r, levels, version)));
+        report.add_test_suite(suite);
     }
-    xml.end("testsuites")?;
-    let mut bytes = xml.0.into_inner();
-    bytes.push(b'\n');
-    String::from_utf8(bytes).map_err(io::Error::other)
+    let rendered = report.to_string().map_err(io::Error::other)?;
+    Ok(attribute_line_breaks(&rendered))
 }
 
-fn write_case(
-    xml: &mut Xml,
-    result: &CaseResult,
-    levels: &[&str],
-    version: Option<&str>,
-) -> io::Result<()> {
+fn test_case(result: &CaseResult, levels: &[&str], version: Option<&str>) -> TestCase {
     let case = &result.case;
     let name = match case.id {
         Some(id) => format!("[C{id}] {}", case.title),
@@ -141,15 +142,15 @@ fn write_case(
         .chain(levels.iter().copied())
         .collect::<Vec<_>>()
         .join(".");
-    let time = seconds(result.elapsed);
-    xml.start(
-        "testcase",
-        &[("classname", &classname), ("name", &name), ("time", &time)],
-    )?;
 
-    xml.start::<&str>("properties", &[])?;
+    let comment = case_comment(result);
+    let mut test_case = TestCase::new(xml(&name), status(result, comment.as_deref()));
+    test_case.set_classname(xml(&classname));
+    test_case.set_time(result.elapsed);
+
+    let property = |name: &str, value: &str| (XmlString::new(name), xml(value));
     if let Some(id) = case.id {
-        xml.property("test_id", &format!("C{id}"))?;
+        test_case.add_property(property("test_id", &format!("C{id}")));
     }
     for step in result.steps.iter().filter(|s| s.kind == BlockKind::Step) {
         // trcli accepts passed|failed|skipped|untested and raises on "blocked".
@@ -159,20 +160,25 @@ fn write_case(
             Status::Blocked | Status::Retest | Status::Skipped => "skipped",
             Status::Error => "untested",
         };
-        xml.property("testrail_result_step", &format!("{status}:{}", step.title))?;
+        let value = format!("{status}:{}", step.title);
+        test_case.add_property(property("testrail_result_step", &value));
     }
-    let comment = case_comment(result);
     if let Some(comment) = &comment {
-        xml.property("testrail_result_comment", comment)?;
+        test_case.add_property(property("testrail_result_comment", comment));
     }
     if let Some(version) = version {
-        xml.property("testrail_result_field", &format!("version:{version}"))?;
+        let value = format!("version:{version}");
+        test_case.add_property(property("testrail_result_field", &value));
     }
-    xml.end("properties")?;
+    test_case
+}
 
+/// `<failure>` (Failed), `<error>` (harness error) or `<skipped>` (blocked, interrupted, not run),
+/// each with its message; nothing for a passed case.
+fn status(result: &CaseResult, comment: Option<&str>) -> TestCaseStatus {
     let comment = comment.unwrap_or_default();
     match result.status {
-        Status::Passed => {}
+        Status::Passed => TestCaseStatus::success(),
         Status::Failed | Status::Error => {
             let text = result
                 .steps
@@ -182,28 +188,28 @@ fn write_case(
                 .collect::<Vec<_>>()
                 .join("\n\n");
             let first = first_failure(result);
-            let message = first.map_or(comment.as_str(), |f| &f.message);
+            let message = first.map_or(comment, |f| &f.message);
             let kind = match (first, result.status) {
                 (Some(failure), _) => failure.kind,
                 (None, Status::Error) => FailureKind::Harness,
                 (None, _) => FailureKind::Expectation,
             };
-            let element = match result.status {
-                Status::Error => "error",
-                _ => "failure",
-            };
-            let attrs = [("type", kind.as_str()), ("message", message)];
-            xml.text_element(
-                element,
-                &attrs,
-                if text.is_empty() { &comment } else { &text },
-            )?;
+            let mut status = TestCaseStatus::non_success(match result.status {
+                Status::Error => NonSuccessKind::Error,
+                _ => NonSuccessKind::Failure,
+            });
+            status
+                .set_type(kind.as_str())
+                .set_message(xml(message))
+                .set_description(xml(if text.is_empty() { comment } else { &text }));
+            status
         }
         Status::Blocked | Status::Retest | Status::Skipped => {
-            xml.empty("skipped", &[("message", &comment)])?;
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(xml(comment));
+            status
         }
     }
-    xml.end("testcase")
 }
 
 /// A section path split into its levels: "PKI > Server to server" -> ["PKI", "Server to server"].
@@ -218,98 +224,173 @@ fn section_levels(section: Option<&str>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-fn seconds(elapsed: Duration) -> String {
-    format!("{:.3}", elapsed.as_secs_f64())
-}
-
-#[derive(Default)]
-struct Counts {
-    tests: usize,
-    failures: usize,
-    errors: usize,
-    skipped: usize,
-    elapsed: Duration,
-}
-
-impl Counts {
-    fn of<'a>(results: impl Iterator<Item = &'a CaseResult>) -> Self {
-        let mut counts = Counts::default();
-        for result in results {
-            counts.tests += 1;
-            counts.elapsed += result.elapsed;
-            match result.status {
-                Status::Passed => {}
-                Status::Failed => counts.failures += 1,
-                Status::Error => counts.errors += 1,
-                Status::Blocked | Status::Retest | Status::Skipped => counts.skipped += 1,
-            }
-        }
-        counts
-    }
-
-    fn attributes(&self, name: &str) -> [(&'static str, String); 6] {
-        [
-            ("name", name.to_owned()),
-            ("tests", self.tests.to_string()),
-            ("failures", self.failures.to_string()),
-            ("errors", self.errors.to_string()),
-            ("skipped", self.skipped.to_string()),
-            ("time", seconds(self.elapsed)),
-        ]
-    }
-}
-
-/// A thin layer over quick-xml's writer that escapes every attribute and text.
-struct Xml(Writer<Vec<u8>>);
-
-impl Xml {
-    fn start<V: AsRef<str>>(&mut self, name: &str, attrs: &[(&str, V)]) -> io::Result<()> {
-        self.0.write_event(Event::Start(element(name, attrs)))
-    }
-
-    fn empty<V: AsRef<str>>(&mut self, name: &str, attrs: &[(&str, V)]) -> io::Result<()> {
-        self.0.write_event(Event::Empty(element(name, attrs)))
-    }
-
-    fn end(&mut self, name: &str) -> io::Result<()> {
-        self.0.write_event(Event::End(BytesEnd::new(name)))
-    }
-
-    fn text_element(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> io::Result<()> {
-        self.start(name, attrs)?;
-        // Quotes need no escaping in text: keep the stanzas readable.
-        let text = xml_chars(text);
-        self.0
-            .write_event(Event::Text(BytesText::from_escaped(partial_escape(&text))))?;
-        self.end(name)
-    }
-
-    fn property(&mut self, name: &str, value: &str) -> io::Result<()> {
-        self.empty("property", &[("name", name), ("value", value)])
-    }
-}
-
-fn element<'a, V: AsRef<str>>(name: &'a str, attrs: &[(&str, V)]) -> BytesStart<'a> {
-    let mut start = BytesStart::new(name);
-    for (key, value) in attrs {
-        // Escaped here rather than by quick-xml so that line breaks and tabs survive attribute
-        // value normalization as character references.
-        let value = escape(xml_chars(value.as_ref()))
-            .replace('\n', "&#10;")
-            .replace('\r', "&#13;")
-            .replace('\t', "&#9;");
-        start.push_attribute((key.as_bytes(), value.as_bytes()));
-    }
-    start
-}
-
-/// XML 1.0 cannot carry most control characters, even escaped: they become U+FFFD.
-fn xml_chars(text: &str) -> String {
-    text.chars()
+/// Text for quick-junit. XML 1.0 cannot carry most control characters, even escaped: they become
+/// U+FFFD here, because `XmlString` would let U+FFFE and U+FFFF through and silently drop the
+/// C0 controls. It also drops tabs, so a tab becomes a space.
+fn xml(text: &str) -> XmlString {
+    let text: String = text
+        .chars()
         .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
+            '\t' => ' ',
+            '\n' | '\r' => c,
             '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
             _ => c,
         })
-        .collect()
+        .collect();
+    XmlString::new(text)
+}
+
+/// `xml` with each line break inside an attribute value written `&#10;`, so that it survives
+/// attribute value normalization. quick-xml escapes `<` everywhere and `"` inside attribute
+/// values, so a `<` starts a tag and a `"` inside a tag opens or closes a value.
+fn attribute_line_breaks(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let (mut in_tag, mut in_value) = (false, false);
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if !in_value => in_tag = false,
+            '"' if in_tag => in_value = !in_value,
+            '\n' if in_value => {
+                out.push_str("&#10;");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use crate::event::{CaseRef, Failure, StepResult};
+    use quick_xml::Reader;
+    use quick_xml::events::Event;
+
+    fn result(status: Status, reason: Option<&str>, failure: Option<Failure>) -> CaseResult {
+        CaseResult {
+            case: CaseRef {
+                id: Some(7),
+                title: "Tab\there, bell\u{7}, \u{1b}[31mred, \u{fffe}\u{ffff}".into(),
+                file: "cases/x.jspec".into(),
+                line: 1,
+                section: Some("A > B".into()),
+                suite: None,
+                tags: vec![],
+            },
+            status,
+            elapsed: Duration::from_millis(1_500),
+            steps: vec![StepResult {
+                kind: BlockKind::Step,
+                title: "Step".into(),
+                status,
+                elapsed: Duration::from_millis(1_500),
+                actions: vec![],
+                expected: vec![],
+                actual: String::new(),
+                failure,
+            }],
+            reason: reason.map(Into::into),
+        }
+    }
+
+    /// Every start and empty tag, raw (attributes still escaped), checking well-formedness.
+    fn tags(xml: &str) -> Vec<String> {
+        let mut reader = Reader::from_str(xml);
+        let mut tags = Vec::new();
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                Event::Start(e) | Event::Empty(e) => {
+                    tags.push(String::from_utf8(e.to_vec()).unwrap());
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        tags
+    }
+
+    #[test]
+    fn harness_error_keeps_line_breaks_in_attributes() {
+        let xml = render_junit(
+            &[result(Status::Error, Some("lab down\nat boot"), None)],
+            None,
+        )
+        .unwrap();
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+        assert!(xml.ends_with("</testsuites>\n"), "{xml}");
+        let tags = tags(&xml);
+        assert!(tags.iter().all(|t| !t.contains('\n')), "{tags:#?}");
+        assert!(tags[0].contains(r#"tests="1""#) && tags[0].contains(r#"errors="1""#));
+        assert!(
+            tags[1].starts_with(r#"testsuite name="A &gt; B""#),
+            "{}",
+            tags[1]
+        );
+        assert!(tags[1].contains(r#"time="1.500""#));
+        assert!(
+            xml.contains(
+                r#"<property name="testrail_result_comment" value="lab down&#10;at boot"/>"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<error message="lab down&#10;at boot" type="harness">lab down"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("lab down\nat boot</error>"),
+            "text keeps the line break: {xml}"
+        );
+        assert!(xml.contains(r#"value="untested:Step""#));
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_become_replacement_characters() {
+        let failure = Failure {
+            kind: FailureKind::Expectation,
+            message: "got \u{0}".into(),
+            file: "cases/x.jspec".into(),
+            line: 3,
+            column: 1,
+            source_line: "expect".into(),
+            expected: None,
+            actual: None,
+            closest: None,
+        };
+        let xml = render_junit(&[result(Status::Failed, None, Some(failure))], None).unwrap();
+        tags(&xml);
+        let name = "[C7] Tab here, bell\u{fffd}, \u{fffd}[31mred, \u{fffd}\u{fffd}";
+        assert!(xml.contains(&format!("name=\"{name}\"")), "{xml}");
+        assert!(
+            xml.contains("<failure message=\"got \u{fffd}\" type=\"expectation\">got \u{fffd}")
+        );
+        assert!(!xml.chars().any(|c| c.is_control() && c != '\n'), "{xml:?}");
+    }
+
+    #[test]
+    fn blocked_interrupted_and_not_run_are_skipped() {
+        let results = [
+            result(Status::Blocked, Some("needs s2s"), None),
+            result(Status::Retest, None, None),
+            result(Status::Skipped, None, None),
+        ];
+        let xml = render_junit(&results, Some("1.2")).unwrap();
+        for message in ["blocked: needs s2s", "interrupted", "not run"] {
+            assert!(
+                xml.contains(&format!("<skipped message=\"{message}\"/>")),
+                "{xml}"
+            );
+        }
+        assert!(
+            xml.contains(r#"tests="3" skipped="3" failures="0" errors="0""#),
+            "{xml}"
+        );
+        assert_eq!(xml.matches(r#"value="skipped:Step""#).count(), 3);
+        assert_eq!(xml.matches(r#"value="version:1.2""#).count(), 3);
+    }
 }
