@@ -5,12 +5,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jspec_lang::ast::ItemKind;
+use jspec_lang::ast::{ItemKind, ProcessAction};
 use jspec_lang::diagnostic::{RenderOptions, render_all};
 use jspec_lang::load::Program;
-use jspec_runtime::env::{
-    Address, EnvError, Environment, NodeAction, Plane, Register, ServerEnv, Software,
-};
+use jspec_runtime::env::{Address, EnvError, Environment, Plane, Register, ServerEnv, Software};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -59,7 +57,7 @@ fn shipped_environment_files_load() {
 fn an_external_sql_server_group_is_faulted_through_its_node_commands() {
     let env = load_example("envs/examples/mssql-lab.toml");
     let commands = env.database_commands();
-    let kill = |name: &str| commands[name].get(jspec_runtime::env::NodeAction::Kill);
+    let kill = |name: &str| commands[name].get(ProcessAction::Kill);
     assert_eq!(
         kill("sql1"),
         Some("ssh root@sql1.lab.example systemctl kill -s KILL mssql-server")
@@ -223,12 +221,12 @@ fn openfire_example_binds_sites_a_cluster_and_a_database() {
     let ca = a.tls.ca_file.as_ref().unwrap();
     assert!(ca.is_absolute() && ca.is_file(), "{}", ca.display());
     assert_eq!(
-        a.commands.get(NodeAction::Kill),
+        a.commands.get(ProcessAction::Kill),
         Some("ssh root@of1.lab.example systemctl kill -s KILL openfire")
     );
     let b = external(&env, "b");
     assert_eq!(b.muc_domain, "conference.of2.lab.example");
-    assert_eq!(b.commands.get(NodeAction::Pause), None);
+    assert_eq!(b.commands.get(ProcessAction::Pause), None);
     let c = external(&env, "c");
     assert_eq!(env.server("c").unwrap().node_names(), ["c1", "c2"]);
     assert_eq!(
@@ -242,7 +240,7 @@ fn openfire_example_binds_sites_a_cluster_and_a_database() {
     assert!(env.capabilities("c").contains("cluster"));
     let pg = env.database("pg").unwrap();
     assert_eq!(pg.address, Some(Address::new("ofdb.lab.example", 5432)));
-    assert!(pg.commands.get(NodeAction::Stop).is_some());
+    assert!(pg.commands.get(ProcessAction::Stop).is_some());
 }
 
 #[test]

@@ -394,7 +394,8 @@ impl ImpairmentKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a process fault does (also the commands an environment gives for its external nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProcessAction {
     Kill,
     Stop,
@@ -405,6 +406,15 @@ pub enum ProcessAction {
 }
 
 impl ProcessAction {
+    pub const ALL: [ProcessAction; 6] = [
+        ProcessAction::Kill,
+        ProcessAction::Stop,
+        ProcessAction::Start,
+        ProcessAction::Restart,
+        ProcessAction::Pause,
+        ProcessAction::Resume,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProcessAction::Kill => "kill",

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use jspec_lang::ast::ProcessAction;
 use jspec_lang::diagnostic::{Code, Diagnostic};
 use jspec_lang::span::{SourceId, Span};
 
@@ -13,7 +14,7 @@ use super::database::{DatabaseEnv, build_database};
 use super::hints::key_hint;
 use super::load::Variables;
 use super::model::ServerEnv;
-use super::node::{Commands, NodeAction, NodeEnv};
+use super::node::{Commands, NodeEnv};
 use super::raw::RawEnvironment;
 use super::secret::Secret;
 use super::spans::{SpanIndex, display_path};
@@ -128,7 +129,7 @@ impl Context<'_> {
     /// Checks that no command is empty.
     pub(super) fn commands(&mut self, path: &[&str], commands: Option<Commands>) -> Commands {
         let commands = commands.unwrap_or_default();
-        for action in NodeAction::ALL {
+        for action in ProcessAction::ALL {
             if commands.get(action).is_some_and(|c| c.trim().is_empty()) {
                 let mut full = path.to_vec();
                 full.extend(["commands", action.as_str()]);

@@ -39,7 +39,7 @@ pub use model::{
     Account, Accounts, DEFAULT_TIMEOUT, Defaults, ExternalServer, ManagedServer, Plane, Register,
     ServerEnv, Software, Tls,
 };
-pub use node::{Commands, NodeAction, NodeEnv};
+pub use node::{Commands, NodeEnv};
 pub use roles::{Blocked, RoleBinding};
 pub use secret::Secret;
 pub use value::{Address, format_duration, parse_duration};

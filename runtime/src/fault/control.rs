@@ -11,7 +11,7 @@ use jspec_lang::ast::ProcessAction;
 
 use super::model::{CutMode, Endpoint, Flow, Impairment, Link, Plane};
 use super::proxy::ProxyPlane;
-use crate::env::{Commands, NodeAction};
+use crate::env::Commands;
 use crate::lab::Lab;
 use crate::sync::lock;
 
@@ -75,22 +75,21 @@ impl FaultControl {
         target: &str,
         action: ProcessAction,
     ) -> Result<(), FaultError> {
-        let node_action = node_action(action);
         let Some(commands) = self.database_commands.get(target) else {
             return Err(FaultError::Unsupported(format!(
                 "database {target} is neither run by the lab nor described with commands in \
                  the environment (docs/environment.md)"
             )));
         };
-        let Some(command) = commands.get(node_action) else {
+        let Some(command) = commands.get(action) else {
             return Err(FaultError::Unsupported(format!(
                 "database {target} is external and its environment gives no command to {0} it \
                  (add `commands.{0} = \"...\"` under its [databases] entry or node, \
                  docs/environment.md)",
-                node_action.as_str()
+                action.as_str()
             )));
         };
-        run_command(&format!("database {target}"), node_action.as_str(), command).await
+        run_command(&format!("database {target}"), action.as_str(), command).await
     }
 
     /// How `user` reaches `upstream` of `role`: the address to connect to (its own proxy on the
@@ -456,15 +455,14 @@ impl FaultControl {
                 .await
                 .map_err(|e| FaultError::Failed(e.to_string()));
         }
-        let node_action = node_action(action);
-        let Some(command) = self.commands.get(role).and_then(|c| c.get(node_action)) else {
+        let Some(command) = self.commands.get(role).and_then(|c| c.get(action)) else {
             return Err(FaultError::Unsupported(format!(
                 "server {role} is external and its environment gives no command to {0} it \
                  (add `commands.{0} = \"...\"` under [servers.{role}], docs/environment.md)",
-                node_action.as_str()
+                action.as_str()
             )));
         };
-        run_command(role, node_action.as_str(), command).await
+        run_command(role, action.as_str(), command).await
     }
 
     fn packet(&self) -> Option<&crate::fault::packet::PacketNet> {
@@ -489,17 +487,6 @@ fn packet_error(error: crate::fault::packet::PacketError) -> FaultError {
 }
 
 /// Runs an environment's fault command with `sh -c`, bounded by a timeout.
-fn node_action(action: ProcessAction) -> NodeAction {
-    match action {
-        ProcessAction::Kill => NodeAction::Kill,
-        ProcessAction::Stop => NodeAction::Stop,
-        ProcessAction::Start => NodeAction::Start,
-        ProcessAction::Restart => NodeAction::Restart,
-        ProcessAction::Pause => NodeAction::Pause,
-        ProcessAction::Resume => NodeAction::Resume,
-    }
-}
-
 async fn run_command(role: &str, action: &str, command: &str) -> Result<(), FaultError> {
     let mut child = tokio::process::Command::new("sh");
     child.arg("-c").arg(command).kill_on_drop(true);
