@@ -158,18 +158,21 @@ impl Impairment {
 
     /// Impairments that act on single packets, which a TCP proxy cannot reproduce.
     pub fn per_packet(&self) -> Vec<&'static str> {
-        let mut found = Vec::new();
-        for (name, value) in [
+        self.per_packet_percents()
+            .into_iter()
+            .filter(|&(_, value)| value > 0.0)
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// The per-packet impairments by name, each a percentage of packets (0: off).
+    fn per_packet_percents(&self) -> [(&'static str, f64); 4] {
+        [
             ("drop", self.drop),
             ("duplicate", self.duplicate),
             ("reorder", self.reorder),
             ("tamper", self.tamper),
-        ] {
-            if value > 0.0 {
-                found.push(name);
-            }
-        }
-        found
+        ]
     }
 }
 
@@ -196,12 +199,7 @@ impl fmt::Display for Impairment {
                 parts.push("priority xmpp".to_string());
             }
         }
-        for (name, value) in [
-            ("drop", self.drop),
-            ("duplicate", self.duplicate),
-            ("reorder", self.reorder),
-            ("tamper", self.tamper),
-        ] {
+        for (name, value) in self.per_packet_percents() {
             if value > 0.0 {
                 parts.push(format!("{name} {value}%"));
             }
