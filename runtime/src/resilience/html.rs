@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::model::{CaseHistory, ComponentView, Explanation, Report};
+use super::model::{CaseHistory, ComponentView, Explanation, Report, outcome_counts};
 use super::recovery::Outcome;
 use super::{Meta, outcome_text, seconds, status_symbol};
 use crate::event::Status;
@@ -254,15 +254,11 @@ fn findings(out: &mut String, report: &Report) {
 fn areas(out: &mut String, report: &Report) {
     out.push_str(r#"<h2 id="areas">Areas of the statement of work</h2><table><tr><th>Area</th><th>Passed</th><th>Failed</th><th>Blocked</th><th>Unexplained</th></tr>"#);
     for area in &report.areas {
-        let _ = write!(
-            out,
-            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
-            escape(&area.area),
-            area.counts.passed,
-            area.counts.failed + area.counts.errors,
-            area.counts.blocked,
-            area.unexplained
-        );
+        let _ = write!(out, "<tr><td>{}</td>", escape(&area.area));
+        for number in area.numbers() {
+            let _ = write!(out, r#"<td class="n">{number}</td>"#);
+        }
+        out.push_str("</tr>");
     }
     out.push_str("</table>");
 }
@@ -313,15 +309,19 @@ fn runs(out: &mut String, report: &Report) {
     for run in &report.runs {
         let _ = write!(
             out,
-            r#"<tr><td>{}</td><td>{}</td><td><code>{}</code> (<a href="{}/report.html">report</a>)</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{}</td><td><code>{}</code> (<a href="{}/report.html">report</a>)</td><td>{}</td>"#,
             escape(&run.label),
             escape(&run.started_at),
             escape(&run.dir),
             escape(&run.dir),
             escape(&run.lab_text()),
-            run.counts.passed,
-            run.counts.failed + run.counts.errors,
-            run.counts.blocked,
+        );
+        for number in outcome_counts(&run.counts) {
+            let _ = write!(out, r#"<td class="n">{number}</td>"#);
+        }
+        let _ = write!(
+            out,
+            "<td>{}</td><td>{}</td></tr>",
             format_elapsed(run.counts.elapsed),
             escape(&run.notes())
         );

@@ -155,6 +155,20 @@ pub struct AreaView {
     pub unexplained: usize,
 }
 
+impl AreaView {
+    /// The numbers of the area's row in the areas table, after its name: passed, failed,
+    /// blocked ([`outcome_counts`]), unexplained.
+    pub fn numbers(&self) -> [usize; 4] {
+        let [passed, failed, blocked] = outcome_counts(&self.counts);
+        [passed, failed, blocked, self.unexplained]
+    }
+}
+
+/// The Passed, Failed and Blocked columns of the report's tables (errors count as failed).
+pub(super) fn outcome_counts(counts: &Summary) -> [usize; 3] {
+    [counts.passed, counts.failed + counts.errors, counts.blocked]
+}
+
 impl Report {
     /// Builds the report from runs in any order (they are sorted by start time) and what the
     /// findings file says, if one was given.
