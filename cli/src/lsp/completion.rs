@@ -1,6 +1,7 @@
 //! Completion from the text before the cursor. While typing the file rarely parses, so the
 //! context and the case's names come from the lines themselves, not from the syntax tree.
 
+use jspec_lang::ast::CertificateState;
 use jspec_lang::check::{CAPABILITIES, FAILURE_REASONS};
 use jspec_lang::keywords::{CLAUSES, DECLARATIONS, STATEMENTS};
 use jspec_lang::parse::usage::usage;
@@ -9,15 +10,6 @@ use lsp_types::{CompletionItem, CompletionItemKind};
 use super::documents::Analysis;
 use super::position::{is_word_char, line_prefix};
 
-/// `set certificate of X to ...` (the `set` usage line).
-const CERTIFICATE_STATES: &[&str] = &[
-    "valid",
-    "expired",
-    "not-yet-valid",
-    "revoked",
-    "wrong-host",
-    "self-signed",
-];
 /// `set ticket of USER to ...`.
 const TICKET_STATES: &[&str] = &["valid", "expired", "none"];
 
@@ -47,11 +39,8 @@ pub(crate) fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem
             return items(CAPABILITIES, CompletionItemKind::ENUM_MEMBER, "capability");
         }
         ["set", "certificate", "of", _, "to"] => {
-            return items(
-                CERTIFICATE_STATES,
-                CompletionItemKind::ENUM_MEMBER,
-                "certificate",
-            );
+            let states = CertificateState::ALL.map(CertificateState::as_str);
+            return items(&states, CompletionItemKind::ENUM_MEMBER, "certificate");
         }
         ["set", "ticket", "of", _, "to"] => {
             return items(TICKET_STATES, CompletionItemKind::ENUM_MEMBER, "ticket");

@@ -296,6 +296,29 @@ pub enum CertificateState {
     SelfSigned,
 }
 
+impl CertificateState {
+    pub const ALL: [CertificateState; 6] = [
+        CertificateState::Valid,
+        CertificateState::Expired,
+        CertificateState::NotYetValid,
+        CertificateState::Revoked,
+        CertificateState::WrongHost,
+        CertificateState::SelfSigned,
+    ];
+
+    /// The state as written: `not-yet-valid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateState::Valid => "valid",
+            CertificateState::Expired => "expired",
+            CertificateState::NotYetValid => "not-yet-valid",
+            CertificateState::Revoked => "revoked",
+            CertificateState::WrongHost => "wrong-host",
+            CertificateState::SelfSigned => "self-signed",
+        }
+    }
+}
+
 /// `a | b`, `{a1, a2} | b`, `a -> b`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cut {

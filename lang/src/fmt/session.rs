@@ -115,14 +115,7 @@ pub(crate) fn set_certificate(p: &mut Printer<'_>, target: &Name, state: Certifi
     p.text("set certificate of ");
     p.text(&target.text);
     p.text(" to ");
-    p.text(match state {
-        CertificateState::Valid => "valid",
-        CertificateState::Expired => "expired",
-        CertificateState::NotYetValid => "not-yet-valid",
-        CertificateState::Revoked => "revoked",
-        CertificateState::WrongHost => "wrong-host",
-        CertificateState::SelfSigned => "self-signed",
-    });
+    p.text(state.as_str());
 }
 
 /// `set ticket of alice to expired`
