@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use jspec_lang::diagnostic::render_all;
 use jspec_lang::load::Program;
 use jspec_lang::spec_file::{read_error_help, read_spec_file};
 
@@ -31,14 +30,7 @@ pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
         let Some(formatted) = jspec_lang::fmt::format_text(&text) else {
             // Show the syntax error the way `jspec check` would.
             let program = Program::from_text(&file.display().to_string(), &text);
-            eprint!(
-                "{}",
-                render_all(
-                    &program.diagnostics,
-                    &program.sources,
-                    style.render_options()
-                )
-            );
+            style.eprint_diagnostics(&program.diagnostics, &program.sources);
             broken += 1;
             continue;
         };

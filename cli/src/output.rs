@@ -2,7 +2,8 @@
 
 use std::io::IsTerminal;
 
-use jspec_lang::diagnostic::RenderOptions;
+use jspec_lang::diagnostic::{Diagnostic, RenderOptions, render_all};
+use jspec_lang::span::SourceMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ColorChoice {
@@ -33,6 +34,14 @@ impl Style {
             color: self.color,
             ..RenderOptions::plain()
         }
+    }
+
+    /// Prints `diagnostics` to stderr, each pointing at its source line.
+    pub(crate) fn eprint_diagnostics(self, diagnostics: &[Diagnostic], sources: &SourceMap) {
+        eprint!(
+            "{}",
+            render_all(diagnostics, sources, self.render_options())
+        );
     }
 }
 

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jspec_lang::check::{FaultPlane, plane_warnings};
-use jspec_lang::diagnostic::render_all;
 use jspec_runtime::env::{Environment, LocalRole};
 use jspec_runtime::event::Status;
 use jspec_runtime::exec::RunOptions;
@@ -91,14 +90,7 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
         Err(code) => return code,
     };
     if report.has_errors() {
-        eprint!(
-            "{}",
-            render_all(
-                &report.diagnostics,
-                &program.sources,
-                style.render_options()
-            )
-        );
+        style.eprint_diagnostics(&report.diagnostics, &program.sources);
         eprintln!(
             "error: {} error(s) in the specs; nothing was run (see `jspec check`)",
             report.errors()
@@ -131,10 +123,7 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     };
     let warnings = plane_warnings(&program, lang_plane);
     if !warnings.is_empty() && !args.quiet {
-        eprint!(
-            "{}",
-            render_all(&warnings, &program.sources, style.render_options())
-        );
+        style.eprint_diagnostics(&warnings, &program.sources);
     }
     let seed = args.seed.unwrap_or_else(random_seed);
     let out_dir = args.out.clone().unwrap_or_else(default_run_dir);
@@ -167,10 +156,7 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     let found = runner.check_environment();
     let lacking = found.iter().any(|d| d.is_error());
     if lacking || (!found.is_empty() && !args.quiet) {
-        eprint!(
-            "{}",
-            render_all(&found, &program.sources, style.render_options())
-        );
+        style.eprint_diagnostics(&found, &program.sources);
     }
     if lacking {
         eprintln!(

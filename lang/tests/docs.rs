@@ -602,17 +602,15 @@ fn collect_kind(kind: &StmtKind, seen: &mut BTreeSet<&'static str>) {
                 seen.insert("expect archive within");
             }
         }
-        StmtKind::ExpectLink {
-            auth, transport, ..
-        } => {
+        StmtKind::ExpectLink(link) => {
             seen.insert("expect link");
-            if let Some((auth, _)) = auth {
+            if let Some((auth, _)) = &link.auth {
                 seen.insert(match auth {
                     LinkAuth::Certificate => "link certificate",
                     LinkAuth::Dialback => "link dialback",
                 });
             }
-            if let Some((transport, _)) = transport {
+            if let Some((transport, _)) = &link.transport {
                 seen.insert(match transport {
                     Transport::DirectTls => "link over direct-tls",
                     Transport::StartTls => "link over starttls",

@@ -199,13 +199,7 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RunEvent {
-    RunStarted {
-        run_id: String,
-        seed: u64,
-        cases: usize,
-        out_dir: String,
-        jspec_version: String,
-    },
+    RunStarted(RunStart),
     LabStarting {
         servers: Vec<String>,
     },
@@ -278,6 +272,16 @@ pub enum RunEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+}
+
+/// What a run is, as it starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStart {
+    pub run_id: String,
+    pub seed: u64,
+    pub cases: usize,
+    pub out_dir: String,
+    pub jspec_version: String,
 }
 
 /// A fault applied or healed, in a case.
@@ -370,5 +374,42 @@ mod millis {
         deserializer: D,
     ) -> Result<std::time::Duration, D::Error> {
         u64::deserialize(deserializer).map(std::time::Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events that carry a struct are written flat, as `events.jsonl` of earlier runs has them,
+    /// so `jspec report` still reads old run folders.
+    #[test]
+    fn events_with_a_struct_keep_their_flat_json() {
+        let started = RunEvent::RunStarted(RunStart {
+            run_id: "r1".into(),
+            seed: 7,
+            cases: 2,
+            out_dir: "runs/r1".into(),
+            jspec_version: "0.1.0".into(),
+        });
+        let written = r#"{"event":"run_started","run_id":"r1","seed":7,"cases":2,"out_dir":"runs/r1","jspec_version":"0.1.0"}"#;
+        assert_eq!(serde_json::to_string(&started).expect("json"), written);
+        assert_eq!(
+            serde_json::from_str::<RunEvent>(written).expect("read"),
+            started
+        );
+
+        let fault = r#"{"event":"fault","case":{"id":1,"title":"t","file":"f","line":3,"section":null,"suite":null,"tags":[]},"at_ms":250,"action":"partition","target":"a | b","origin":"line 4"}"#;
+        let RunEvent::Fault(read) = serde_json::from_str::<RunEvent>(fault).expect("read") else {
+            panic!("not a fault event");
+        };
+        assert_eq!(
+            (read.at, read.target.as_str()),
+            (Duration::from_millis(250), "a | b")
+        );
+        assert_eq!(
+            serde_json::to_string(&RunEvent::Fault(read)).expect("json"),
+            fault
+        );
     }
 }

@@ -131,8 +131,8 @@ impl TestrailReporter {
 impl Reporter for TestrailReporter {
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         match event {
-            RunEvent::RunStarted { jspec_version, .. } => {
-                self.version.clone_from(jspec_version);
+            RunEvent::RunStarted(start) => {
+                self.version.clone_from(&start.jspec_version);
                 // The file exists from the start: an empty body until a case finishes.
                 self.write()?;
             }
@@ -271,13 +271,13 @@ mod tests {
             serde_json::from_str(&text).expect("valid JSON")
         };
         reporter
-            .on_event(&RunEvent::RunStarted {
+            .on_event(&RunEvent::RunStarted(jspec_results::event::RunStart {
                 run_id: "1".into(),
                 seed: 1,
                 cases: 2,
                 out_dir: String::new(),
                 jspec_version: "9.9.9".into(),
-            })
+            }))
             .expect("written");
         assert!(read().results.is_empty());
         let passed = case(

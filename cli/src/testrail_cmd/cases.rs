@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use jspec_lang::diagnostic::render_all;
 use jspec_testrail::case_text::program_cases;
 use jspec_testrail::model::CaseText;
 use jspec_testrail::{case_csv, case_json, suite_xml};
@@ -40,14 +39,7 @@ pub(crate) fn run(args: CasesArgs, style: Style) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    eprint!(
-        "{}",
-        render_all(
-            &report.diagnostics,
-            &program.sources,
-            style.render_options()
-        )
-    );
+    style.eprint_diagnostics(&report.diagnostics, &program.sources);
     if report.errors() > 0 {
         eprintln!(
             "error: {} error{} in the files: nothing written",

@@ -40,13 +40,7 @@ pub enum StmtKind {
     ExpectReceives(ExpectReceives),
     ExpectConnectFails(ExpectConnectFails),
     ExpectArchive(ExpectArchive),
-    ExpectLink {
-        from: Name,
-        to: Name,
-        auth: Option<(LinkAuth, Span)>,
-        transport: Option<(Transport, Span)>,
-        within: Option<Duration>,
-    },
+    ExpectLink(ExpectLink),
     SetCertificate {
         target: Name,
         state: CertificateState,
@@ -205,6 +199,16 @@ pub struct ExpectConnectFails {
     pub user: Name,
     pub options: ConnectOptions,
     pub reason: Str,
+    pub within: Option<Duration>,
+}
+
+/// `expect link a -> b with certificate over direct-tls within 10s`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectLink {
+    pub from: Name,
+    pub to: Name,
+    pub auth: Option<(LinkAuth, Span)>,
+    pub transport: Option<(Transport, Span)>,
     pub within: Option<Duration>,
 }
 

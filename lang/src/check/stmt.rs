@@ -55,17 +55,15 @@ impl Walker<'_, '_> {
                 self.count(&archive.count, "a message count", 0, 1_000_000);
                 self.within(&archive.within);
             }
-            StmtKind::ExpectLink {
-                from, to, within, ..
-            } => {
-                self.within(within);
-                let a = self.resolve(from, Want::Server);
-                let b = self.resolve(to, Want::Server);
+            StmtKind::ExpectLink(link) => {
+                self.within(&link.within);
+                let a = self.resolve(&link.from, Want::Server);
+                let b = self.resolve(&link.to, Want::Server);
                 if let (Some(a), Some(b)) = (a, b)
                     && a.text == b.text
                 {
                     self.bad_cut(
-                        to.span,
+                        link.to.span,
                         "a server-to-server link joins two different servers",
                     );
                 }

@@ -6,7 +6,7 @@ use super::session::connect_options;
 use super::string::{count, duration, string, strings};
 use crate::ast::{
     ClusterState, DatabaseState, DeliveryProperty, Duration, ExpectArchive, ExpectConnectFails,
-    ExpectReceives, Expected, LinkAuth, Name, SessionEvent, Transport,
+    ExpectLink, ExpectReceives, Expected, LinkAuth, Name, SessionEvent, Transport,
 };
 use crate::span::Span;
 
@@ -136,33 +136,26 @@ pub(crate) fn archive(p: &mut Printer<'_>, archive: &ExpectArchive) {
 }
 
 /// `expect link a -> b authenticated by certificate over direct-tls`
-pub(crate) fn link(
-    p: &mut Printer<'_>,
-    from: &Name,
-    to: &Name,
-    auth: Option<LinkAuth>,
-    transport: Option<Transport>,
-    deadline: Option<&Duration>,
-) {
+pub(crate) fn link(p: &mut Printer<'_>, link: &ExpectLink) {
     p.text("expect link ");
-    p.text(&from.text);
+    p.text(&link.from.text);
     p.text(" -> ");
-    p.text(&to.text);
-    if let Some(auth) = auth {
+    p.text(&link.to.text);
+    if let Some((auth, _)) = link.auth {
         p.text(" authenticated by ");
         p.text(match auth {
             LinkAuth::Certificate => "certificate",
             LinkAuth::Dialback => "dialback",
         });
     }
-    if let Some(transport) = transport {
+    if let Some((transport, _)) = link.transport {
         p.text(" over ");
         p.text(match transport {
             Transport::DirectTls => "direct-tls",
             Transport::StartTls => "starttls",
         });
     }
-    within(p, deadline);
+    within(p, link.within.as_ref());
 }
 
 /// `check delivery in ops: no loss, no duplicates, in order`

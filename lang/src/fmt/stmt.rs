@@ -64,7 +64,7 @@ pub(crate) fn is_one_line(p: &Printer<'_>, kind: &StmtKind) -> bool {
         | StmtKind::Leave { .. }
         | StmtKind::Wait(_)
         | StmtKind::ExpectArchive(_)
-        | StmtKind::ExpectLink { .. }
+        | StmtKind::ExpectLink(_)
         | StmtKind::SetCertificate { .. }
         | StmtKind::SetTicket { .. }
         | StmtKind::RevokeCertificate { .. }
@@ -103,16 +103,7 @@ pub(crate) fn kind(p: &mut Printer<'_>, kind: &StmtKind) {
         StmtKind::ExpectReceives(receives) => expect::receives(p, receives),
         StmtKind::ExpectConnectFails(fails) => expect::connect_fails(p, fails),
         StmtKind::ExpectArchive(archive) => expect::archive(p, archive),
-        StmtKind::ExpectLink {
-            from,
-            to,
-            auth,
-            transport,
-            within,
-        } => {
-            let (auth, transport) = (auth.map(|(a, _)| a), transport.map(|(t, _)| t));
-            expect::link(p, from, to, auth, transport, within.as_ref());
-        }
+        StmtKind::ExpectLink(link) => expect::link(p, link),
         StmtKind::SetCertificate { target, state, .. } => {
             session::set_certificate(p, target, *state)
         }

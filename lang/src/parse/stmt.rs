@@ -358,13 +358,13 @@ impl<'s> Builder<'s> {
             None => None,
         };
         let within = self.within(&mut children)?;
-        Ok(StmtKind::ExpectLink {
+        Ok(StmtKind::ExpectLink(ExpectLink {
             within,
             from,
             to,
             auth,
             transport,
-        })
+        }))
     }
 
     /// `expect_cluster_stmt = { "expect" ~ "cluster" ~ ident ~ (cluster_nodes | cluster_split)

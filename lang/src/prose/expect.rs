@@ -5,7 +5,7 @@ use super::session::{tls_mode, xml_text};
 use super::{Prose, words};
 use crate::ast::{
     ClusterState, DatabaseState, DeliveryProperty, Duration, ExpectArchive, ExpectConnectFails,
-    ExpectReceives, Expected, LinkAuth, Name, SessionEvent, Str, Transport,
+    ExpectLink, ExpectReceives, Expected, LinkAuth, Name, SessionEvent, Str, Transport,
 };
 use crate::span::Span;
 
@@ -167,28 +167,22 @@ impl Prose<'_> {
 
     /// `expect link a -> b authenticated by certificate over direct-tls`: "The link from a to b
     /// is authenticated by certificate over Direct TLS".
-    pub(super) fn link(
-        &self,
-        from: &Name,
-        to: &Name,
-        auth: Option<LinkAuth>,
-        transport: Option<Transport>,
-        deadline: Option<&Duration>,
-    ) -> String {
-        let mut out = format!("The link from {} to {} is", self.raw(from), self.raw(to));
-        match auth {
+    pub(super) fn link(&self, link: &ExpectLink) -> String {
+        let (from, to) = (self.raw(&link.from), self.raw(&link.to));
+        let mut out = format!("The link from {from} to {to} is");
+        match link.auth.map(|(auth, _)| auth) {
             Some(LinkAuth::Certificate) => out.push_str(" authenticated by certificate"),
             Some(LinkAuth::Dialback) => out.push_str(" authenticated by dialback"),
             None => out.push_str(" up"),
         }
-        if let Some(transport) = transport {
+        if let Some((transport, _)) = link.transport {
             out.push_str(" over ");
             out.push_str(match transport {
                 Transport::DirectTls => tls_mode(crate::ast::TlsMode::DirectTls),
                 Transport::StartTls => tls_mode(crate::ast::TlsMode::StartTls),
             });
         }
-        out.push_str(&words::within(deadline));
+        out.push_str(&words::within(link.within.as_ref()));
         out
     }
 

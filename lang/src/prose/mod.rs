@@ -132,19 +132,7 @@ impl<'a> Prose<'a> {
             StmtKind::ExpectReceives(receives) => expectation(self.receives(receives)),
             StmtKind::ExpectConnectFails(fails) => expectation(self.connect_fails(fails)),
             StmtKind::ExpectArchive(archive) => expectation(self.archive(archive)),
-            StmtKind::ExpectLink {
-                from,
-                to,
-                auth,
-                transport,
-                within,
-            } => expectation(self.link(
-                from,
-                to,
-                auth.map(|(a, _)| a),
-                transport.map(|(t, _)| t),
-                within.as_ref(),
-            )),
+            StmtKind::ExpectLink(link) => expectation(self.link(link)),
             StmtKind::SetCertificate { target, state, .. } => {
                 action(self.set_certificate(target, *state))
             }

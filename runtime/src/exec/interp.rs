@@ -142,23 +142,7 @@ impl CaseContext<'_> {
                     outcome
                 }
                 StmtKind::Call { name, args } => self.call(name, args, stmt, frame).await,
-                StmtKind::ExpectLink {
-                    from,
-                    to,
-                    auth,
-                    transport,
-                    within,
-                } => {
-                    let within = within.map_or(self.default_timeout, |d| d.as_std());
-                    self.expect_link(
-                        &frame.name(&from.text),
-                        &frame.name(&to.text),
-                        auth.map(|(a, _)| a),
-                        transport.map(|(t, _)| t),
-                        within,
-                    )
-                    .await
-                }
+                StmtKind::ExpectLink(link) => self.expect_link(link, frame).await,
                 StmtKind::SetCertificate { target, state, .. } => {
                     self.set_certificate(&frame.name(&target.text), *state)
                         .await

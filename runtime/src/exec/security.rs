@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jspec_lang::ast::{Case, CaseEntryKind, CertificateState, LinkAuth, TicketState, Transport};
+use jspec_lang::ast::{
+    Case, CaseEntryKind, CertificateState, ExpectLink, LinkAuth, TicketState, Transport,
+};
 
-use super::context::CaseContext;
+use super::context::{CaseContext, Frame};
 use super::outcome::{StmtError, StmtResult, fail, fail_expected, harness};
 use crate::lab::prosody::S2S_DIRECT_TLS_PORT;
 use crate::lab::{Lab, S2sAuth, S2sLink, ServerSettings};
@@ -153,14 +155,11 @@ impl CaseContext<'_> {
     /// `expect link a -> b authenticated by ... over ...`: reads a's server-to-server sessions
     /// until its link to b has authenticated (opening one with a ping if there is none), then
     /// compares.
-    pub(crate) async fn expect_link(
-        &self,
-        from: &str,
-        to: &str,
-        auth: Option<LinkAuth>,
-        transport: Option<Transport>,
-        within: Duration,
-    ) -> StmtResult {
+    pub(crate) async fn expect_link(&self, expect: &ExpectLink, frame: &Frame) -> StmtResult {
+        let (from, to) = (&frame.name(&expect.from.text), &frame.name(&expect.to.text));
+        let auth = expect.auth.map(|(auth, _)| auth);
+        let transport = expect.transport.map(|(transport, _)| transport);
+        let within = expect.within.map_or(self.default_timeout, |d| d.as_std());
         let what = "`expect link`";
         let lab = self.lab_for(what, from)?;
         let domain = |role: &str| {

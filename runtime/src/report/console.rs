@@ -58,15 +58,12 @@ impl ConsoleReporter {
         );
         let p = self.paint;
         match event {
-            RunEvent::RunStarted {
-                seed,
-                cases,
-                out_dir,
-                jspec_version,
-                ..
-            } if normal => vec![format!(
-                "jspec {jspec_version}: {}, seed {seed}, run folder {out_dir}",
-                plural(*cases, "case")
+            RunEvent::RunStarted(start) if normal => vec![format!(
+                "jspec {}: {}, seed {}, run folder {}",
+                start.jspec_version,
+                plural(start.cases, "case"),
+                start.seed,
+                start.out_dir
             )],
             RunEvent::LabStarting { servers } if normal => {
                 vec![p.dim(&format!("lab: starting {}", servers.join(", ")))]
@@ -255,7 +252,7 @@ impl Reporter for ConsoleReporter {
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         let lines = self.lines(event);
         match event {
-            RunEvent::RunStarted { out_dir, .. } => self.out_dir = Some(out_dir.clone()),
+            RunEvent::RunStarted(start) => self.out_dir = Some(start.out_dir.clone()),
             RunEvent::CaseFinished { result } if result.status != Status::Passed => {
                 self.not_passed
                     .push((result.status, case_name(&result.case), why(result)));

@@ -40,7 +40,7 @@ impl<W: Write + Send> FaultTraceReporter<W> {
 impl<W: Write + Send> Reporter for FaultTraceReporter<W> {
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         let line = match event {
-            RunEvent::RunStarted { run_id, seed, .. } => json!({ "run": run_id, "seed": seed }),
+            RunEvent::RunStarted(start) => json!({ "run": start.run_id, "seed": start.seed }),
             RunEvent::Fault(fault) => json!({
                 "case": fault.case.id.map_or_else(|| fault.case.title.clone(), |id| format!("C{id}")),
                 "at_ms": fault.at.as_millis() as u64,

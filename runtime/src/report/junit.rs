@@ -66,8 +66,8 @@ impl JunitReporter {
 impl Reporter for JunitReporter {
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         match event {
-            RunEvent::RunStarted { jspec_version, .. } => {
-                self.version = Some(jspec_version.clone());
+            RunEvent::RunStarted(start) => {
+                self.version = Some(start.jspec_version.clone());
             }
             // Rewritten after every burst of results (see `flush`), so a run that dies keeps
             // what it finished.

@@ -202,15 +202,10 @@ impl Builder {
     fn apply(&mut self, event: RunEvent, at: &str) {
         self.seen_any = true;
         match event {
-            RunEvent::RunStarted {
-                run_id,
-                seed,
-                jspec_version,
-                ..
-            } => {
-                self.run.run_id = run_id;
-                self.run.seed = seed;
-                self.run.version = jspec_version;
+            RunEvent::RunStarted(start) => {
+                self.run.run_id = start.run_id;
+                self.run.seed = start.seed;
+                self.run.version = start.jspec_version;
                 self.run.started_at = at.to_string();
             }
             RunEvent::LabReady { servers, .. } => self.run.lab = servers,

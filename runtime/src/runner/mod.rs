@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::env::{Environment, ServerEnv};
-use crate::event::{CaseResult, RunEvent, Status, Summary};
+use crate::event::{CaseResult, RunEvent, RunStart, Status, Summary};
 use crate::exec::binding::{bind, roles_of};
 use crate::exec::{RunOptions, not_run_result, run_cases};
 use crate::fault::control::FaultControl;
@@ -110,13 +110,13 @@ impl Runner<'_, '_> {
             }
         });
         let options = &self.options;
-        let _ = events.send(RunEvent::RunStarted {
+        let _ = events.send(RunEvent::RunStarted(RunStart {
             run_id: options.run_tag.clone(),
             seed: options.seed,
             cases: self.planned.len(),
             out_dir: options.out_dir.display().to_string(),
             jspec_version: env!("CARGO_PKG_VERSION").to_string(),
-        });
+        }));
         let outcome = self.run_with(&events, &control).await;
         let error = match &outcome.end {
             RunEnd::Completed => None,

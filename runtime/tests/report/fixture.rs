@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jspec_runtime::event::{
     BlockKind, CaseRef, CaseResult, Direction, Failure, FailureKind, LabServer, Reporter, RunEvent,
-    Status, StepResult, Summary,
+    RunStart, Status, StepResult, Summary,
 };
 use jspec_runtime::report::{ConsoleReporter, Fanout, JsonlReporter, JunitReporter, Verbosity};
 
@@ -110,13 +110,13 @@ pub(crate) fn results() -> Vec<CaseResult> {
 pub(crate) fn events(out_dir: &Path) -> Vec<RunEvent> {
     let results = results();
     let mut events = vec![
-        RunEvent::RunStarted {
+        RunEvent::RunStarted(RunStart {
             run_id: "r1".into(),
             seed: 42,
             cases: results.len(),
             out_dir: out_dir.display().to_string(),
             jspec_version: "0.1.0".into(),
-        },
+        }),
         RunEvent::LabStarting {
             servers: vec!["a".into()],
         },

@@ -84,7 +84,7 @@ struct Seen(Arc<Mutex<Vec<&'static str>>>);
 impl Reporter for Seen {
     fn on_event(&mut self, event: &RunEvent) -> io::Result<()> {
         let tag = match event {
-            RunEvent::RunStarted { .. } => "run_started",
+            RunEvent::RunStarted(_) => "run_started",
             RunEvent::RunFinished { .. } => "run_finished",
             _ => "other",
         };

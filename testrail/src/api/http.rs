@@ -152,7 +152,8 @@ impl Transport for HttpTransport {
                     return Err(ApiError::Transport {
                         method: request.method,
                         url,
-                        message: chain(&error),
+                        // ureq's messages carry their cause ("io: Connection refused ...").
+                        message: error.to_string(),
                     });
                 }
             };
@@ -172,7 +173,7 @@ impl Transport for HttpTransport {
                         Err(ureq::Error::Timeout(_)) => {
                             "the answer did not arrive in time".to_owned()
                         }
-                        Err(error) => chain(&error),
+                        Err(error) => error.to_string(),
                     };
                     return decode(request.method, &url, status, &text);
                 }
@@ -186,19 +187,6 @@ impl Transport for HttpTransport {
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
-}
-
-/// An error with its causes ("io: Connection refused"): the outer message alone rarely says
-/// what went wrong.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 /// `Retry-After` in seconds (TestRail sends seconds, never a date).

@@ -95,13 +95,13 @@ mod tests {
             })
         };
         vec![
-            RunEvent::RunStarted {
+            RunEvent::RunStarted(crate::event::RunStart {
                 run_id: "r1".into(),
                 seed: 7,
                 cases: 1,
                 out_dir: "runs/r1".into(),
                 jspec_version: "0.1.0".into(),
-            },
+            }),
             RunEvent::CaseStarted { case: case() },
             RunEvent::StepStarted {
                 case: case(),

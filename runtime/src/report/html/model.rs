@@ -99,15 +99,10 @@ impl RunView {
     /// Takes in one event.
     pub(crate) fn apply(&mut self, event: &RunEvent) {
         match event {
-            RunEvent::RunStarted {
-                run_id,
-                seed,
-                jspec_version,
-                ..
-            } => {
-                self.run_id = run_id.clone();
-                self.seed = *seed;
-                self.version = jspec_version.clone();
+            RunEvent::RunStarted(start) => {
+                self.run_id = start.run_id.clone();
+                self.seed = start.seed;
+                self.version = start.jspec_version.clone();
                 self.started_at = super::super::rfc3339_millis(time::OffsetDateTime::now_utc());
             }
             RunEvent::LabReady { servers, elapsed } => {
