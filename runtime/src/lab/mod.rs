@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod cluster_db;
 mod dns;
 pub mod ejabberd;
+pub mod files;
 pub mod kdc;
 mod kerberos;
 pub mod patroni;

@@ -15,6 +15,7 @@ use crate::xmpp::KerberosConfig;
 mod command;
 mod config;
 
+use crate::lab::files::{WriteError, create_dir, write_file};
 use command::Files;
 pub use config::{render_kdc_conf, render_krb5_conf};
 
@@ -33,12 +34,8 @@ const CLOCK_SKEW_SECS: u32 = 1;
 pub enum KdcError {
     #[error(transparent)]
     Process(#[from] ProcessError),
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     #[error("cannot run `{command}`: {source} (is krb5 installed? scripts/deps.sh)")]
     Spawn {
         command: String,
@@ -88,16 +85,10 @@ impl Kdc {
     /// Creates the realm `realm` in `dir` (configuration, database, stash) and starts krb5kdc
     /// on `address` and a free port; returns once it accepts connections.
     pub async fn start(dir: &Path, realm: &str, address: Ipv4Addr) -> Result<Kdc, KdcError> {
-        let mkdir = |path: PathBuf| {
-            std::fs::create_dir_all(&path).map_err(|source| KdcError::Write { path, source })
-        };
-        mkdir(dir.to_path_buf())?;
-        mkdir(dir.join("ccache"))?;
+        create_dir(dir.to_path_buf())?;
+        create_dir(dir.join("ccache"))?;
         let addr = SocketAddr::from((address, free_port(address)?));
-        let write = |name: &str, text: String| {
-            let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|source| KdcError::Write { path, source })
-        };
+        let write = |name: &str, text: String| write_file(dir.join(name), text);
         write("krb5.conf", render_krb5_conf(realm, addr))?;
         write("kdc.conf", render_kdc_conf(realm, addr, dir))?;
         write("kadm5.acl", String::new())?;

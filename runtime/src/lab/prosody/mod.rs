@@ -12,6 +12,7 @@ mod tls;
 pub use super::process::ServerState;
 use super::process::{ManagedProcess, ProcessError, ProcessSlot, STOP_GRACE};
 use super::server::ServerProcess;
+use crate::lab::files::{WriteError, create_dir, write_file};
 use crate::sync::lock;
 pub(crate) use config::in_namespace;
 pub use config::{ProsodyExtensions, ServerSettings, render_config};
@@ -32,12 +33,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum ProsodyError {
     #[error(transparent)]
     Process(#[from] ProcessError),
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     #[error("prosody for {domain} exited during start-up ({status}); last lines of {log}:\n{tail}")]
     Exited {
         domain: String,
@@ -136,30 +133,22 @@ impl Prosody {
         cert_pem: &str,
         key_pem: &str,
     ) -> Result<Prosody, ProsodyError> {
-        let write = |path: PathBuf, text: &str| {
-            std::fs::write(&path, text).map_err(|source| ProsodyError::Write { path, source })
-        };
         for sub in ["data", "certs"] {
-            let path = dir.join(sub);
-            std::fs::create_dir_all(&path)
-                .map_err(|source| ProsodyError::Write { path, source })?;
+            create_dir(dir.join(sub))?;
         }
-        write(
+        write_file(
             dir.join("certs").join(format!("{}.crt", spec.domain)),
             cert_pem,
         )?;
-        write(
+        write_file(
             dir.join("certs").join(format!("{}.key", spec.domain)),
             key_pem,
         )?;
-        write(dir.join("prosody.cfg.lua"), &render_config(&spec, dir))?;
+        write_file(dir.join("prosody.cfg.lua"), render_config(&spec, dir))?;
         if let Some(kerberos) = &spec.kerberos {
             kerberos
                 .write_sasl_conf(dir)
-                .map_err(|source| ProsodyError::Write {
-                    path: dir.join("sasl"),
-                    source,
-                })?;
+                .map_err(WriteError::at(dir.join("sasl")))?;
         }
         let frozen = spec.extensions.clock;
         let prosody = Prosody {
@@ -168,12 +157,8 @@ impl Prosody {
             spec,
             dir: dir.to_path_buf(),
             slot: ProcessSlot::default(),
-            clock: crate::lab::clock::Clock::standing(dir, frozen).map_err(|source| {
-                ProsodyError::Write {
-                    path: dir.join("clock-offset"),
-                    source,
-                }
-            })?,
+            clock: crate::lab::clock::Clock::standing(dir, frozen)
+                .map_err(WriteError::at(dir.join("clock-offset")))?,
         };
         if prosody.spec.extensions.clock.is_some() && prosody.clock.is_none() {
             return Err(ProsodyError::Ctl {
@@ -200,10 +185,7 @@ impl Prosody {
         };
         clock
             .apply(movement)
-            .map_err(|source| ProsodyError::Write {
-                path: self.dir.join("clock-offset"),
-                source,
-            })?;
+            .map_err(WriteError::at(self.dir.join("clock-offset")))?;
         Ok(true)
     }
 

@@ -2,10 +2,9 @@
 //! changed, its configuration reloaded, and its server-to-server links read and closed through
 //! the admin shell.
 
-use std::path::PathBuf;
-
 use super::gssapi::ProsodyKerberos;
 use super::{Prosody, ProsodyError, ServerSettings, render_config};
+use crate::lab::files::{WriteError, write_file};
 use crate::lab::server::ServerProcess;
 use crate::sync::lock;
 
@@ -47,7 +46,7 @@ impl Prosody {
         let certs = self.dir.join("certs");
         for (ext, text) in [("crt", cert_pem), ("key", key_pem)] {
             let path = certs.join(format!("{}.{ext}", self.spec.domain));
-            write(path, text)?;
+            write_file(path, text)?;
         }
         self.reload().await
     }
@@ -81,14 +80,11 @@ impl Prosody {
         if let Some(kerberos) = &kerberos {
             kerberos
                 .write_sasl_conf(&self.dir)
-                .map_err(|source| ProsodyError::Write {
-                    path: self.dir.join("sasl"),
-                    source,
-                })?;
+                .map_err(WriteError::at(self.dir.join("sasl")))?;
         }
-        write(
+        write_file(
             self.dir.join("prosody.cfg.lua"),
-            &render_config(&spec, &self.dir),
+            render_config(&spec, &self.dir),
         )?;
         *lock(&self.settings) = settings.clone();
         *lock(&self.kerberos) = kerberos;
@@ -126,10 +122,6 @@ impl Prosody {
             tracing::debug!(%error, remote, "admin shell ping");
         }
     }
-}
-
-fn write(path: PathBuf, text: &str) -> Result<(), ProsodyError> {
-    std::fs::write(&path, text).map_err(|source| ProsodyError::Write { path, source })
 }
 
 /// Rows of `s2s:show` with [`COLUMNS`]:
