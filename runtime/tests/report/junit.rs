@@ -1,7 +1,7 @@
 //! `junit.xml`: read back with quick-xml, as trcli would read it.
 
-use quick_xml::Reader;
 use quick_xml::events::Event;
+use quick_xml::{Reader, XmlVersion};
 
 use jspec_runtime::report::{Verbosity, write_junit};
 
@@ -43,7 +43,12 @@ fn parse(xml: &str) -> Node {
                 .map(|a| {
                     let a = a.expect("attribute");
                     let key = String::from_utf8(a.key.as_ref().to_vec()).unwrap();
-                    (key, a.unescape_value().expect("value").into_owned())
+                    (
+                        key,
+                        a.normalized_value(XmlVersion::Explicit1_0)
+                            .expect("value")
+                            .into_owned(),
+                    )
                 })
                 .collect(),
             ..Node::default()
