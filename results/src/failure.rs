@@ -1,7 +1,7 @@
 //! Explaining a result in words: the failure with its source line, expected and closest
 //! received stanza, and the one-line comment a case gets in TestRail and in summaries.
 
-use crate::event::{CaseRef, CaseResult, Failure, Status};
+use crate::event::{CaseRef, CaseResult, Failure, Status, StepResult};
 
 /// `C123 Title`, or the title alone when the case has no id.
 pub fn case_name(case: &CaseRef) -> String {
@@ -9,6 +9,15 @@ pub fn case_name(case: &CaseRef) -> String {
         Some(id) => format!("C{id} {}", case.title),
         None => case.title.clone(),
     }
+}
+
+/// A step as its case reads in TestRail: the title, then its actions, one per line. Both ways
+/// into TestRail (testrail-results.json and junit.xml for trcli) send this text.
+pub fn step_content(step: &StepResult) -> String {
+    std::iter::once(step.title.as_str())
+        .chain(step.actions.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The failure that decided a failed case: the first step (setup, step or teardown) that carries

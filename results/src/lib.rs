@@ -20,6 +20,8 @@ mod jsonl;
 
 pub use atomic::write_atomic;
 pub use elapsed::{format_elapsed, format_elapsed_tenths, testrail_elapsed};
-pub use failure::{case_comment, case_name, failure_details, failure_text, first_failure};
+pub use failure::{
+    case_comment, case_name, failure_details, failure_text, first_failure, step_content,
+};
 pub use fanout::Fanout;
 pub use jsonl::{EVENTS_FILE, JsonlReporter, rfc3339_millis};

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use jspec_results::event::{BlockKind, CaseResult, Reporter, RunEvent, Status};
-use jspec_results::{case_comment, failure_text, testrail_elapsed, write_atomic};
+use jspec_results::{case_comment, failure_text, step_content, testrail_elapsed, write_atomic};
 
 /// The file name in the run folder.
 pub const TESTRAIL_RESULTS_FILE: &str = "testrail-results.json";
@@ -65,11 +65,7 @@ pub fn testrail_result(result: &CaseResult, version: &str) -> Option<TestrailRes
             .iter()
             .filter(|step| step.kind == BlockKind::Step)
             .map(|step| TestrailStepResult {
-                // As the case's step reads in TestRail: the title, then the actions.
-                content: std::iter::once(step.title.as_str())
-                    .chain(step.actions.iter().map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                content: step_content(step),
                 expected: step.expected.join("\n"),
                 actual: match (step.status, step.actual.is_empty()) {
                     (Status::Skipped, true) => "not run: an earlier step did not pass".to_owned(),

@@ -1,7 +1,8 @@
 //! `junit.xml` in the shape TestRail's CLI accepts (`trcli parse_junit`): one `<testsuite>` per
 //! section path (trcli maps a testsuite to a section), one `<testcase name="[C123] Title">` per
 //! case, with the `test_id` property for `--case-matcher property` and one
-//! `testrail_result_step` per TestRail step.
+//! `testrail_result_step` per TestRail step (its title and actions, as `testrail-results.json`
+//! has them).
 //!
 //! Statuses: trcli maps a passing testcase to Passed (1), `<failure>` to Failed (5) and
 //! `<skipped>` to Retest (4). JUnit has no "blocked", and trcli raises on a "blocked" step
@@ -31,7 +32,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, X
 
 use crate::event::{BlockKind, CaseResult, FailureKind, Reporter, RunEvent, Status};
 use jspec_results::write_atomic;
-use jspec_results::{case_comment, failure_text, first_failure};
+use jspec_results::{case_comment, failure_text, first_failure, step_content};
 
 /// The file name in the run folder.
 pub const JUNIT_FILE: &str = "junit.xml";
@@ -160,7 +161,7 @@ fn test_case(result: &CaseResult, levels: &[&str], version: Option<&str>) -> Tes
             Status::Blocked | Status::Retest | Status::Skipped => "skipped",
             Status::Error => "untested",
         };
-        let value = format!("{status}:{}", step.title);
+        let value = format!("{status}:{}", step_content(step));
         test_case.add_property(property("testrail_result_step", &value));
     }
     if let Some(comment) = &comment {

@@ -69,7 +69,13 @@ pub(crate) fn results() -> Vec<CaseResult> {
             steps: vec![
                 step(BlockKind::Setup, "setup", Status::Passed, 300),
                 step(BlockKind::Step, "Alice connects", Status::Passed, 1_200),
-                step(BlockKind::Step, "Alice writes to Bob", Status::Passed, 400),
+                StepResult {
+                    actions: vec![
+                        "Alice sends \"hi\" to Bob".into(),
+                        "Alice sends \"bye\" to Bob".into(),
+                    ],
+                    ..step(BlockKind::Step, "Alice writes to Bob", Status::Passed, 400)
+                },
             ],
             reason: None,
         },

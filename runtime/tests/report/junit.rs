@@ -119,8 +119,11 @@ fn junit_xml_is_what_trcli_reads() {
     assert_eq!(passed.properties("test_id"), ["C101"]);
     assert_eq!(
         passed.properties("testrail_result_step"),
-        ["passed:Alice connects", "passed:Alice writes to Bob"],
-        "only Step blocks, in order"
+        [
+            "passed:Alice connects",
+            "passed:Alice writes to Bob\nAlice sends \"hi\" to Bob\nAlice sends \"bye\" to Bob"
+        ],
+        "only Step blocks, in order, each with its actions on lines of their own (&#10;)"
     );
     assert!(passed.properties("testrail_result_comment").is_empty());
     assert_eq!(
