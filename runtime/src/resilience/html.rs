@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::model::{CaseHistory, ComponentView, Explanation, Report, outcome_counts};
 use super::recovery::Outcome;
-use super::{Meta, outcome_text, seconds, status_symbol};
+use super::{Meta, Render, outcome_text, seconds, status_symbol};
 use crate::event::Status;
 use crate::report::format_elapsed;
 use crate::report::html::escape;
@@ -35,12 +35,7 @@ pub fn render_html(report: &Report, meta: &Meta) -> String {
         escape(&meta.subtitle(report))
     );
     out.push_str(r##"<p><a href="#summary">Summary</a> · <a href="#components">Components</a> · <a href="#findings">Findings</a> · <a href="#areas">Areas</a> · <a href="#trends">Trends</a> · <a href="#runs">Runs</a> · <a href="#method">Method</a></p>"##);
-    summary(&mut out, report);
-    components(&mut out, report);
-    findings(&mut out, report);
-    areas(&mut out, report);
-    trends(&mut out, report);
-    runs(&mut out, report);
+    Html.sections(&mut out, report);
     let _ = write!(
         out,
         r#"<h2 id="method">Method</h2><p>{}</p></body></html>"#,
@@ -49,49 +44,172 @@ pub fn render_html(report: &Report, meta: &Meta) -> String {
     out
 }
 
-fn summary(out: &mut String, report: &Report) {
-    let _ = write!(
-        out,
-        r#"<h2 id="summary">Summary</h2><p>{}</p><table><tr><th>Component</th><th>Cases</th><th>Survived</th><th>Not survived</th><th>Blocked</th><th>Recovery min / median / max</th></tr>"#,
-        escape(&super::headline(report))
-    );
-    for view in &report.components {
-        let recovery = view.recovery.map_or("–".to_string(), |r| {
-            format!(
-                "{} / {} / {} <span class=\"muted\">({} measured)</span>",
-                seconds(r.min),
-                seconds(r.median),
-                seconds(r.max),
-                r.count
-            )
-        });
-        let _ = write!(
-            out,
-            r##"<tr><td><a href="#{}">{}</a></td><td class="n">{}</td><td class="n good">{}</td><td class="n bad">{}</td><td class="n">{}</td><td>{recovery}</td></tr>"##,
-            view.component.slug(),
-            view.component.title(),
-            view.cases.len(),
-            view.survived,
-            view.not_survived,
-            view.blocked
-        );
-    }
-    out.push_str("</table>");
-}
+/// The Html rendering of each section.
+struct Html;
 
-fn components(out: &mut String, report: &Report) {
-    out.push_str(r#"<h2 id="components">Components</h2>"#);
-    for view in &report.components {
+impl Render for Html {
+    fn summary(&self, out: &mut String, report: &Report) {
         let _ = write!(
             out,
-            r#"<h3 id="{}">{}</h3>"#,
-            view.component.slug(),
-            view.component.title()
+            r#"<h2 id="summary">Summary</h2><p>{}</p><table><tr><th>Component</th><th>Cases</th><th>Survived</th><th>Not survived</th><th>Blocked</th><th>Recovery min / median / max</th></tr>"#,
+            escape(&super::headline(report))
         );
-        recovery_chart(out, report, view);
-        out.push_str("<table><tr><th>Case</th><th>Latest</th><th>Passed in</th><th>Faults and recovery</th><th>Why it did not pass</th></tr>");
-        for &index in &view.cases {
-            case_row(out, &report.cases[index]);
+        for view in &report.components {
+            let recovery = view.recovery.map_or("–".to_string(), |r| {
+                format!(
+                    "{} / {} / {} <span class=\"muted\">({} measured)</span>",
+                    seconds(r.min),
+                    seconds(r.median),
+                    seconds(r.max),
+                    r.count
+                )
+            });
+            let _ = write!(
+                out,
+                r##"<tr><td><a href="#{}">{}</a></td><td class="n">{}</td><td class="n good">{}</td><td class="n bad">{}</td><td class="n">{}</td><td>{recovery}</td></tr>"##,
+                view.component.slug(),
+                view.component.title(),
+                view.cases.len(),
+                view.survived,
+                view.not_survived,
+                view.blocked
+            );
+        }
+        out.push_str("</table>");
+    }
+
+    fn components(&self, out: &mut String, report: &Report) {
+        out.push_str(r#"<h2 id="components">Components</h2>"#);
+        for view in &report.components {
+            let _ = write!(
+                out,
+                r#"<h3 id="{}">{}</h3>"#,
+                view.component.slug(),
+                view.component.title()
+            );
+            recovery_chart(out, report, view);
+            out.push_str("<table><tr><th>Case</th><th>Latest</th><th>Passed in</th><th>Faults and recovery</th><th>Why it did not pass</th></tr>");
+            for &index in &view.cases {
+                case_row(out, &report.cases[index]);
+            }
+            out.push_str("</table>");
+        }
+    }
+
+    fn findings(&self, out: &mut String, report: &Report) {
+        out.push_str(r#"<h2 id="findings">Findings: faults not survived</h2>"#);
+        let listed: Vec<&CaseHistory> = report
+            .cases
+            .iter()
+            .filter(|c| matches!(c.explanation, Explanation::Finding(_)))
+            .collect();
+        if listed.is_empty() {
+            out.push_str("<p>None in the latest runs.</p>");
+        } else {
+            out.push_str("<ul>");
+            for case in listed {
+                if let Explanation::Finding(summary) = &case.explanation {
+                    let _ = write!(
+                        out,
+                        r#"<li><b>{}</b>: {} <span class="muted">({})</span></li>"#,
+                        escape(&case.name),
+                        escape(summary),
+                        escape(&case.file)
+                    );
+                }
+            }
+            out.push_str("</ul>");
+        }
+        let unexplained: Vec<&CaseHistory> = report.unexplained().collect();
+        if !unexplained.is_empty() {
+            out.push_str(r#"<div class="failure"><b>Unexplained failures</b> — not a documented finding: investigate, then fix the case or record the finding.<ul>"#);
+            for case in unexplained {
+                let _ = write!(
+                    out,
+                    "<li><b>{}</b> ({}): {}</li>",
+                    escape(&case.name),
+                    escape(&case.file),
+                    escape(case.comment.as_deref().unwrap_or("failed"))
+                );
+            }
+            out.push_str("</ul></div>");
+        }
+    }
+
+    fn areas(&self, out: &mut String, report: &Report) {
+        out.push_str(r#"<h2 id="areas">Areas of the statement of work</h2><table><tr><th>Area</th><th>Passed</th><th>Failed</th><th>Blocked</th><th>Unexplained</th></tr>"#);
+        for area in &report.areas {
+            let _ = write!(out, "<tr><td>{}</td>", escape(&area.area));
+            for number in area.numbers() {
+                let _ = write!(out, r#"<td class="n">{number}</td>"#);
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</table>");
+    }
+
+    fn trends(&self, out: &mut String, report: &Report) {
+        out.push_str(r#"<h2 id="trends">Trends across runs</h2><p class="muted">Each column is a run (oldest first); the time under a result is the slowest recovery the case measured in that run.</p><table><tr><th>Case</th>"#);
+        for run in &report.runs {
+            let _ = write!(
+                out,
+                r#"<th title="{}">{}</th>"#,
+                escape(&run.started_at),
+                escape(&run.label)
+            );
+        }
+        out.push_str("<th>Passed</th></tr>");
+        for case in &report.cases {
+            let _ = write!(out, "<tr><td>{}</td>", escape(&case.name));
+            for outcome in &case.per_run {
+                match outcome {
+                    None => out.push_str(r#"<td class="cell muted">·</td>"#),
+                    Some(o) => {
+                        let time = o
+                            .slowest_recovery
+                            .map_or(String::new(), |t| format!("<small>{}</small>", seconds(t)));
+                        let _ = write!(
+                            out,
+                            r#"<td class="cell {}" title="{}">{}{time}</td>"#,
+                            o.status.as_str(),
+                            o.status.as_str(),
+                            status_symbol(o.status)
+                        );
+                    }
+                }
+            }
+            let (passed, ran) = case.pass_rate();
+            let flaky = if case.is_flaky() {
+                r#"<span class="tag flaky">flaky</span>"#
+            } else {
+                ""
+            };
+            let _ = write!(out, r#"<td class="n">{passed} of {ran}{flaky}</td></tr>"#);
+        }
+        out.push_str("</table>");
+    }
+
+    fn runs(&self, out: &mut String, report: &Report) {
+        out.push_str(r#"<h2 id="runs">Runs</h2><table><tr><th>Run</th><th>Started</th><th>Folder</th><th>Lab</th><th>Passed</th><th>Failed</th><th>Blocked</th><th>Time</th><th>Notes</th></tr>"#);
+        for run in &report.runs {
+            let _ = write!(
+                out,
+                r#"<tr><td>{}</td><td>{}</td><td><code>{}</code> (<a href="{}/report.html">report</a>)</td><td>{}</td>"#,
+                escape(&run.label),
+                escape(&run.started_at),
+                escape(&run.dir),
+                escape(&run.dir),
+                escape(&run.lab_text()),
+            );
+            for number in outcome_counts(&run.counts) {
+                let _ = write!(out, r#"<td class="n">{number}</td>"#);
+            }
+            let _ = write!(
+                out,
+                "<td>{}</td><td>{}</td></tr>",
+                format_elapsed(run.counts.elapsed),
+                escape(&run.notes())
+            );
         }
         out.push_str("</table>");
     }
@@ -209,122 +327,4 @@ fn recovery_chart(out: &mut String, report: &Report, view: &ComponentView) {
         );
     }
     out.push_str("</svg>");
-}
-
-fn findings(out: &mut String, report: &Report) {
-    out.push_str(r#"<h2 id="findings">Findings: faults not survived</h2>"#);
-    let listed: Vec<&CaseHistory> = report
-        .cases
-        .iter()
-        .filter(|c| matches!(c.explanation, Explanation::Finding(_)))
-        .collect();
-    if listed.is_empty() {
-        out.push_str("<p>None in the latest runs.</p>");
-    } else {
-        out.push_str("<ul>");
-        for case in listed {
-            if let Explanation::Finding(summary) = &case.explanation {
-                let _ = write!(
-                    out,
-                    r#"<li><b>{}</b>: {} <span class="muted">({})</span></li>"#,
-                    escape(&case.name),
-                    escape(summary),
-                    escape(&case.file)
-                );
-            }
-        }
-        out.push_str("</ul>");
-    }
-    let unexplained: Vec<&CaseHistory> = report.unexplained().collect();
-    if !unexplained.is_empty() {
-        out.push_str(r#"<div class="failure"><b>Unexplained failures</b> — not a documented finding: investigate, then fix the case or record the finding.<ul>"#);
-        for case in unexplained {
-            let _ = write!(
-                out,
-                "<li><b>{}</b> ({}): {}</li>",
-                escape(&case.name),
-                escape(&case.file),
-                escape(case.comment.as_deref().unwrap_or("failed"))
-            );
-        }
-        out.push_str("</ul></div>");
-    }
-}
-
-fn areas(out: &mut String, report: &Report) {
-    out.push_str(r#"<h2 id="areas">Areas of the statement of work</h2><table><tr><th>Area</th><th>Passed</th><th>Failed</th><th>Blocked</th><th>Unexplained</th></tr>"#);
-    for area in &report.areas {
-        let _ = write!(out, "<tr><td>{}</td>", escape(&area.area));
-        for number in area.numbers() {
-            let _ = write!(out, r#"<td class="n">{number}</td>"#);
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</table>");
-}
-
-fn trends(out: &mut String, report: &Report) {
-    out.push_str(r#"<h2 id="trends">Trends across runs</h2><p class="muted">Each column is a run (oldest first); the time under a result is the slowest recovery the case measured in that run.</p><table><tr><th>Case</th>"#);
-    for run in &report.runs {
-        let _ = write!(
-            out,
-            r#"<th title="{}">{}</th>"#,
-            escape(&run.started_at),
-            escape(&run.label)
-        );
-    }
-    out.push_str("<th>Passed</th></tr>");
-    for case in &report.cases {
-        let _ = write!(out, "<tr><td>{}</td>", escape(&case.name));
-        for outcome in &case.per_run {
-            match outcome {
-                None => out.push_str(r#"<td class="cell muted">·</td>"#),
-                Some(o) => {
-                    let time = o
-                        .slowest_recovery
-                        .map_or(String::new(), |t| format!("<small>{}</small>", seconds(t)));
-                    let _ = write!(
-                        out,
-                        r#"<td class="cell {}" title="{}">{}{time}</td>"#,
-                        o.status.as_str(),
-                        o.status.as_str(),
-                        status_symbol(o.status)
-                    );
-                }
-            }
-        }
-        let (passed, ran) = case.pass_rate();
-        let flaky = if case.is_flaky() {
-            r#"<span class="tag flaky">flaky</span>"#
-        } else {
-            ""
-        };
-        let _ = write!(out, r#"<td class="n">{passed} of {ran}{flaky}</td></tr>"#);
-    }
-    out.push_str("</table>");
-}
-
-fn runs(out: &mut String, report: &Report) {
-    out.push_str(r#"<h2 id="runs">Runs</h2><table><tr><th>Run</th><th>Started</th><th>Folder</th><th>Lab</th><th>Passed</th><th>Failed</th><th>Blocked</th><th>Time</th><th>Notes</th></tr>"#);
-    for run in &report.runs {
-        let _ = write!(
-            out,
-            r#"<tr><td>{}</td><td>{}</td><td><code>{}</code> (<a href="{}/report.html">report</a>)</td><td>{}</td>"#,
-            escape(&run.label),
-            escape(&run.started_at),
-            escape(&run.dir),
-            escape(&run.dir),
-            escape(&run.lab_text()),
-        );
-        for number in outcome_counts(&run.counts) {
-            let _ = write!(out, r#"<td class="n">{number}</td>"#);
-        }
-        let _ = write!(
-            out,
-            "<td>{}</td><td>{}</td></tr>",
-            format_elapsed(run.counts.elapsed),
-            escape(&run.notes())
-        );
-    }
-    out.push_str("</table>");
 }

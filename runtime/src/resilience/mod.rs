@@ -54,6 +54,27 @@ impl Meta {
 }
 
 /// How the numbers are measured, for the reader.
+/// A rendering of the report (HTML, Markdown): one method per section, written in the order
+/// both renderings show them.
+trait Render {
+    fn summary(&self, out: &mut String, report: &model::Report);
+    fn components(&self, out: &mut String, report: &model::Report);
+    fn findings(&self, out: &mut String, report: &model::Report);
+    fn areas(&self, out: &mut String, report: &model::Report);
+    fn trends(&self, out: &mut String, report: &model::Report);
+    fn runs(&self, out: &mut String, report: &model::Report);
+
+    /// Every section, in order.
+    fn sections(&self, out: &mut String, report: &model::Report) {
+        self.summary(out, report);
+        self.components(out, report);
+        self.findings(out, report);
+        self.areas(out, report);
+        self.trends(out, report);
+        self.runs(out, report);
+    }
+}
+
 const METHOD: &str = "Each case is one TestRail case run against real servers. A case *survives* a fault when \
 every expectation after it is met; it does *not survive* it when one is not (a finding about the \
 server, listed in docs/findings.md, unless the failure is known not to be the server's). \
