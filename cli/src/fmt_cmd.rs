@@ -1,9 +1,10 @@
 //! `jspec fmt`: rewrite files in the canonical format, or with `--check` list those that differ.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use jspec_lang::load::Program;
 use jspec_lang::spec_file::{read_error_help, read_spec_file};
+use jspec_runtime::report::write_atomic;
 
 use crate::exit;
 use crate::output::Style;
@@ -40,7 +41,7 @@ pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
         unformatted += 1;
         if check_only {
             println!("would reformat {}", file.display());
-        } else if let Err(error) = write_atomically(file, &formatted) {
+        } else if let Err(error) = write_atomic(file, formatted.as_bytes()) {
             eprintln!("error: cannot write {}: {error}", file.display());
             broken += 1;
         } else {
@@ -66,13 +67,4 @@ pub(crate) fn run(paths: &[PathBuf], check_only: bool, style: Style) -> u8 {
     } else {
         exit::OK
     }
-}
-
-/// Writes beside the file and renames over it, so an interrupted run never leaves half a file.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".jspec-fmt.tmp");
-    let temp = PathBuf::from(temp);
-    std::fs::write(&temp, text)?;
-    std::fs::rename(&temp, path)
 }
