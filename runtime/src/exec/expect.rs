@@ -117,7 +117,8 @@ impl CaseContext<'_> {
         let user = frame.name(&expect.user.text);
         let session = self.connected(&user)?;
         let within = expect.within.map_or(self.default_timeout, |d| d.as_std());
-        let deadline = Instant::now() + within;
+        let started = Instant::now();
+        let deadline = started + within;
         let from = match &expect.from {
             Some(from) => Some(self.peer(&frame.name(&from.text))?),
             None => None,
@@ -187,10 +188,16 @@ impl CaseContext<'_> {
                 Waited::Cancelled => return Err(StmtError::Interrupted),
                 Waited::Stopped(error) => return Err(self.refused(&user, &search, &error)),
                 Waited::Ended(end) => {
-                    return Err(self.missed(&user, &session, &search, within, Some(&end)));
+                    return Err(self.missed(
+                        &user,
+                        &session,
+                        &search,
+                        (started, within),
+                        Some(&end),
+                    ));
                 }
                 Waited::TimedOut => {
-                    return Err(self.missed(&user, &session, &search, within, None));
+                    return Err(self.missed(&user, &session, &search, (started, within), None));
                 }
             }
         }
@@ -229,13 +236,13 @@ impl CaseContext<'_> {
         fail_expected(message, expected, stanza)
     }
 
-    /// The failure of an expectation whose message never came.
+    /// The failure of an expectation whose message never came, waited for `within` from `started`.
     fn missed(
         &self,
         user: &str,
         session: &Session,
         search: &Search<'_>,
-        within: Duration,
+        (started, within): (Instant, Duration),
         end: Option<&Received>,
     ) -> StmtError {
         let window = crate::env::format_duration(within);
@@ -243,17 +250,25 @@ impl CaseContext<'_> {
         let delayed = if search.delayed { "delayed " } else { "" };
         let snapshot = session.inbox().snapshot();
         // A connection lost during the wait may be why: say so, and whether it came back.
-        let since = Instant::now().checked_sub(within);
-        let losses: Vec<&Received> = snapshot
+        let is_back =
+            |r: &Received| matches!(r.arrival, Arrival::Resumed | Arrival::Reconnected(_));
+        let back = |lost: &Received| snapshot.iter().any(|r| r.seq > lost.seq && is_back(r));
+        let mut losses: Vec<&Received> = snapshot
             .iter()
-            .filter(|r| matches!(r.arrival, Arrival::Lost(_)))
-            .filter(|r| since.is_none_or(|since| r.at >= since))
+            .filter(|r| matches!(r.arrival, Arrival::Lost(_)) && r.at >= started)
             .collect();
-        let back = |lost: &Received| {
-            snapshot.iter().any(|r| {
-                r.seq > lost.seq && matches!(r.arrival, Arrival::Resumed | Arrival::Reconnected(_))
-            })
-        };
+        // So may one lost just before the wait (say, while the message was being sent), if the
+        // connection was still not back when the wait began.
+        if losses.is_empty()
+            && let Some(earlier) = snapshot
+                .iter()
+                .rfind(|r| matches!(r.arrival, Arrival::Lost(_)))
+            && !snapshot
+                .iter()
+                .any(|r| r.seq > earlier.seq && r.at < started && is_back(r))
+        {
+            losses.push(earlier);
+        }
         let ended = match (end, losses.last()) {
             (Some(end), _) => format!(" ({})", self.session_end(end)),
             (None, Some(last)) => format!(
