@@ -419,7 +419,7 @@ pub(crate) fn disturbs(case: &jspec_lang::ast::Case, procedures: &Procedures<'_>
 }
 
 /// Whether a statement is a fault on links or processes: one that [`CaseContext::fault`]
-/// applies (the interpreter hands it every statement it has no other arm for).
+/// applies (the interpreter's arm for it names the same statements).
 pub(crate) fn is_link_or_process_fault(kind: &StmtKind) -> bool {
     matches!(
         kind,

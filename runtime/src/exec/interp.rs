@@ -206,9 +206,15 @@ impl CaseContext<'_> {
                     self.check_delivery(&frame.name(&room.text), &properties)
                         .await
                 }
-                // The faults on links and processes.
-                fault => {
-                    debug_assert!(super::faults::is_link_or_process_fault(fault));
+                // The faults on links and processes (named, so that a new statement must get
+                // an arm of its own or be added here).
+                fault @ (StmtKind::Partition(_)
+                | StmtKind::Isolate(_)
+                | StmtKind::Heal(_)
+                | StmtKind::Impair { .. }
+                | StmtKind::Flood { .. }
+                | StmtKind::Restore(_)
+                | StmtKind::Process { .. }) => {
                     let origin = format!("line {}", self.line_of(stmt, frame));
                     self.fault(fault, frame, &origin).await
                 }
