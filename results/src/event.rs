@@ -308,6 +308,10 @@ pub struct DeliveryReport {
     /// Copies that should have arrived (messages × occupants present when each was sent).
     pub expected: usize,
     pub delivered: usize,
+    /// Of the delivered: copies missed live that the user's session fetched from the room's
+    /// archive when it came back.
+    #[serde(default)]
+    pub from_archive: usize,
     /// `bob: "tick 7"`, one entry per copy missing.
     pub lost: Vec<String>,
     pub duplicated: Vec<String>,
@@ -324,8 +328,12 @@ impl DeliveryReport {
             }
             None => String::new(),
         };
+        let from_archive = match self.from_archive {
+            0 => String::new(),
+            n => format!(" ({n} from the archive after reconnecting)"),
+        };
         format!(
-            "{} messages to {}, {} of {} copies delivered, {} lost, {} duplicated, {} out of order{latency}",
+            "{} messages to {}, {} of {} copies delivered{from_archive}, {} lost, {} duplicated, {} out of order{latency}",
             self.sent,
             self.room,
             self.delivered,

@@ -8,18 +8,15 @@ use std::time::{Duration, Instant};
 
 use jspec_lang::ast::ExpectArchive;
 use minidom::Element;
-use minidom::rxml::xml_ncname;
 
 use super::context::{CaseContext, Frame, lock};
 use super::expect::body;
 use super::interp::NS_CLIENT;
 use super::outcome::{StmtError, StmtResult, fail, fail_observed};
+use crate::xmpp::mam;
 use crate::xmpp::{Session, Verdict, Waited};
 
-const NS_MAM: &str = "urn:xmpp:mam:2";
-const NS_FORWARD: &str = "urn:xmpp:forward:0";
 const NS_DELAY: &str = "urn:xmpp:delay";
-const NS_RSM: &str = "http://jabber.org/protocol/rsm";
 /// Archive pages fetched at most for one query.
 const MAX_ARCHIVE_PAGES: usize = 20;
 /// Pause between two queries of the same expectation.
@@ -105,7 +102,7 @@ impl CaseContext<'_> {
             let id = self.next_id();
             let cursor = session.inbox().cursor();
             session
-                .send(mam_query(&id, target, after.as_deref()))
+                .send(mam::query(&id, target, after.as_deref()))
                 .await
                 .map_err(|e| fail(format!("{reader} could not query the archive: {e}")))?;
             let answered = session
@@ -142,7 +139,7 @@ impl CaseContext<'_> {
             if answer.attr("type") == Some("error") {
                 return Ok(Query::Refused(format!(
                     "the archive of {archive} refused {reader}'s query: {}",
-                    super::interp::error_condition(answer)
+                    crate::xmpp::error_condition(answer)
                 )));
             }
             for received in session.inbox().snapshot().iter().skip(cursor as usize) {
@@ -154,13 +151,9 @@ impl CaseContext<'_> {
                     messages.push(item);
                 }
             }
-            let fin = answer.get_child("fin", NS_MAM);
-            let complete = fin.is_none_or(|f| f.attr("complete") == Some("true"));
-            after = fin
-                .and_then(|f| f.get_child("set", NS_RSM))
-                .and_then(|s| s.get_child("last", NS_RSM))
-                .map(Element::text);
-            if complete || after.is_none() {
+            let end = mam::page_end(answer);
+            after = end.last;
+            if end.complete || after.is_none() {
                 break;
             }
         }
@@ -251,29 +244,9 @@ fn quoted(bodies: &[String]) -> String {
     quoted.join(", ")
 }
 
-fn mam_query(id: &str, target: &str, after: Option<&str>) -> Element {
-    let mut query = Element::builder("query", NS_MAM).attr(xml_ncname!("queryid").into(), id);
-    if let Some(after) = after {
-        query = query.append(
-            Element::builder("set", NS_RSM)
-                .append(Element::builder("after", NS_RSM).append(after).build())
-                .build(),
-        );
-    }
-    Element::builder("iq", NS_CLIENT)
-        .attr(xml_ncname!("type").into(), "set")
-        .attr(xml_ncname!("id").into(), id)
-        .attr(xml_ncname!("to").into(), target)
-        .append(query.build())
-        .build()
-}
-
 /// The timestamp and body of a MAM result message for query `id`.
 fn archived(stanza: &Element, id: &str) -> Option<Archived> {
-    let result = stanza
-        .get_child("result", NS_MAM)
-        .filter(|r| r.attr("queryid") == Some(id))?;
-    let forwarded = result.get_child("forwarded", NS_FORWARD)?;
+    let (_, forwarded) = mam::result(stanza, |query| query == id)?;
     let stamp = forwarded
         .get_child("delay", NS_DELAY)
         .and_then(|d| d.attr("stamp"))

@@ -307,24 +307,7 @@ pub(crate) fn worst(a: StmtResult, b: StmtResult) -> StmtResult {
     if rank(&b) > rank(&a) { b } else { a }
 }
 
-/// `item-not-found: text` from an error stanza.
-pub(crate) fn error_condition(stanza: &Element) -> String {
-    let Some(error) = stanza.children().find(|c| c.name() == "error") else {
-        return "error".to_string();
-    };
-    let condition = error
-        .children()
-        .find(|c| c.name() != "text")
-        .map_or("error".to_string(), |c| c.name().to_string());
-    match error
-        .children()
-        .find(|c| c.name() == "text")
-        .map(Element::text)
-    {
-        Some(text) if !text.is_empty() => format!("{condition}: {text}"),
-        _ => condition,
-    }
-}
+pub(crate) use crate::xmpp::error_condition;
 
 /// A statement's outcome as a status for the event stream.
 fn statement_status(result: &StmtResult) -> crate::event::Status {

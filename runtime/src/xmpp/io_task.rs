@@ -18,6 +18,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ping::Ping;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
+use super::catch_up::Handled;
 use super::error::SendError;
 use super::inbox::{Inbox, StreamEnd};
 use super::limits::limit_exceeded;
@@ -175,6 +176,21 @@ async fn received(
         el.is("iq", NS_CLIENT) && el.attr("id").is_some_and(|id| id.starts_with(KEEPALIVE_ID));
     if own_keepalive {
         return Ok(());
+    }
+    // Catching up with a room is the client's own business: filed, but no expectation's.
+    match memory.received(&el) {
+        Handled::No => {}
+        Handled::Filed(note) => {
+            if let Some(note) = note {
+                shared.transcript.event(note);
+            }
+            shared.inbox.push_handled(el);
+            return Ok(());
+        }
+        Handled::Next(query) => {
+            shared.inbox.push_handled(el);
+            return send_stanza(stream, &query, abort, shared, memory, "catch-up").await;
+        }
     }
     let answer = answer(&el);
     // Inbox first, so its receive time is not delayed by our answer. A ping is the client's

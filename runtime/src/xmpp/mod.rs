@@ -6,6 +6,7 @@
 //! into one [`FailureReason`]. A connected session has one I/O task that files every received
 //! stanza in the [`Inbox`], answers pings, and records a transcript.
 
+mod catch_up;
 mod config;
 mod connect;
 mod error;
@@ -14,6 +15,7 @@ mod hex;
 mod inbox;
 mod io_task;
 mod limits;
+pub(crate) mod mam;
 mod mutation;
 pub(crate) mod ocsp;
 mod reconnect;
@@ -24,6 +26,7 @@ mod tls;
 mod transcript;
 mod wire;
 
+pub(crate) use catch_up::archived_result;
 pub use config::{
     AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, Reconnect, TlsMode,
     UseStreamManagement,
@@ -35,6 +38,7 @@ pub use mutation::Mutation;
 pub use ocsp::{OcspCheck, OcspSource, check_ocsp};
 pub use session::{Session, SessionInfo};
 pub use transcript::{Direction, Entry, TranscriptRecord};
+pub(crate) use wire::error_condition;
 
 /// Re-exported so callers name the same types the API uses.
 pub use jid::{BareJid, FullJid, Jid};

@@ -1,8 +1,8 @@
 //! Getting a lost connection back, as a real client with stream management does: wait (with
 //! backoff), connect again, resume the session (XEP-0198) or, refused, bind a new one, send the
 //! presence again and rejoin the rooms; then send again what the server had not acknowledged,
-//! and what the case sent while the connection was down. Every attempt is bounded by the
-//! connect timeout and the case's cancellation.
+//! and what the case sent while the connection was down, and (a new session) catch up with the
+//! rooms' archives. Every attempt is bounded by the connect timeout and the case's cancellation.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,7 @@ use minidom::Element;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::catch_up::{CatchUp, Handled};
 use super::config::{ConnectConfig, Reconnect};
 use super::connect::{self, Reestablished};
 use super::inbox::StreamEnd;
@@ -31,6 +32,8 @@ pub(crate) struct Memory {
     rooms: BTreeMap<String, Element>,
     /// Stanzas the case sent while the connection was down, oldest first.
     queued: Vec<Element>,
+    /// Where the rooms' archives were left, to catch up after a new session.
+    catch_up: CatchUp,
 }
 
 /// How to connect again, and for how long to try.
@@ -46,6 +49,12 @@ impl Memory {
             sm,
             ..Memory::default()
         }
+    }
+
+    /// Notes a received stanza; if it belongs to catching up with a room, how it is handled.
+    pub(crate) fn received(&mut self, el: &Element) -> Handled {
+        self.catch_up.saw(el, &self.rooms);
+        self.catch_up.received(el)
     }
 
     /// Notes a stanza sent on the stream.
@@ -162,6 +171,7 @@ async fn restore(
     shared: &Shared,
 ) -> Result<Stream, StreamEnd> {
     let queued = std::mem::take(&mut memory.queued);
+    let resumed = matches!(back, Reestablished::Resumed { .. });
     let (mut stream, resend) = match back {
         Reestablished::Resumed { stream, h, elapsed } => {
             let sm = memory.sm.get_or_insert_with(StreamManagement::default);
@@ -198,6 +208,13 @@ async fn restore(
     };
     for el in resend.into_iter().chain(queued) {
         super::io_task::send_stanza(&mut stream, &el, abort, shared, memory, "resend").await?;
+    }
+    // A new session missed what its rooms said meanwhile: ask their archives.
+    if !resumed {
+        for query in memory.catch_up.start(&memory.rooms) {
+            super::io_task::send_stanza(&mut stream, &query, abort, shared, memory, "catch-up")
+                .await?;
+        }
     }
     if memory.sm.is_some() {
         super::io_task::send_nonza(&mut stream, &sm::request(), abort, shared).await?;

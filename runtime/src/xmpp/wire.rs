@@ -148,6 +148,25 @@ pub(crate) fn describe_stream_error(el: &Element) -> String {
     }
 }
 
+/// `item-not-found: text` from an error stanza.
+pub(crate) fn error_condition(stanza: &Element) -> String {
+    let Some(error) = stanza.children().find(|c| c.name() == "error") else {
+        return "error".to_string();
+    };
+    let condition = error
+        .children()
+        .find(|c| c.name() != "text")
+        .map_or("error".to_string(), |c| c.name().to_string());
+    match error
+        .children()
+        .find(|c| c.name() == "text")
+        .map(Element::text)
+    {
+        Some(text) if !text.is_empty() => format!("{condition}: {text}"),
+        _ => condition,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
