@@ -223,7 +223,7 @@ impl CaseContext<'_> {
         let stanza = error.stanza().map(String::from);
         let condition = error
             .stanza()
-            .map(super::interp::error_condition)
+            .map(crate::xmpp::error_condition)
             .unwrap_or_default();
         let expected = match &search.wanted {
             Wanted::Pattern(_, written) => written.clone(),

@@ -307,8 +307,6 @@ pub(crate) fn worst(a: StmtResult, b: StmtResult) -> StmtResult {
     if rank(&b) > rank(&a) { b } else { a }
 }
 
-pub(crate) use crate::xmpp::error_condition;
-
 /// A statement's outcome as a status for the event stream.
 fn statement_status(result: &StmtResult) -> crate::event::Status {
     use crate::event::{FailureKind, Status};

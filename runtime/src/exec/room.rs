@@ -5,9 +5,10 @@ use minidom::Element;
 use minidom::rxml::xml_ncname;
 
 use super::context::CaseContext;
-use super::interp::{NS_CLIENT, NS_MUC, error_condition};
+use super::interp::{NS_CLIENT, NS_MUC};
 use super::outcome::{StmtError, StmtResult, fail};
 use crate::xmpp::Jid;
+use crate::xmpp::error_condition;
 
 impl CaseContext<'_> {
     pub(crate) fn room_jid(&self, room: &str) -> Result<String, StmtError> {

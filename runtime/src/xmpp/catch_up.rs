@@ -102,11 +102,8 @@ impl CatchUp {
         if !el.is("iq", NS_CLIENT) {
             return Handled::No;
         }
-        let Some(id) = el.attr("id").filter(|id| self.pending.contains_key(*id)) else {
-            return Handled::No;
-        };
-        let id = id.to_string();
-        let Some(mut pending) = self.pending.remove(&id) else {
+        let Some((id, mut pending)) = el.attr("id").and_then(|id| self.pending.remove_entry(id))
+        else {
             return Handled::No;
         };
         let mam::PageEnd { complete, last } = mam::page_end(el);
