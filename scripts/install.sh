@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs jspec from this checkout (and the Debian packages its lab needs), then runs the main
 # job: the JChat suite in specs/ on the built-in local lab (managed Prosody servers, lab CA,
-# DNS, OCSP responder and KDC, ejabberd clusters on PostgreSQL, replicated with Patroni). Cases that need what the local
-# lab lacks (FMUC, server-side OCSP, netsplits on the proxy plane) are reported as blocked, with
-# the reason.
+# DNS, OCSP responder and KDC, ejabberd clusters on PostgreSQL, replicated with Patroni). As
+# root, the cases tagged packet-plane (netsplits, database cuts, bulk traffic and QoS, per-packet
+# impairments) run in a second run on the packet plane. Cases that need what the local lab lacks
+# (FMUC, server-side OCSP) are reported as blocked, with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,18 +28,33 @@ echo "installed: $(command -v jspec) ($(jspec --version))"
 step "Checking the JChat resilience suite: jspec check specs/"
 jspec check specs/
 
-step "Running the suite on the built-in local lab: jspec run specs/"
 # Exit 1 means the suite ran and some cases failed: cases tagged `finding` expose weaknesses of
 # the servers (docs/findings.md), which is what the suite is for. Anything else (2: spec errors,
 # 3: the lab or jspec failed, a signal) fails the install.
-status=0
-jspec run specs/ || status=$?
-case "$status" in
-  0) ;;
-  1) echo
-     echo "the suite ran: failed cases are results about the servers (see docs/findings.md)" ;;
-  *) exit "$status" ;;
-esac
+run_suite() {
+  local status=0
+  jspec run "$@" || status=$?
+  case "$status" in
+    0) ;;
+    1) echo
+       echo "the suite ran: failed cases are results about the servers (see docs/findings.md)" ;;
+    *) exit "$status" ;;
+  esac
+}
+
+# The cases tagged packet-plane act on single packets or on traffic that only network
+# namespaces carry (between cluster nodes, to databases): on the proxy plane they are blocked or
+# approximated, so as root they run on the packet plane (nftables, NFQUEUE, tc) instead.
+if [ "$(id -u)" -eq 0 ]; then
+  step "Running the suite on the built-in local lab: jspec run specs/ --skip-tag packet-plane"
+  run_suite specs/ --skip-tag packet-plane
+  step "Running the packet-level cases on the packet plane: jspec run specs/ --tag packet-plane --plane packet"
+  run_suite specs/ --tag packet-plane --plane packet
+else
+  step "Running the suite on the built-in local lab: jspec run specs/"
+  echo "(not root: the cases tagged packet-plane run on the proxy plane, blocked where they need the packet plane)"
+  run_suite specs/
+fi
 
 step "The resilience report across the runs so far: jspec report runs/"
 # Every run under runs/ (this one and any earlier ones): components, faults survived and not,

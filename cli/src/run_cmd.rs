@@ -55,6 +55,9 @@ pub(crate) struct RunArgs {
     /// Run only cases with this tag; may be repeated.
     #[arg(long = "tag", value_name = "NAME")]
     tags: Vec<String>,
+    /// Do not run cases with this tag, whatever else selects them; may be repeated.
+    #[arg(long = "skip-tag", value_name = "NAME")]
+    skip_tags: Vec<String>,
     /// Deadline of an expectation without `within` (default: the environment's, 10s).
     #[arg(long, value_name = "DURATION", value_parser = jspec_runtime::env::parse_duration)]
     timeout: Option<Duration>,
@@ -100,10 +103,11 @@ pub(crate) fn run(args: RunArgs, style: Style) -> u8 {
     let selection = Selection {
         case_ids: args.cases.clone(),
         tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
     };
     let planned = plan(&program, &selection);
     if planned.is_empty() {
-        eprintln!("error: no case to run (check the paths, --case and --tag)");
+        eprintln!("error: no case to run (check the paths, --case, --tag and --skip-tag)");
         return exit::SPEC_ERROR;
     }
     let environment = match &args.env {

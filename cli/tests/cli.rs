@@ -226,6 +226,23 @@ fn run_reports_an_environment_file_that_is_a_fifo() {
     );
 }
 
+/// `--skip-tag` takes a case out even when `--case` names it; with nothing left, nothing starts.
+#[test]
+fn run_with_every_case_skipped_by_tag_starts_nothing_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let tagged = CLEAN.replace("  servers a\n", "  tags slow\n  servers a\n");
+    std::fs::write(dir.path().join("a.jspec"), tagged).unwrap();
+    let run = jspec_within_20s(
+        dir.path(),
+        &["run", "a.jspec", "--case", "C1", "--skip-tag", "slow"],
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: no case to run"), "{stderr}");
+    assert!(stderr.contains("--skip-tag"), "{stderr}");
+    assert!(!dir.path().join("runs").exists(), "no run folder: {stderr}");
+}
+
 #[test]
 fn check_reports_a_use_of_a_device_on_the_use_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,16 +5,21 @@ use jspec_lang::ast::{Case, CaseEntryKind, ItemKind};
 use jspec_lang::load::Program;
 use jspec_lang::span::SourceId;
 
-/// Which cases to run: all when both lists are empty; otherwise a case runs when its id is in
-/// `case_ids` or it has one of `tags`.
+/// Which cases to run: all when `case_ids` and `tags` are empty; otherwise a case runs when its
+/// id is in `case_ids` or it has one of `tags`. Either way a case with one of `skip_tags` does
+/// not run.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     pub case_ids: Vec<u64>,
     pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
 }
 
 impl Selection {
     fn selects(&self, case: &Case) -> bool {
+        if has_tag_among(case, &self.skip_tags) {
+            return false;
+        }
         if self.case_ids.is_empty() && self.tags.is_empty() {
             return true;
         }
@@ -22,12 +27,15 @@ impl Selection {
             .id
             .as_ref()
             .is_some_and(|id| self.case_ids.contains(&id.number));
-        let by_tag = case.entries.iter().any(|entry| match &entry.kind {
-            CaseEntryKind::Tags(tags) => tags.iter().any(|t| self.tags.contains(&t.text)),
-            _ => false,
-        });
-        by_id || by_tag
+        by_id || has_tag_among(case, &self.tags)
     }
+}
+
+fn has_tag_among(case: &Case, wanted: &[String]) -> bool {
+    case.entries.iter().any(|entry| match &entry.kind {
+        CaseEntryKind::Tags(tags) => tags.iter().any(|t| wanted.contains(&t.text)),
+        _ => false,
+    })
 }
 
 /// One case to run, with where it sits in the TestRail tree.
@@ -127,18 +135,32 @@ case C2 "second" {
         let program = Program::from_text("t.jspec", TEXT);
         let by_id = Selection {
             case_ids: vec![2],
-            tags: vec![],
+            ..Selection::default()
         };
         assert_eq!(ids(&plan(&program, &by_id)), [2]);
         let by_tag = Selection {
-            case_ids: vec![],
             tags: vec!["partition".into()],
+            ..Selection::default()
         };
         assert_eq!(ids(&plan(&program, &by_tag)), [1]);
         let none = Selection {
             case_ids: vec![9],
             tags: vec!["nope".into()],
+            ..Selection::default()
         };
         assert!(plan(&program, &none).is_empty());
+    }
+
+    #[test]
+    fn a_skipped_tag_wins_over_every_other_choice() {
+        let program = Program::from_text("t.jspec", TEXT);
+        let skip = |skip_tags: &[&str], case_ids: Vec<u64>| Selection {
+            case_ids,
+            skip_tags: skip_tags.iter().map(|t| t.to_string()).collect(),
+            ..Selection::default()
+        };
+        assert_eq!(ids(&plan(&program, &skip(&["partition"], vec![]))), [2]);
+        assert_eq!(ids(&plan(&program, &skip(&["partition"], vec![1, 2]))), [2]);
+        assert_eq!(ids(&plan(&program, &skip(&["nope"], vec![]))), [1, 2]);
     }
 }
