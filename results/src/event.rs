@@ -312,6 +312,11 @@ pub struct DeliveryReport {
     /// archive when it came back.
     #[serde(default)]
     pub from_archive: usize,
+    /// Of the delivered: copies missed live that came later with a delay stamp (XEP-0203): the
+    /// room's history when the user's session rejoined, or a resumed stream sending again what
+    /// it had not acknowledged.
+    #[serde(default)]
+    pub delayed: usize,
     /// `bob: "tick 7"`, one entry per copy missing.
     pub lost: Vec<String>,
     pub duplicated: Vec<String>,
@@ -328,12 +333,20 @@ impl DeliveryReport {
             }
             None => String::new(),
         };
-        let from_archive = match self.from_archive {
-            0 => String::new(),
-            n => format!(" ({n} from the archive after reconnecting)"),
+        let late: Vec<String> = [
+            (self.from_archive, "from the archive after reconnecting"),
+            (self.delayed, "replayed later with a delay stamp"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, how)| format!("{n} {how}"))
+        .collect();
+        let late = match late.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", late.join(", ")),
         };
         format!(
-            "{} messages to {}, {} of {} copies delivered{from_archive}, {} lost, {} duplicated, {} out of order{latency}",
+            "{} messages to {}, {} of {} copies delivered{late}, {} lost, {} duplicated, {} out of order{latency}",
             self.sent,
             self.room,
             self.delivered,

@@ -1,8 +1,9 @@
 //! `check delivery in ROOM: no loss, no duplicates, in order`: from what the case sent to the
 //! room and what each occupant's sessions received, the messages lost, duplicated and out of
 //! order, and delivery latency quantiles. A copy a session missed live but fetched from the
-//! room's archive when it came back (a new session catches up, xmpp/catch_up.rs) is delivered
-//! late, not lost: that is what the user sees; the report counts such copies.
+//! room's archive when it came back (a new session catches up, xmpp/catch_up.rs), or got later
+//! with a delay stamp (the room's history on rejoining, a resumed stream sending again), is
+//! delivered late, not lost: that is what the user sees; the report counts such copies.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -157,8 +158,10 @@ impl CaseContext<'_> {
             // Live copies of each body, in arrival order, from every session the user had: what
             // `expect USER receives "BODY" from ROOM` would match (a live groupchat message).
             let mut arrivals: Vec<(Instant, String)> = Vec::new();
-            // And copies a new session fetched from the room's archive, for what it missed.
+            // And copies a new session fetched from the room's archive, for what it missed, and
+            // copies that came with a delay stamp (history on rejoining, a resumed stream).
             let mut from_archive: BTreeMap<String, Instant> = BTreeMap::new();
+            let mut delayed: BTreeMap<String, Instant> = BTreeMap::new();
             for (_, session) in history.iter().filter(|(u, _)| u == user) {
                 for received in session.inbox().snapshot() {
                     let Some(stanza) = received.stanza() else {
@@ -172,12 +175,15 @@ impl CaseContext<'_> {
                         }
                         continue;
                     }
-                    if stanza.name() != "message" || received.is_delayed() || !speaker.said(stanza)
-                    {
+                    if stanza.name() != "message" || !speaker.said(stanza) {
                         continue;
                     }
-                    if let Some(body) = super::expect::body(stanza) {
-                        arrivals.push((received.at, body));
+                    match super::expect::body(stanza) {
+                        Some(body) if received.is_delayed() => {
+                            delayed.entry(body).or_insert(received.at);
+                        }
+                        Some(body) => arrivals.push((received.at, body)),
+                        None => {}
                     }
                 }
             }
@@ -212,6 +218,11 @@ impl CaseContext<'_> {
                     // Missed live, seen once the user's client caught up: late, not lost.
                     report.delivered += 1;
                     report.from_archive += 1;
+                    latencies.push(at.saturating_duration_since(message.at));
+                } else if let Some(at) = delayed.get(&message.body).filter(|at| **at > message.at) {
+                    // Missed live, replayed with a delay stamp: late, not lost.
+                    report.delivered += 1;
+                    report.delayed += 1;
                     latencies.push(at.saturating_duration_since(message.at));
                 } else {
                     report.lost.push(format!("{user}: {:?}", message.body));
