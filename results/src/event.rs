@@ -333,7 +333,7 @@ impl DeliveryReport {
             }
             None => String::new(),
         };
-        let late: Vec<String> = [
+        let late_ways: Vec<String> = [
             (self.from_archive, "from the archive after reconnecting"),
             (self.delayed, "replayed later with a delay stamp"),
         ]
@@ -341,12 +341,13 @@ impl DeliveryReport {
         .filter(|(n, _)| *n > 0)
         .map(|(n, how)| format!("{n} {how}"))
         .collect();
-        let late = match late.is_empty() {
-            true => String::new(),
-            false => format!(" ({})", late.join(", ")),
+        let late_note = if late_ways.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", late_ways.join(", "))
         };
         format!(
-            "{} messages to {}, {} of {} copies delivered{late}, {} lost, {} duplicated, {} out of order{latency}",
+            "{} messages to {}, {} of {} copies delivered{late_note}, {} lost, {} duplicated, {} out of order{latency}",
             self.sent,
             self.room,
             self.delivered,
@@ -432,5 +433,23 @@ mod tests {
             serde_json::to_string(&RunEvent::Fault(read)).expect("json"),
             fault
         );
+    }
+
+    /// A delivery report of an earlier version, before late copies were told apart, reads with
+    /// none; the summary names each way late copies came.
+    #[test]
+    fn delivery_reports_say_how_late_copies_came() {
+        let old = r#"{"room":"ops","sent":2,"expected":4,"delivered":3,"lost":["bob: \"b\""],"duplicated":[],"out_of_order":[],"latency_ms":null}"#;
+        let mut report: DeliveryReport = serde_json::from_str(old).expect("read");
+        assert_eq!((report.from_archive, report.delayed), (0, 0));
+        assert_eq!(
+            report.summary(),
+            "2 messages to ops, 3 of 4 copies delivered, 1 lost, 0 duplicated, 0 out of order"
+        );
+        (report.from_archive, report.delayed) = (1, 1);
+        assert!(report.summary().contains(
+            "3 of 4 copies delivered (1 from the archive after reconnecting, 1 replayed later \
+             with a delay stamp), 1 lost"
+        ));
     }
 }

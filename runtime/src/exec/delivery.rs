@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
+
 use jspec_lang::ast::DeliveryProperty;
 
 use super::context::{CaseContext, lock};
@@ -24,6 +26,8 @@ pub(crate) struct Sent {
     pub(crate) from: String,
     pub(crate) body: String,
     pub(crate) at: Instant,
+    /// The wall-clock time it was sent, to compare with the date a server gives a late copy.
+    pub(crate) wall: OffsetDateTime,
 }
 
 /// A user's time in a room.
@@ -50,6 +54,7 @@ impl CaseContext<'_> {
             from: from.into(),
             body: body.into(),
             at: Instant::now(),
+            wall: OffsetDateTime::now_utc(),
         });
     }
 
@@ -158,20 +163,20 @@ impl CaseContext<'_> {
             // Live copies of each body, in arrival order, from every session the user had: what
             // `expect USER receives "BODY" from ROOM` would match (a live groupchat message).
             let mut arrivals: Vec<(Instant, String)> = Vec::new();
-            // And copies a new session fetched from the room's archive, for what it missed, and
-            // copies that came with a delay stamp (history on rejoining, a resumed stream).
-            let mut from_archive: BTreeMap<String, Instant> = BTreeMap::new();
-            let mut delayed: BTreeMap<String, Instant> = BTreeMap::new();
+            // Copies a new session fetched from the room's archive for what it missed.
+            let mut from_archive = LateCopies::default();
+            // Copies that came with a delay stamp (history on rejoining, a resumed stream).
+            let mut delayed = LateCopies::default();
             for (_, session) in history.iter().filter(|(u, _)| u == user) {
                 for received in session.inbox().snapshot() {
                     let Some(stanza) = received.stanza() else {
                         continue;
                     };
-                    if let Some((_, archived)) = crate::xmpp::archived_result(stanza) {
+                    if let Some((archived, stamp)) = crate::xmpp::archived_copy(stanza) {
                         if speaker.said(archived)
                             && let Some(body) = super::expect::body(archived)
                         {
-                            from_archive.entry(body).or_insert(received.at);
+                            from_archive.add(body, received.at, stamp);
                         }
                         continue;
                     }
@@ -180,7 +185,7 @@ impl CaseContext<'_> {
                     }
                     match super::expect::body(stanza) {
                         Some(body) if received.is_delayed() => {
-                            delayed.entry(body).or_insert(received.at);
+                            delayed.add(body, received.at, crate::xmpp::delay_stamp(stanza));
                         }
                         Some(body) => arrivals.push((received.at, body)),
                         None => {}
@@ -214,12 +219,12 @@ impl CaseContext<'_> {
                 report.expected += 1;
                 if copies.contains_key(message.body.as_str()) {
                     report.delivered += 1;
-                } else if let Some(at) = from_archive.get(&message.body) {
+                } else if let Some(at) = from_archive.take(message) {
                     // Missed live, seen once the user's client caught up: late, not lost.
                     report.delivered += 1;
                     report.from_archive += 1;
                     latencies.push(at.saturating_duration_since(message.at));
-                } else if let Some(at) = delayed.get(&message.body).filter(|at| **at > message.at) {
+                } else if let Some(at) = delayed.take(message) {
                     // Missed live, replayed with a delay stamp: late, not lost.
                     report.delivered += 1;
                     report.delayed += 1;
@@ -231,6 +236,42 @@ impl CaseContext<'_> {
         }
         report.latency_ms = quantiles(&mut latencies);
         report
+    }
+}
+
+/// How much earlier than jspec sent a message a server may date a late copy of it: stamps
+/// have whole seconds, and a server's clock may be a little behind jspec's.
+const STAMP_SLACK: Duration = Duration::from_secs(5);
+
+/// Copies of messages an occupant got late, by body: each one stands for one sent message at
+/// most, and only for a message it can be a copy of.
+#[derive(Debug, Default)]
+struct LateCopies(BTreeMap<String, Vec<LateCopy>>);
+
+#[derive(Debug)]
+struct LateCopy {
+    /// When it arrived.
+    at: Instant,
+    /// When the server says the message was first handled.
+    stamp: Option<OffsetDateTime>,
+}
+
+impl LateCopies {
+    fn add(&mut self, body: String, at: Instant, stamp: Option<OffsetDateTime>) {
+        self.0.entry(body).or_default().push(LateCopy { at, stamp });
+    }
+
+    /// The arrival of a copy of `sent`, which it uses up: one that came after `sent` was sent
+    /// and that the server dated no earlier than that (within [`STAMP_SLACK`]). A copy dated
+    /// earlier is of an older message with the same text (a room kept from an earlier run) or
+    /// misdated; a copy without a date cannot be told apart, so it does not count.
+    fn take(&mut self, sent: &Sent) -> Option<Instant> {
+        let copies = self.0.get_mut(&sent.body)?;
+        let earliest = sent.wall - STAMP_SLACK;
+        let index = copies.iter().position(|copy| {
+            copy.at > sent.at && copy.stamp.is_some_and(|stamp| stamp >= earliest)
+        })?;
+        Some(copies.remove(index).at)
     }
 }
 
@@ -250,6 +291,58 @@ fn quantiles(values: &mut [Duration]) -> Option<[f64; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sent(body: &str, at: Instant, wall: OffsetDateTime) -> Sent {
+        Sent {
+            to: "ops@conference.a.test".into(),
+            to_room: true,
+            from: "alice".into(),
+            body: body.into(),
+            at,
+            wall,
+        }
+    }
+
+    #[test]
+    fn a_late_copy_stands_for_one_message_sent_before_it() {
+        let (start, wall) = (Instant::now(), OffsetDateTime::now_utc());
+        let second = Duration::from_secs(1);
+        let message = sent("tick", start, wall);
+        let mut copies = LateCopies::default();
+        // Arrived before the message was sent: a copy of an earlier one with the same text.
+        copies.add("tick".into(), start - second, Some(wall));
+        assert_eq!(copies.take(&message), None);
+        // Stamps have whole seconds: a copy dated a little earlier than the send still counts.
+        copies.add(
+            "tick".into(),
+            start + second,
+            Some(wall - Duration::from_millis(900)),
+        );
+        assert_eq!(copies.take(&message), Some(start + second));
+        // Used up: the same text sent again needs a copy of its own.
+        let again = sent("tick", start + Duration::from_millis(10), wall);
+        assert_eq!(copies.take(&again), None);
+        copies.add("tick".into(), start + 2 * second, Some(wall + second));
+        assert_eq!(copies.take(&again), Some(start + 2 * second));
+    }
+
+    #[test]
+    fn a_late_copy_dated_before_the_send_or_undated_does_not_count() {
+        let (start, wall) = (Instant::now(), OffsetDateTime::now_utc());
+        let later = start + Duration::from_secs(1);
+        let message = sent("tick", start, wall);
+        let mut copies = LateCopies::default();
+        // Left in the room by an earlier run, or misdated (jspec's `stamp` mutation: 2000).
+        copies.add("tick".into(), later, Some(wall - Duration::from_secs(3600)));
+        copies.add(
+            "tick".into(),
+            later,
+            Some(time::macros::datetime!(2000-01-01 0:00 UTC)),
+        );
+        copies.add("tick".into(), later, None);
+        assert_eq!(copies.take(&message), None);
+        assert_eq!(copies.take(&sent("tock", start, wall)), None);
+    }
 
     #[test]
     fn quantiles_use_the_nearest_rank() {

@@ -139,6 +139,13 @@ pub(crate) fn archived_result(el: &Element) -> Option<(&Element, &Element)> {
     Some((result, forwarded.get_child("message", NS_CLIENT)?))
 }
 
+/// A catch-up result's message and the time the archive dated it.
+pub(crate) fn archived_copy(el: &Element) -> Option<(&Element, Option<time::OffsetDateTime>)> {
+    let (_, forwarded) = mam::result(el, |query| query.starts_with(QUERY_ID))?;
+    let message = forwarded.get_child("message", NS_CLIENT)?;
+    Some((message, super::delay_stamp(forwarded)))
+}
+
 /// The bare JID a stanza comes from.
 fn bare_from(el: &Element) -> Option<String> {
     let from: Jid = el.attr("from")?.parse().ok()?;

@@ -90,6 +90,14 @@ pub fn is_delayed(stanza: &Element) -> bool {
         || stanza.get_child("x", NS_LEGACY_DELAY).is_some()
 }
 
+/// When the server says it first handled what `el` carries: the `stamp` of its XEP-0203
+/// `<delay/>` child (`el` is a stanza, or the `<forwarded/>` of an archive result). `None` when
+/// there is none or it is not a valid XEP-0082 date and time.
+pub fn delay_stamp(el: &Element) -> Option<time::OffsetDateTime> {
+    let stamp = el.get_child("delay", NS_DELAY)?.attr("stamp")?;
+    time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339).ok()
+}
+
 const NS_DELAY: &str = "urn:xmpp:delay";
 const NS_LEGACY_DELAY: &str = "jabber:x:delay";
 
@@ -343,6 +351,26 @@ mod tests {
 
     fn is_message(r: &Received) -> bool {
         r.stanza().is_some_and(|e| e.name() == "message")
+    }
+
+    #[test]
+    fn a_delay_stamp_is_read_as_xep_0082_date_and_time() {
+        let delayed = |stamp: &str| {
+            el(&format!(
+                "<message xmlns='jabber:client'><delay xmlns='urn:xmpp:delay' stamp='{stamp}'/></message>"
+            ))
+        };
+        let expected = time::macros::datetime!(2026-12-07 01:25:18 UTC);
+        assert_eq!(
+            delay_stamp(&delayed("2026-12-07T01:25:18Z")),
+            Some(expected)
+        );
+        assert_eq!(
+            delay_stamp(&delayed("2026-12-07T02:25:18.000+01:00")),
+            Some(expected)
+        );
+        assert_eq!(delay_stamp(&delayed("yesterday")), None);
+        assert_eq!(delay_stamp(&el("<message xmlns='jabber:client'/>")), None);
     }
 
     #[tokio::test]

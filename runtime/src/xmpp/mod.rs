@@ -26,13 +26,13 @@ mod tls;
 mod transcript;
 mod wire;
 
-pub(crate) use catch_up::archived_result;
+pub(crate) use catch_up::archived_copy;
 pub use config::{
     AuthMechanism, ClientCertificate, ConnectConfig, KerberosConfig, Reconnect, TlsMode,
     UseStreamManagement,
 };
 pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
-pub use inbox::{Arrival, Inbox, Received, StreamEnd, Verdict, Waited, is_delayed};
+pub use inbox::{Arrival, Inbox, Received, StreamEnd, Verdict, Waited, delay_stamp, is_delayed};
 pub use limits::Limits;
 pub use mutation::Mutation;
 pub use ocsp::{OcspCheck, OcspSource, check_ocsp};
