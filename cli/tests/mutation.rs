@@ -22,14 +22,15 @@ const RECEIVING: &[(&str, &str)] = &[
     ("tests/run/ok-s2s.jspec", "C9503"),
     ("tests/run/ok-direct-tls-plain.jspec", "C9509"),
     ("tests/run/ok-xml-patterns.jspec", "C9712"),
+    ("tests/run/ok-delivery-check.jspec", "C9753"),
     ("tests/examples/smoke.jspec", "C1001"),
 ];
 
 /// Cases that check the order of messages.
-const ORDERED: &[&str] = &["C9504", "C9505", "C9508"];
+const ORDERED: &[&str] = &["C9504", "C9505", "C9508", "C9753"];
 
 /// Cases that check that a message arrives once (a delivery check, or `nothing` after it).
-const EXACTLY_ONCE: &[&str] = &["C9502", "C9504", "C1001"];
+const EXACTLY_ONCE: &[&str] = &["C9502", "C9504", "C1001", "C9753"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -76,7 +76,8 @@ impl CaseContext<'_> {
         }
     }
 
-    /// Waits (up to the default deadline) for copies still on their way, then reports.
+    /// Waits (up to the default deadline) for copies still on their way, and for sessions that
+    /// are still catching up with their rooms' archives, then reports.
     pub(crate) async fn check_delivery(
         &self,
         room: &str,
@@ -85,7 +86,7 @@ impl CaseContext<'_> {
         let speaker = self.peer(room)?;
         let deadline = Instant::now() + self.default_timeout;
         let mut report = self.delivery_report(room, &speaker);
-        while !report.lost.is_empty() && Instant::now() < deadline {
+        while (!report.lost.is_empty() || self.catching_up()) && Instant::now() < deadline {
             self.sleep(Duration::from_millis(50)).await?;
             report = self.delivery_report(room, &speaker);
         }
@@ -124,6 +125,14 @@ impl CaseContext<'_> {
                 report.summary()
             )))
         }
+    }
+
+    /// Whether a session of the case is still fetching what its rooms said while it was gone:
+    /// the archive's copies take precedence over history's, so the report waits for them.
+    fn catching_up(&self) -> bool {
+        lock(&self.history)
+            .iter()
+            .any(|(_, session)| session.catching_up())
     }
 
     fn delivery_report(&self, room: &str, speaker: &Peer) -> DeliveryReport {

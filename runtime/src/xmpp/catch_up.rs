@@ -7,6 +7,8 @@
 //! that came late, from the archive.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jid::Jid;
 use minidom::Element;
@@ -30,6 +32,15 @@ pub(crate) struct CatchUp {
     /// Queries under way, by id.
     pending: BTreeMap<String, Pending>,
     next: u64,
+    /// How many rooms are being caught up with, for those who wait for it (`check delivery`).
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Drop for CatchUp {
+    /// A session that has ended catches up with nothing any more.
+    fn drop(&mut self) {
+        self.in_flight.store(0, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug)]
@@ -67,9 +78,20 @@ impl CatchUp {
         }
     }
 
+    /// How many rooms the session is catching up with now, kept current.
+    pub(crate) fn in_flight(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.in_flight)
+    }
+
+    fn pending_changed(&self) {
+        self.in_flight.store(self.pending.len(), Ordering::Relaxed);
+    }
+
     /// The first query of a catch-up with each room, after the last message seen from it (the
-    /// whole archive if none was seen: copies already received are not counted twice).
+    /// whole archive if none was seen: copies already received are not counted twice). Queries
+    /// of an earlier stream are forgotten: it ended, and no answer comes on the new one.
     pub(crate) fn start(&mut self, rooms: &BTreeMap<String, Element>) -> Vec<Element> {
+        self.pending.clear();
         let mut queries = Vec::new();
         for room in rooms.keys() {
             let id = format!("{QUERY_ID}{}", self.next);
@@ -85,12 +107,19 @@ impl CatchUp {
                 },
             );
         }
+        self.pending_changed();
         queries
     }
 
     /// Handles a received stanza if it belongs to a catch-up: a result message, or the iq that
     /// ends a page.
     pub(crate) fn received(&mut self, el: &Element) -> Handled {
+        let handled = self.handle(el);
+        self.pending_changed();
+        handled
+    }
+
+    fn handle(&mut self, el: &Element) -> Handled {
         if let Some((result, _)) = archived_result(el) {
             let query = result.attr("queryid").unwrap_or_default();
             if let Some(pending) = self.pending.get_mut(query) {
@@ -248,6 +277,35 @@ mod tests {
             Handled::No
         ));
         assert_eq!(catch_up.last_seen.get(ROOM).map(String::as_str), Some("20"));
+    }
+
+    #[test]
+    fn the_rooms_in_flight_are_counted_until_their_archives_are_done() {
+        let two_rooms = {
+            let mut rooms = rooms();
+            let join = el("<presence xmlns='jabber:client' to='dev@conference.a.test/Bob'/>");
+            rooms.insert("dev@conference.a.test".into(), join);
+            rooms
+        };
+        let mut catch_up = CatchUp::default();
+        let in_flight = catch_up.in_flight();
+        let ids: Vec<String> = catch_up
+            .start(&two_rooms)
+            .iter()
+            .map(|query| query.attr("id").unwrap().to_string())
+            .collect();
+        assert_eq!(in_flight.load(Ordering::Relaxed), 2);
+        // One page more for the first room: still in flight.
+        catch_up.received(&fin(&ids[0], false, "20"));
+        assert_eq!(in_flight.load(Ordering::Relaxed), 2);
+        catch_up.received(&fin(&ids[0], true, "21"));
+        assert_eq!(in_flight.load(Ordering::Relaxed), 1);
+        // A new stream starts over: what the old one asked is not answered any more.
+        catch_up.start(&rooms());
+        assert_eq!(in_flight.load(Ordering::Relaxed), 1);
+        // The session ended: nothing to wait for.
+        drop(catch_up);
+        assert_eq!(in_flight.load(Ordering::Relaxed), 0);
     }
 
     #[test]

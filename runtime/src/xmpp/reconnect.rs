@@ -44,6 +44,11 @@ pub(crate) struct Reconnecting {
 }
 
 impl Memory {
+    /// How many rooms the session is catching up with now.
+    pub(crate) fn catching_up(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        self.catch_up.in_flight()
+    }
+
     pub(crate) fn new(sm: Option<StreamManagement>) -> Memory {
         Memory {
             sm,

@@ -45,6 +45,8 @@ pub struct Session {
     transcript: Arc<Transcript>,
     /// Stream management is on: a lost connection can be resumed.
     stream_managed: bool,
+    /// Rooms a new session is catching up with (xmpp/catch_up.rs), kept by the I/O task.
+    catching_up: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Session {
@@ -79,6 +81,7 @@ impl Session {
         };
         let stream_managed = established.enabled.is_some();
         let memory = Memory::new(established.enabled.as_ref().map(StreamManagement::enabled));
+        let catching_up = memory.catching_up();
         if let Some(enabled) = &established.enabled {
             transcript.event(format!(
                 "stream management enabled{}",
@@ -119,6 +122,7 @@ impl Session {
             inbox,
             transcript,
             stream_managed,
+            catching_up,
         }
     }
 
@@ -139,6 +143,12 @@ impl Session {
 
     pub fn info(&self) -> &SessionInfo {
         &self.info
+    }
+
+    /// Whether a new session is still fetching what its rooms said while it was gone (the
+    /// catch-up queries are under way).
+    pub fn catching_up(&self) -> bool {
+        self.catching_up.load(std::sync::atomic::Ordering::Relaxed) > 0
     }
 
     pub fn inbox(&self) -> &Arc<Inbox> {
