@@ -16,7 +16,6 @@ use super::outcome::{StmtError, StmtResult, fail, fail_observed};
 use crate::xmpp::mam;
 use crate::xmpp::{Session, Verdict, Waited};
 
-const NS_DELAY: &str = "urn:xmpp:delay";
 /// Archive pages fetched at most for one query.
 const MAX_ARCHIVE_PAGES: usize = 20;
 /// Pause between two queries of the same expectation.
@@ -247,10 +246,7 @@ fn quoted(bodies: &[String]) -> String {
 /// The timestamp and body of a MAM result message for query `id`.
 fn archived(stanza: &Element, id: &str) -> Option<Archived> {
     let (_, forwarded) = mam::result(stanza, |query| query == id)?;
-    let stamp = forwarded
-        .get_child("delay", NS_DELAY)
-        .and_then(|d| d.attr("stamp"))
-        .map(str::to_string);
+    let stamp = crate::xmpp::delay_stamp_text(forwarded).map(str::to_string);
     let message = forwarded.get_child("message", NS_CLIENT)?;
     Some(Archived {
         stamp,

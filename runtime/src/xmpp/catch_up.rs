@@ -162,17 +162,25 @@ impl CatchUp {
     }
 }
 
+/// A result of one of our catch-up queries: the `<result/>`, the archived message in it, and
+/// the `<forwarded/>` around the message.
+fn ours(el: &Element) -> Option<(&Element, &Element, &Element)> {
+    let (result, forwarded) = mam::result(el, |query| query.starts_with(QUERY_ID))?;
+    Some((
+        result,
+        forwarded.get_child("message", NS_CLIENT)?,
+        forwarded,
+    ))
+}
+
 /// A result of one of our catch-up queries: the `<result/>` and the archived message in it.
 pub(crate) fn archived_result(el: &Element) -> Option<(&Element, &Element)> {
-    let (result, forwarded) = mam::result(el, |query| query.starts_with(QUERY_ID))?;
-    Some((result, forwarded.get_child("message", NS_CLIENT)?))
+    ours(el).map(|(result, message, _)| (result, message))
 }
 
 /// A catch-up result's message and the time the archive dated it.
 pub(crate) fn archived_copy(el: &Element) -> Option<(&Element, Option<time::OffsetDateTime>)> {
-    let (_, forwarded) = mam::result(el, |query| query.starts_with(QUERY_ID))?;
-    let message = forwarded.get_child("message", NS_CLIENT)?;
-    Some((message, super::delay_stamp(forwarded)))
+    ours(el).map(|(_, message, forwarded)| (message, super::delay_stamp(forwarded)))
 }
 
 /// The bare JID a stanza comes from.

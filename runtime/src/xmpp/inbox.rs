@@ -90,11 +90,16 @@ pub fn is_delayed(stanza: &Element) -> bool {
         || stanza.get_child("x", NS_LEGACY_DELAY).is_some()
 }
 
-/// When the server says it first handled what `el` carries: the `stamp` of its XEP-0203
-/// `<delay/>` child (`el` is a stanza, or the `<forwarded/>` of an archive result). `None` when
-/// there is none or it is not a valid XEP-0082 date and time.
+/// The `stamp` of `el`'s XEP-0203 `<delay/>` child, as written (`el` is a stanza, or the
+/// `<forwarded/>` of an archive result).
+pub fn delay_stamp_text(el: &Element) -> Option<&str> {
+    el.get_child("delay", NS_DELAY)?.attr("stamp")
+}
+
+/// When the server says it first handled what `el` carries ([`delay_stamp_text`]); `None` when
+/// there is no stamp or it is not a valid XEP-0082 date and time.
 pub fn delay_stamp(el: &Element) -> Option<time::OffsetDateTime> {
-    let stamp = el.get_child("delay", NS_DELAY)?.attr("stamp")?;
+    let stamp = delay_stamp_text(el)?;
     time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339).ok()
 }
 

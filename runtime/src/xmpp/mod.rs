@@ -32,7 +32,9 @@ pub use config::{
     UseStreamManagement,
 };
 pub use error::{ConnectError, FailureReason, SendError, UnknownReason};
-pub use inbox::{Arrival, Inbox, Received, StreamEnd, Verdict, Waited, delay_stamp, is_delayed};
+pub use inbox::{
+    Arrival, Inbox, Received, StreamEnd, Verdict, Waited, delay_stamp, delay_stamp_text, is_delayed,
+};
 pub use limits::Limits;
 pub use mutation::Mutation;
 pub use ocsp::{OcspCheck, OcspSource, check_ocsp};
